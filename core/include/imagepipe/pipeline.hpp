@@ -1,0 +1,155 @@
+// A pipeline as loaded from YAML: the five stages, already validated. Produced by
+// load_pipeline(); consumed by the Engine and the daemon.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "imagepipe/error.hpp"
+#include "imagepipe/plugin.hpp"
+#include "imagepipe/registry.hpp"
+#include "imagepipe/template.hpp"
+
+namespace imagepipe {
+
+// Where something came from in a YAML file (1-based; 0 when unknown).
+struct SourceMark {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// One compiler-style diagnostic: "file:line:col: error: message", the source line with a
+// caret, then the hint ("did you mean ...", the allowed keys).
+struct Diagnostic {
+  SourceMark mark;
+  std::string message;
+  std::string hint;
+  std::string source_line;  // the offending line, when known
+  int span = 1;             // caret width
+  std::string format(bool color = false) const;
+};
+
+class PipelineError : public std::runtime_error {
+ public:
+  explicit PipelineError(std::vector<Diagnostic> diagnostics);
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  std::string format(bool color = false) const;
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
+struct PluginUse {
+  PluginKind kind = PluginKind::provider;
+  std::string use;  // plugin name
+  nlohmann::json with = nlohmann::json::object();  // validated, defaults applied, env expanded
+  const PluginDescriptor* descriptor = nullptr;
+  SourceMark mark;
+};
+
+struct RetryPolicy {
+  int max_attempts = 3;  // including the first
+  std::chrono::milliseconds base_delay{500};
+  std::chrono::milliseconds max_delay{30'000};
+};
+
+struct RateLimit {
+  int max_in_flight = 0;       // 0: unlimited
+  int requests_per_minute = 0; // 0: unlimited
+};
+
+struct ProviderEntry {
+  PluginUse plugin;
+  std::set<ErrorClass> fall_through_on;
+  RetryPolicy retry;
+  RateLimit limit;
+  Template params;  // per-request overrides rendered against the item scope
+};
+
+struct SourceSpec {
+  enum class From { request, files, storage, prompt, url };
+  From from = From::prompt;
+  std::string field;           // request: body field with base64 / data URL; url: field with the URL
+  std::string filename_field;  // request: body field with the file name
+  std::vector<std::string> paths;  // files: paths or globs (the runner's --input replaces them)
+  std::optional<PluginUse> storage;  // storage: where to list
+  Template prefix;                   // storage: prefix to list
+  std::vector<std::string> extensions;  // storage/files: accepted extensions (lowercase, no dot)
+  std::string url;                   // url: a fixed URL (template allowed)
+  std::size_t max_items = 10'000;
+};
+
+struct SinkSpec {
+  bool inline_result = false;         // keep bytes in the summary (base64 callbacks)
+  std::optional<PluginUse> storage;   // where to put results
+  Template key;                       // object key template
+  enum class UrlMode { none, presigned, public_url } url = UrlMode::none;
+  std::chrono::seconds expires{900};
+  Template metadata;                  // object metadata (strings)
+};
+
+struct HttpTrigger {
+  std::string method = "POST";
+  std::string path;
+  enum class Mode { async, sync } mode = Mode::async;
+  std::string callback_header;        // header that carries the callback URL, if any
+  std::chrono::milliseconds sync_wait{30'000};
+  std::string summary;                // OpenAPI summary
+};
+
+struct TriggerSpec {
+  std::optional<HttpTrigger> http;
+  nlohmann::json request_schema;      // JSON Schema of the body; null when none
+  nlohmann::json callback_schema;     // optional: documents the callback body in OpenAPI
+};
+
+struct PipelineLimits {
+  std::uint64_t max_image_pixels = 100'000ull * 100'000ull;
+  std::uint64_t max_image_bytes = 50ull << 20;
+  std::size_t max_items = 10'000;
+};
+
+struct Pipeline {
+  std::string name;
+  std::string description;
+  std::filesystem::path file;
+  TriggerSpec trigger;
+  Template prompt;                    // default "${request.body.prompt:-}"
+  SourceSpec source;
+  std::vector<ProviderEntry> providers;
+  std::vector<PluginUse> transforms;
+  SinkSpec sink;
+  std::vector<PluginUse> notifiers;
+  int concurrency = 4;
+  PipelineLimits limits;
+  // Env variables the pipeline needs but the environment lacks; non-empty means the
+  // pipeline loaded for documentation only and cannot run ("OPENAI_API_KEY is not set").
+  std::vector<std::string> missing_env;
+  std::vector<std::string> secrets;   // values to redact from logs and errors
+};
+
+struct LoadOptions {
+  // Variables looked up before the process environment (the runner's .env file).
+  std::map<std::string, std::string> env_overrides;
+  // Tolerate undefined variables (recorded in Pipeline::missing_env) instead of failing.
+  bool allow_missing_env = false;
+};
+
+// Throws PipelineError with every diagnostic found (not just the first).
+Pipeline load_pipeline(const std::filesystem::path& file, const PluginRegistry& registry,
+                       const LoadOptions& options = {});
+Pipeline load_pipeline_text(std::string_view yaml, std::string display_name,
+                            const PluginRegistry& registry, const LoadOptions& options = {});
+
+// Reads KEY=VALUE lines (comments, quotes, `export` prefix allowed).
+std::map<std::string, std::string> read_dotenv(const std::filesystem::path& file);
+
+}  // namespace imagepipe

@@ -1,0 +1,80 @@
+// The binary contract between the core and a plugin library.
+//
+// A plugin source file declares itself with IMAGEPIPE_PLUGIN(<kind>_<name>) and returns a
+// PluginDescriptor. The build (imagepipe_add_plugin in CMake) compiles it both into a
+// shared library exporting the C symbol `imagepipe_plugin` and into the static set of
+// built-in plugins, so tests and the one-shot runner need no dlopen.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "imagepipe/host.hpp"
+#include "imagepipe/plugin_interfaces.hpp"
+
+// Bump whenever anything reachable from PluginDescriptor, Host or the plugin interfaces
+// changes layout or meaning. The loader reads this number before touching anything else.
+//   1: first release.
+#define IMAGEPIPE_ABI_VERSION 1u
+
+namespace imagepipe {
+
+enum class PluginKind { provider = 0, storage = 1, transform = 2, notifier = 3 };
+std::string_view to_string(PluginKind k);
+std::optional<PluginKind> plugin_kind_from_string(std::string_view s);
+
+struct PluginArgs {
+  const Host& host;
+  const nlohmann::json& options;  // validated against options_schema, defaults applied
+};
+
+using ProviderFactory = std::function<std::unique_ptr<Provider>(const PluginArgs&)>;
+using StorageFactory = std::function<std::unique_ptr<Storage>(const PluginArgs&)>;
+using TransformFactory = std::function<std::unique_ptr<Transform>(const PluginArgs&)>;
+using NotifierFactory = std::function<std::unique_ptr<Notifier>(const PluginArgs&)>;
+// The alternative held decides the kind (same order as PluginKind).
+using PluginFactory = std::variant<ProviderFactory, StorageFactory, TransformFactory, NotifierFactory>;
+
+struct PluginDescriptor {
+  std::string name;  // as written after `use:`
+  std::string version;
+  std::string summary;      // one line
+  std::string description;  // a paragraph: why and the limits
+  // JSON Schema (draft 7) of the `with:` block: an object schema whose properties carry
+  // description, default and examples. Options marked "writeOnly": true are secrets: the
+  // core redacts their values from logs and errors.
+  nlohmann::json options_schema = nlohmann::json::object();
+  // Providers: operations, sizes, max images per request, seed/style/quality support,
+  // typical latency. Free-form for other kinds.
+  nlohmann::json capabilities = nlohmann::json::object();
+  // Complete `with:` blocks, each validated by the test suite.
+  std::vector<nlohmann::json> examples;
+  PluginFactory factory;
+
+  PluginKind kind() const { return static_cast<PluginKind>(factory.index()); }
+};
+
+}  // namespace imagepipe
+
+extern "C" {
+// The only exported symbol of a plugin library. Layout is frozen: abi_version first.
+struct imagepipe_plugin_entry {
+  std::uint32_t abi_version;
+  const char* id;
+  const imagepipe::PluginDescriptor& (*descriptor)();
+};
+}
+
+#define IMAGEPIPE_PLUGIN(ID)                                                     \
+  static ::imagepipe::PluginDescriptor imagepipe_build_##ID();                   \
+  const ::imagepipe::PluginDescriptor& imagepipe_descriptor_##ID() {             \
+    static const ::imagepipe::PluginDescriptor descriptor = imagepipe_build_##ID(); \
+    return descriptor;                                                           \
+  }                                                                              \
+  static ::imagepipe::PluginDescriptor imagepipe_build_##ID()
