@@ -57,6 +57,12 @@ class Transform {
   // Returns one artifact (most transforms) or many (grid-split).
   virtual std::vector<Artifact> apply(Artifact in, const ItemContext& item) = 0;
   virtual bool needs_pixels() const { return true; }
+  // When this transform comes first, the smallest decode it can work from: JPEG can then
+  // decode at 1/2, 1/4 or 1/8 scale (the fast path for thumbnails). {0, 0}: full size.
+  virtual std::pair<int, int> min_decode_size(const ImageInfo& input) const {
+    (void)input;
+    return {0, 0};
+  }
 };
 
 // ---- storage ---------------------------------------------------------------------------

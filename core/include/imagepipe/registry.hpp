@@ -56,8 +56,12 @@ void register_builtin_plugins(PluginRegistry& registry);
 
 // One schema violation, located by a JSON pointer into the validated document.
 struct OptionIssue {
+  enum class Kind { invalid, unknown_key, missing_key };
   std::string pointer;  // "" for the whole block, "/size" for a field
-  std::string message;
+  std::string message;  // "must be <= 100, got 150", "unknown option 'qualty'"
+  Kind kind = Kind::invalid;
+  // unknown_key: the keys allowed where it stood (for "did you mean").
+  std::vector<std::string> allowed;
 };
 
 // Validates `with` against the plugin's options schema. On success returns the options

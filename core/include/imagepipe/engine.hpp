@@ -1,0 +1,125 @@
+// The engine runs one job of a pipeline: source → provider chain → transforms → sink →
+// notifiers, items concurrently up to the pipeline's `concurrency`.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "imagepipe/error.hpp"
+#include "imagepipe/host.hpp"
+#include "imagepipe/pipeline.hpp"
+
+namespace imagepipe {
+
+// What triggered the job: an HTTP request, or the runner's flags (--set fills body).
+struct JobRequest {
+  nlohmann::json body = nlohmann::json::object();
+  std::map<std::string, std::string> headers;  // names lower-cased
+  nlohmann::json query = nlohmann::json::object();
+  // Replaces the pipeline's `source.paths` (the runner's --input).
+  std::vector<std::string> input_paths;
+};
+
+struct ItemOutput {
+  std::string mime;
+  std::string ext;  // "png", "jpg", ...
+  int width = 0;
+  int height = 0;
+  std::uint64_t bytes = 0;
+  std::string key;  // storage key, when stored
+  std::string url;  // presigned or public URL, when asked for
+  std::int64_t expires_in = 0;
+  std::shared_ptr<const std::string> data;  // kept for inline sinks
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+struct ItemResult {
+  std::size_t index = 0;
+  std::string name;  // input file name
+  std::string stem;  // sanitised name without extension
+  std::string ext;   // input extension
+  std::string status = "pending";  // completed | failed
+  std::optional<ErrorClass> error_class;
+  std::string error;
+  std::string provider;   // plugin that answered, if any
+  int attempts = 0;       // provider calls made, across the chain
+  int fall_throughs = 0;  // chain entries given up on
+  std::vector<std::string> notes;  // non-fatal events worth reporting ("fell back to local")
+  double duration_seconds = 0;
+  double provider_seconds = 0;
+  nlohmann::json usage = nlohmann::json::object();
+  std::vector<ItemOutput> outputs;
+};
+
+struct JobResult {
+  std::string id;
+  std::string pipeline;
+  std::string status = "running";  // completed | completed_with_errors | failed
+  std::string error;               // job-level failure (e.g. the source could not be listed)
+  std::optional<ErrorClass> error_class;
+  std::chrono::system_clock::time_point started_at{};
+  std::chrono::system_clock::time_point finished_at{};
+  std::vector<ItemResult> items;
+  nlohmann::json sink = nlohmann::json::object();  // where results went (bucket, prefix...)
+
+  // The seeds' batch metrics plus totals: total_files, processed, failed, fallback_local,
+  // total_files_processed, duration_seconds, errors (capped at 20), outputs, attempts.
+  nlohmann::json metrics() const;
+};
+
+// The template scope: job, request, items, metrics, sink, now. Item entries carry
+// base64 of their first output only when `with_base64` (inline sinks).
+nlohmann::json job_scope(const JobResult& job, const JobRequest& request, bool with_base64);
+// The summary printed by `run --json` and served by GET /jobs/{id}.
+nlohmann::json job_summary(const JobResult& job);
+
+// Called from the job's strand whenever an item finishes.
+using ProgressFn = std::function<void(const ItemResult& item, std::size_t done, std::size_t total)>;
+
+// Items' file names become key parts: keep [A-Za-z0-9._-], map the rest to '_', no
+// leading dots, at most 100 characters, "image" when nothing is left.
+std::string sanitize_stem(std::string_view file_name);
+
+class ProviderGate;
+
+class Engine {
+ public:
+  // Builds every plugin instance of the pipeline once. Throws Error(internal) naming the
+  // plugin when a factory fails.
+  Engine(std::shared_ptr<const Pipeline> pipeline, Host host);
+  ~Engine();
+
+  // Runs one job to the end (notifiers included). Never throws for item or provider
+  // failures: they are recorded in the result.
+  Task<JobResult> run(JobRequest request, std::string job_id, ProgressFn progress = {});
+
+  // Runs the pipeline's notifiers for a finished job (the daemon calls this from its outbox).
+  Task<void> notify(const JobResult& job, const JobRequest& request);
+  bool has_notifiers() const;
+
+  const Pipeline& pipeline() const { return *pipeline_; }
+  const Host& host() const { return host_; }
+
+ private:
+  struct Instances;
+  struct JobState;
+  Task<void> run_item(JobState& job, std::size_t index);
+  Task<void> run_worker(JobState& job);
+
+  std::shared_ptr<const Pipeline> pipeline_;
+  Host host_;
+  std::unique_ptr<Instances> instances_;
+};
+
+std::string new_job_id();  // random UUID v4
+std::string iso8601(std::chrono::system_clock::time_point t);
+
+}  // namespace imagepipe

@@ -1,0 +1,208 @@
+#include "sources.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "imagepipe/http.hpp"
+
+namespace imagepipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string> kImageExtensions = {"png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"};
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string extension_of(const std::string& name) {
+  auto dot = name.rfind('.');
+  return dot == std::string::npos ? std::string{} : lower(name.substr(dot + 1));
+}
+
+bool accepted(const std::string& name, const std::vector<std::string>& extensions) {
+  const auto ext = extension_of(name);
+  if (extensions.empty()) return kImageExtensions.count(ext) > 0;
+  return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
+}
+
+std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) throw Error(ErrorClass::not_found, "cannot read " + path.string() + ": " + ec.message());
+  if (max_bytes && size > max_bytes)
+    throw Error(ErrorClass::invalid_input, path.filename().string() + " is " + std::to_string(size) +
+                                               " bytes, over the limit of " + std::to_string(max_bytes));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorClass::not_found, "cannot open " + path.string());
+  std::string data(size, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(size));
+  if (static_cast<std::uint64_t>(in.gcount()) != size)
+    throw Error(ErrorClass::unavailable, "short read from " + path.string());
+  return data;
+}
+
+std::vector<fs::path> expand_pattern(const std::string& pattern, const std::vector<std::string>& extensions) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (fs::is_directory(pattern, ec)) {
+    for (const auto& e : fs::directory_iterator(pattern, ec))
+      if (e.is_regular_file() && accepted(e.path().filename().string(), extensions)) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  glob_t g{};
+  if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
+    for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+      fs::path p(g.gl_pathv[i]);
+      if (fs::is_regular_file(p, ec)) out.emplace_back(std::move(p));
+    }
+  }
+  globfree(&g);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Task<std::vector<SourceItem>> from_files(const SourceContext& ctx) {
+  const auto& spec = ctx.pipeline.source;
+  const auto& patterns = ctx.request.input_paths.empty() ? spec.paths : ctx.request.input_paths;
+  if (patterns.empty())
+    throw Error(ErrorClass::invalid_input, "no input files: give --input PATH or set source.paths");
+  std::vector<SourceItem> items;
+  for (const auto& pattern : patterns) {
+    auto matches = expand_pattern(pattern, spec.extensions);
+    if (matches.empty()) throw Error(ErrorClass::not_found, "no input files match '" + pattern + "'");
+    for (auto& path : matches) {
+      const auto max = ctx.max_bytes;
+      items.push_back({path.filename().string(), path.string(),
+                       [path, max]() -> Task<std::string> { co_return read_file(path, max); }});
+    }
+  }
+  co_return items;
+}
+
+const nlohmann::json* body_field(const SourceContext& ctx, const std::string& field) {
+  auto it = ctx.request.body.find(field);
+  return it == ctx.request.body.end() ? nullptr : &*it;
+}
+
+Task<std::vector<SourceItem>> from_request(const SourceContext& ctx) {
+  const auto& spec = ctx.pipeline.source;
+  const auto* value = body_field(ctx, spec.field);
+  if (!value || value->is_null())
+    throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' is missing");
+  if (!value->is_string())
+    throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' must be a string");
+  std::string name = "image";
+  if (!spec.filename_field.empty())
+    if (const auto* f = body_field(ctx, spec.filename_field); f && f->is_string() && !f->get<std::string>().empty())
+      name = f->get<std::string>();
+  auto bytes = std::make_shared<std::string>(decode_base64_field(value->get<std::string>(), spec.field));
+  if (ctx.max_bytes && bytes->size() > ctx.max_bytes)
+    throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' holds " +
+                                               std::to_string(bytes->size()) + " bytes, over the limit of " +
+                                               std::to_string(ctx.max_bytes));
+  std::vector<SourceItem> items;
+  items.push_back({name, "request." + spec.field, [bytes]() -> Task<std::string> { co_return *bytes; }});
+  co_return items;
+}
+
+Task<std::vector<SourceItem>> from_storage(const SourceContext& ctx) {
+  const auto& spec = ctx.pipeline.source;
+  if (!ctx.storage) throw Error(ErrorClass::internal, "source storage is not configured");
+  const std::string prefix = spec.prefix.render_string(ctx.scope);
+  std::vector<SourceItem> items;
+  std::string token;
+  const std::size_t max_items = std::min(spec.max_items, ctx.pipeline.limits.max_items);
+  do {
+    auto page = co_await ctx.storage->list(prefix, token, 1000);
+    for (auto& object : page.objects) {
+      if (object.key.empty() || object.key.back() == '/') continue;  // "folder" markers
+      auto name = object.key.substr(object.key.rfind('/') + 1);
+      if (!accepted(name, spec.extensions)) continue;
+      if (items.size() >= max_items)
+        throw Error(ErrorClass::invalid_input, "more than " + std::to_string(max_items) +
+                                                   " objects under prefix '" + prefix + "' (limits.max_items)");
+      auto* storage = ctx.storage;
+      auto key = object.key;
+      items.push_back({name, key, [storage, key]() -> Task<std::string> { co_return co_await storage->get(key); }});
+    }
+    token = page.next_token;
+  } while (!token.empty());
+  co_return items;
+}
+
+Task<std::vector<SourceItem>> from_url(const SourceContext& ctx) {
+  const auto& spec = ctx.pipeline.source;
+  std::string url = spec.url;
+  if (!spec.field.empty()) {
+    const auto* value = body_field(ctx, spec.field);
+    if (!value || !value->is_string())
+      throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' must be a URL string");
+    url = value->get<std::string>();
+  }
+  if (url.empty()) throw Error(ErrorClass::invalid_input, "no image URL given");
+  if (!ctx.http) throw Error(ErrorClass::internal, "no HTTP client available to fetch " + url);
+  auto name = url.substr(0, url.find_first_of("?#"));
+  name = name.substr(name.rfind('/') + 1);
+  if (name.empty()) name = "image";
+  auto* http = ctx.http;
+  const auto max = ctx.max_bytes;
+  std::vector<SourceItem> items;
+  items.push_back({name, url, [http, url, max]() -> Task<std::string> {
+                     HttpRequest req;
+                     req.url = url;
+                     auto res = co_await http->send(std::move(req));
+                     if (res.status == 404) throw Error(ErrorClass::not_found, "image URL answered 404");
+                     if (res.status >= 400)
+                       throw Error(res.status >= 500 ? ErrorClass::unavailable : ErrorClass::invalid_input,
+                                   "image URL answered HTTP " + std::to_string(res.status));
+                     if (max && res.body.size() > max)
+                       throw Error(ErrorClass::invalid_input, "downloaded image is over the limit of " +
+                                                                  std::to_string(max) + " bytes");
+                     co_return std::move(res.body);
+                   }});
+  co_return items;
+}
+
+}  // namespace
+
+std::string decode_base64_field(std::string_view value, std::string_view field) {
+  // Clients often send a data URL where raw base64 was asked for; accept both.
+  if (value.substr(0, 5) == "data:") {
+    auto comma = value.find(',');
+    auto header = value.substr(0, comma);
+    if (comma == std::string_view::npos || header.find(";base64") == std::string_view::npos)
+      throw Error(ErrorClass::invalid_input,
+                  "request field '" + std::string(field) + "' is a data URL without ';base64,' data");
+    value.remove_prefix(comma + 1);
+  }
+  if (value.empty()) throw Error(ErrorClass::invalid_input, "request field '" + std::string(field) + "' is empty");
+  try {
+    return base64_decode(value);
+  } catch (const Error& e) {
+    throw Error(ErrorClass::invalid_input, "request field '" + std::string(field) + "': " + e.what());
+  }
+}
+
+Task<std::vector<SourceItem>> list_source_items(const SourceContext& ctx) {
+  switch (ctx.pipeline.source.from) {
+    case SourceSpec::From::files: co_return co_await from_files(ctx);
+    case SourceSpec::From::request: co_return co_await from_request(ctx);
+    case SourceSpec::From::storage: co_return co_await from_storage(ctx);
+    case SourceSpec::From::url: co_return co_await from_url(ctx);
+    case SourceSpec::From::prompt: break;
+  }
+  std::vector<SourceItem> items;
+  items.push_back({"generated", "prompt", {}});
+  co_return items;
+}
+
+}  // namespace imagepipe

@@ -1,0 +1,160 @@
+// The job's public face: metrics, the template scope and the JSON summary.
+#include <openssl/rand.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "imagepipe/engine.hpp"
+#include "imagepipe/http.hpp"
+
+namespace imagepipe {
+
+using nlohmann::json;
+
+namespace {
+constexpr std::size_t kMaxErrors = 20;  // the seeds' callback contract
+
+double seconds_between(std::chrono::system_clock::time_point a, std::chrono::system_clock::time_point b) {
+  if (a.time_since_epoch().count() == 0 || b < a) return 0;
+  return std::round(std::chrono::duration<double>(b - a).count() * 1000.0) / 1000.0;
+}
+
+json output_json(const ItemOutput& o, bool with_base64) {
+  json j = {{"mime", o.mime}, {"ext", o.ext}, {"width", o.width}, {"height", o.height}, {"bytes", o.bytes}};
+  if (!o.key.empty()) j["key"] = o.key;
+  if (!o.url.empty()) j["url"] = o.url;
+  if (o.expires_in) j["expires_in"] = o.expires_in;
+  if (!o.metadata.empty()) j["metadata"] = o.metadata;
+  if (with_base64 && o.data) j["base64"] = base64_encode(*o.data);
+  return j;
+}
+
+json item_json(const ItemResult& item, bool with_base64) {
+  json j = {{"index", item.index},       {"name", item.name},
+            {"stem", item.stem},         {"ext", item.ext},
+            {"status", item.status},     {"attempts", item.attempts},
+            {"fallback", item.fall_throughs > 0},
+            {"duration_seconds", std::round(item.duration_seconds * 1000) / 1000}};
+  if (!item.provider.empty()) j["provider"] = item.provider;
+  if (!item.error.empty()) j["error"] = item.error;
+  if (item.error_class) j["error_class"] = to_string(*item.error_class);
+  if (!item.notes.empty()) j["notes"] = item.notes;
+  if (!item.usage.empty()) j["usage"] = item.usage;
+  j["outputs"] = json::array();
+  for (const auto& o : item.outputs) j["outputs"].push_back(output_json(o, with_base64));
+  // The first output's fields on the item itself: what single-image callbacks want.
+  if (!item.outputs.empty()) {
+    const auto first = output_json(item.outputs.front(), with_base64);
+    for (const auto& key : {"mime", "key", "url", "expires_in", "base64", "width", "height", "bytes"})
+      if (first.contains(key)) j[key] = first[key];
+    j["output_ext"] = item.outputs.front().ext;
+  }
+  return j;
+}
+}  // namespace
+
+json JobResult::metrics() const {
+  std::size_t processed = 0, failed = 0, fallback = 0, outputs = 0;
+  int attempts = 0;
+  json errors = json::array();
+  auto add_error = [&](std::string text) {
+    if (errors.size() < kMaxErrors) errors.push_back(std::move(text));
+  };
+  if (!error.empty()) add_error(error);
+  for (const auto& item : items) {
+    if (item.status == "completed") ++processed;
+    if (item.status == "failed") ++failed;
+    if (item.fall_throughs > 0) ++fallback;
+    outputs += item.outputs.size();
+    attempts += item.attempts;
+    for (const auto& note : item.notes) add_error(item.name + ": " + note);
+    if (!item.error.empty()) add_error(item.name + ": " + item.error);
+  }
+  return {{"total_files", items.size()},
+          {"processed", processed},
+          {"failed", failed},
+          {"fallback_local", fallback},
+          {"total_files_processed", processed + failed},
+          {"duration_seconds", seconds_between(started_at, finished_at)},
+          {"outputs", outputs},
+          {"provider_attempts", attempts},
+          {"errors", errors}};
+}
+
+json job_scope(const JobResult& job, const JobRequest& request, bool with_base64) {
+  json headers = json::object();
+  for (const auto& [k, v] : request.headers) headers[k] = v;
+  json items = json::array();
+  for (const auto& item : job.items) items.push_back(item_json(item, with_base64));
+  json scope = {{"job",
+                 {{"id", job.id},
+                  {"pipeline", job.pipeline},
+                  {"status", job.status},
+                  {"error", job.error},
+                  {"started_at", iso8601(job.started_at)},
+                  {"finished_at", iso8601(job.finished_at)},
+                  {"duration_seconds", seconds_between(job.started_at, job.finished_at)}}},
+                {"request", {{"body", request.body}, {"headers", headers}, {"query", request.query}}},
+                {"items", std::move(items)},
+                {"metrics", job.metrics()},
+                {"sink", job.sink}};
+  return scope;
+}
+
+json job_summary(const JobResult& job) {
+  json items = json::array();
+  for (const auto& item : job.items) items.push_back(item_json(item, false));
+  json j = {{"job_id", job.id},
+            {"pipeline", job.pipeline},
+            {"status", job.status},
+            {"started_at", iso8601(job.started_at)},
+            {"finished_at", iso8601(job.finished_at)},
+            {"metrics", job.metrics()},
+            {"items", std::move(items)}};
+  if (!job.error.empty()) j["error"] = job.error;
+  if (job.error_class) j["error_class"] = to_string(*job.error_class);
+  if (!job.sink.empty()) j["sink"] = job.sink;
+  return j;
+}
+
+std::string sanitize_stem(std::string_view file_name) {
+  auto slash = file_name.find_last_of("/\\");
+  if (slash != std::string_view::npos) file_name.remove_prefix(slash + 1);
+  auto dot = file_name.rfind('.');
+  if (dot != std::string_view::npos && dot > 0) file_name = file_name.substr(0, dot);
+  std::string out;
+  for (unsigned char c : file_name) {
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') out += static_cast<char>(c);
+    else out += '_';
+  }
+  while (!out.empty() && out.front() == '.') out.erase(out.begin());
+  if (out.size() > 100) out.resize(100);
+  if (out.empty() || out.find_first_not_of('_') == std::string::npos) out = "image";
+  return out;
+}
+
+std::string new_job_id() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw Error(ErrorClass::internal, "no randomness for a job id");
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  if (t.time_since_epoch().count() == 0) return {};
+  auto secs = std::chrono::system_clock::to_time_t(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace imagepipe
