@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,21 @@ class TemplateError : public std::runtime_error {
       : std::runtime_error(std::move(message)), offset(offset) {}
   std::size_t offset;  // byte offset in the string where the problem starts
 };
+
+// One piece of a template string as written: literal text or one `${...}` placeholder.
+// The YAML loader uses this to expand environment placeholders in place and to point
+// diagnostics at the exact column.
+struct TemplatePiece {
+  enum class Kind { text, placeholder };
+  Kind kind = Kind::text;
+  std::size_t offset = 0;  // byte offset of the piece in the string
+  std::size_t length = 0;  // bytes the piece spans in the string (a `$${` escape spans 3)
+  std::string text;        // text: the literal, escapes resolved; placeholder: the path
+  std::optional<std::string> fallback;  // placeholder: the text after ":-", when written
+};
+// Splits `text` into pieces. Throws TemplateError for an unterminated or empty placeholder;
+// paths are not checked here (Template::compile does that).
+std::vector<TemplatePiece> split_template(std::string_view text);
 
 class Template {
  public:
