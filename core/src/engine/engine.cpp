@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "imagepipe/logging.hpp"
 #include "instances.hpp"
 #include "provider_gate.hpp"
 #include "sources.hpp"
@@ -63,6 +64,7 @@ std::string extension_of(const std::string& name) {
 }
 
 std::string redact(std::string text, const std::vector<std::string>& secrets) {
+  text = redact_secrets(std::move(text));
   for (const auto& s : secrets) {
     if (s.size() < 4) continue;  // too short to redact without mangling ordinary words
     for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3)) text.replace(pos, s.size(), "***");
@@ -350,8 +352,15 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
       if (instances_->sink_storage) {
         json key_scope = scope;
         key_scope["item"]["output_ext"] = out.ext;
-        key_scope["output"] = {{"index", n}, {"ext", out.ext}, {"mime", out.mime}, {"id", new_job_id()},
-                               {"width", out.width}, {"height", out.height}};
+        key_scope["output"] = {{"index", n},
+                               {"count", artifacts.size()},
+                               // "_1", "_2"... only when an item has several outputs (grid-split).
+                               {"suffix", artifacts.size() > 1 ? "_" + std::to_string(n + 1) : ""},
+                               {"ext", out.ext},
+                               {"mime", out.mime},
+                               {"id", new_job_id()},
+                               {"width", out.width},
+                               {"height", out.height}};
         key_scope["output"]["metadata"] = out.metadata;
         out.key = p.sink.key.render_string(key_scope);
         PutOptions put;

@@ -1,0 +1,59 @@
+#include "process.hpp"
+
+#include <cstdlib>
+#include <thread>
+
+#include "imagepipe/http_client.hpp"
+
+namespace imagepipe::runner {
+
+namespace {
+std::vector<std::filesystem::path> env_plugin_dirs() {
+  std::vector<std::filesystem::path> dirs;
+  if (const char* path = std::getenv("IMAGEPIPE_PLUGIN_PATH")) {
+    std::string s = path;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      auto end = s.find(':', start);
+      if (end == std::string::npos) end = s.size();
+      if (end > start) dirs.emplace_back(s.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  return dirs;
+}
+
+int cpu_threads(int requested) {
+  if (requested > 0) return requested;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+}  // namespace
+
+Process::Process(const ProcessOptions& options)
+    : cpu_pool_(static_cast<std::size_t>(cpu_threads(options.cpu_threads))),
+      cpu_(cpu_pool_),
+      log_(make_process_logger(options.log_format, options.log_level)) {
+  HttpClientOptions http_options;
+  http_options.log = log_;
+  http_ = std::make_unique<BeastHttpClient>(io_.get_executor(), http_options);
+  register_builtin_plugins(registry_);
+  auto dirs = env_plugin_dirs();
+  dirs.insert(dirs.end(), options.plugin_dirs.begin(), options.plugin_dirs.end());
+  for (const auto& refused : registry_.load_directories(dirs)) log_->warn("{}", refused);
+}
+
+Process::~Process() {
+  cpu_pool_.join();
+}
+
+Host Process::host() {
+  Host host;
+  host.log = log_;
+  host.clock = &clock_;
+  host.cpu = &cpu_;
+  host.http = http_.get();
+  host.metrics = &metrics_;
+  return host;
+}
+
+}  // namespace imagepipe::runner

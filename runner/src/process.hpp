@@ -1,0 +1,53 @@
+// The process-wide services every command shares: I/O context, CPU pool, clock, HTTP
+// client, metrics, logger and the plugin registry.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "imagepipe/host.hpp"
+#include "imagepipe/logging.hpp"
+#include "imagepipe/registry.hpp"
+
+namespace imagepipe::runner {
+
+struct ProcessOptions {
+  LogFormat log_format = LogFormat::text;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  std::vector<std::filesystem::path> plugin_dirs;  // besides $IMAGEPIPE_PLUGIN_PATH
+  int cpu_threads = 0;                             // 0: one per core
+};
+
+class Process {
+ public:
+  explicit Process(const ProcessOptions& options);
+  ~Process();
+
+  Host host();
+  asio::io_context& io() { return io_; }
+  PluginRegistry& registry() { return registry_; }
+  Metrics& metrics() { return metrics_; }
+  std::shared_ptr<spdlog::logger> log() { return log_; }
+
+ private:
+  asio::io_context io_;
+  asio::thread_pool cpu_pool_;
+  CpuPool cpu_;
+  SystemClock clock_;
+  Metrics metrics_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<HttpClient> http_;
+  PluginRegistry registry_;
+};
+
+// Exit codes, documented in docs/cli.md.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitItemsFailed = 1,  // the job ran; some or all items failed
+  kExitInvalid = 2,      // bad command line or pipeline
+  kExitRuntime = 3,      // could not start: plugin load failure, unwritable output...
+};
+
+}  // namespace imagepipe::runner

@@ -1,0 +1,216 @@
+// `imagepipe run`: one job of a pipeline, inputs from flags, results to disk or storage.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "commands.hpp"
+#include "imagepipe/engine.hpp"
+#include "imagepipe/http.hpp"
+#include "progress.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace imagepipe::runner {
+
+namespace {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::pair<std::string, std::string> split_assignment(const std::string& text, const char* flag) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError(std::string(flag) + " expects KEY=VALUE, got '" + text + "'");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+// "4" → 4, "true" → true, "[1,2]" → list; anything that is not JSON stays a string.
+json parse_value(const std::string& text) {
+  auto parsed = json::parse(text, nullptr, false);
+  if (parsed.is_discarded() || parsed.is_string()) return text;
+  return parsed;
+}
+
+std::string read_input_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read --input " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+JobRequest build_request(const RunArgs& args, const Pipeline& pipeline) {
+  JobRequest request;
+  for (const auto& s : args.sets) {
+    auto [k, v] = split_assignment(s, "--set");
+    request.body[k] = parse_value(v);
+  }
+  for (const auto& h : args.headers) {
+    auto [k, v] = split_assignment(h, "--header");
+    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
+    request.headers[k] = v;
+  }
+  if (args.prompt_given) request.body["prompt"] = args.prompt;
+
+  const auto& source = pipeline.source;
+  if (args.inputs.empty()) return request;
+  switch (source.from) {
+    case SourceSpec::From::files: request.input_paths = args.inputs; break;
+    case SourceSpec::From::request:
+      // The same pipeline serves HTTP and the command line: the file goes where a client
+      // would have put its base64.
+      if (args.inputs.size() != 1)
+        throw UsageError("pipeline '" + pipeline.name + "' takes one image; got " + std::to_string(args.inputs.size()) +
+                         " --input flags");
+      request.body[source.field] = base64_encode(read_input_file(args.inputs.front()));
+      if (!source.filename_field.empty() && !request.body.contains(source.filename_field))
+        request.body[source.filename_field] = fs::path(args.inputs.front()).filename().string();
+      break;
+    case SourceSpec::From::url:
+      if (args.inputs.size() != 1 || source.field.empty())
+        throw UsageError("pipeline '" + pipeline.name + "' takes one image URL");
+      request.body[source.field] = args.inputs.front();
+      break;
+    case SourceSpec::From::storage:
+      throw UsageError("pipeline '" + pipeline.name + "' reads its inputs from storage; --input does not apply");
+    case SourceSpec::From::prompt:
+      throw UsageError("pipeline '" + pipeline.name + "' generates from a prompt; --input does not apply");
+  }
+  return request;
+}
+
+// --out DIR: results go to a local directory, whatever the pipeline's sink said.
+void redirect_sink(Pipeline& pipeline, const std::string& dir, const PluginRegistry& registry) {
+  const auto* local = registry.find(PluginKind::storage, "local");
+  if (!local) throw UsageError("--out needs the 'local' storage plugin, which is not available");
+  PluginUse use;
+  use.kind = PluginKind::storage;
+  use.use = "local";
+  use.descriptor = local->descriptor;
+  auto check = check_options(*local->descriptor, {{"root", dir}});
+  use.with = check.options;
+  if (!pipeline.sink.storage) pipeline.sink.key = Template::compile_string("${item.stem}${output.suffix}.${output.ext}");
+  pipeline.sink.storage = use;
+  if (pipeline.sink.url == SinkSpec::UrlMode::presigned) pipeline.sink.url = SinkSpec::UrlMode::none;
+}
+
+std::string human_bytes(std::uint64_t n) {
+  char buf[32];
+  if (n >= 1 << 20) std::snprintf(buf, sizeof buf, "%.1f MB", n / 1048576.0);
+  else if (n >= 1 << 10) std::snprintf(buf, sizeof buf, "%.0f KB", n / 1024.0);
+  else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+void print_summary(const JobResult& job, const fs::path& root) {
+  auto metrics = job.metrics();
+  std::cout << job.pipeline << ": " << job.status << " in " << metrics["duration_seconds"].get<double>() << "s — "
+            << metrics["processed"] << " processed, " << metrics["failed"] << " failed";
+  if (metrics["fallback_local"].get<int>() > 0) std::cout << ", " << metrics["fallback_local"] << " fell back";
+  std::cout << "\n";
+  if (!job.error.empty()) std::cout << "  error: " << job.error << "\n";
+  constexpr std::size_t kShown = 20;
+  for (std::size_t i = 0; i < job.items.size() && i < kShown; ++i) {
+    const auto& item = job.items[i];
+    if (item.status != "completed") {
+      std::cout << "  x " << item.name << ": " << item.error << "\n";
+      continue;
+    }
+    for (const auto& out : item.outputs) {
+      std::cout << "  ok " << item.name << " -> ";
+      if (!out.key.empty()) std::cout << (root.empty() ? fs::path(out.key) : root / out.key).string();
+      else std::cout << "(inline " << out.mime << ")";
+      std::cout << " (" << out.width << "x" << out.height << ", " << human_bytes(out.bytes) << ")\n";
+    }
+    for (const auto& note : item.notes) std::cout << "     note: " << note << "\n";
+  }
+  if (job.items.size() > kShown) std::cout << "  ... and " << job.items.size() - kShown << " more\n";
+}
+
+}  // namespace
+
+int run_command(const RunArgs& args, Process& process) {
+  Pipeline pipeline;
+  LoadOptions load;
+  try {
+    load.env_overrides = load_env_file(args.env_file);
+    pipeline = load_pipeline(args.pipeline, process.registry(), load);
+  } catch (const PipelineError& e) {
+    std::cerr << e.format(::isatty(STDERR_FILENO)) << "\n";
+    return kExitInvalid;
+  } catch (const std::exception& e) {
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  for (const auto& secret : pipeline.secrets) register_secret(secret);
+
+  JobRequest request;
+  try {
+    request = build_request(args, pipeline);
+    if (!args.out_dir.empty()) redirect_sink(pipeline, args.out_dir, process.registry());
+  } catch (const UsageError& e) {
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+
+  std::unique_ptr<Engine> engine;
+  try {
+    engine = std::make_unique<Engine>(std::make_shared<const Pipeline>(pipeline), process.host());
+  } catch (const std::exception& e) {
+    std::cerr << "imagepipe: " << redact_secrets(e.what()) << "\n";
+    return kExitRuntime;
+  }
+
+  ProgressBar bar(!args.json && !args.quiet);
+  std::size_t failed = 0;
+  JobResult result;
+  std::exception_ptr crash;
+  asio::co_spawn(
+      process.io(),
+      [&]() -> Task<void> {
+        result = co_await engine->run(request, new_job_id(), [&](const ItemResult& item, std::size_t done, std::size_t total) {
+          failed += item.status != "completed";
+          bar.update(done, total, failed);
+        });
+        bar.finish();
+        co_await engine->notify(result, request);
+      },
+      [&](std::exception_ptr e) {
+        crash = e;
+        process.io().stop();
+      });
+  process.io().run();
+  bar.finish();
+  if (crash) {
+    try {
+      std::rethrow_exception(crash);
+    } catch (const std::exception& e) {
+      std::cerr << "imagepipe: " << redact_secrets(e.what()) << "\n";
+    }
+    return kExitRuntime;
+  }
+
+  if (args.json) {
+    std::cout << job_summary(result).dump(2) << "\n";
+  } else if (!args.quiet) {
+    fs::path root;
+    if (pipeline.sink.storage && pipeline.sink.storage->use == "local")
+      root = pipeline.sink.storage->with.value("root", "");
+    print_summary(result, root);
+  }
+  return result.status == "completed" ? kExitOk : kExitItemsFailed;
+}
+
+std::map<std::string, std::string> load_env_file(const std::string& explicit_file) {
+  if (!explicit_file.empty()) {
+    if (!fs::exists(explicit_file)) throw std::runtime_error("--env-file " + explicit_file + " does not exist");
+    return read_dotenv(explicit_file);
+  }
+  if (fs::exists(".env")) return read_dotenv(".env");
+  return {};
+}
+
+}  // namespace imagepipe::runner
