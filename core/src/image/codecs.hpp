@@ -1,0 +1,45 @@
+// Per-format codecs behind image.hpp. Each probe reads only the header; each decode
+// produces 8-bit interleaved pixels with the channel count its probe reported.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "imagepipe/error.hpp"
+#include "imagepipe/image.hpp"
+
+namespace imagepipe::codec {
+
+// "truncated or corrupt PNG: <detail>": the one wording for damaged files of any format.
+[[noreturn]] inline void fail_corrupt(ImageFormat format, std::string_view detail) {
+  std::string upper(to_string(format));
+  for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  throw Error(ErrorClass::invalid_input,
+              "truncated or corrupt " + upper + ": " + std::string(detail));
+}
+
+ImageInfo probe_png(std::string_view bytes);
+Image decode_png(std::string_view bytes);
+std::string encode_png(const Image& image, int zlib_level);
+
+ImageInfo probe_jpeg(std::string_view bytes);
+// scale_denominator is 1, 2, 4 or 8.
+Image decode_jpeg(std::string_view bytes, int scale_denominator);
+// The largest denominator (1, 2, 4, 8) that keeps the decoded size >= min_width x min_height.
+int jpeg_scale_for(const ImageInfo& info, int min_width, int min_height);
+std::string encode_jpeg(const Image& image, int quality);
+
+ImageInfo probe_webp(std::string_view bytes);
+Image decode_webp(std::string_view bytes);
+std::string encode_webp(const Image& image, int quality, bool lossless);
+
+// GIF, BMP, TIFF and the JPEG colour spaces turbojpeg cannot convert (CMYK).
+ImageInfo probe_oiio(std::string_view bytes, ImageFormat format);
+Image decode_oiio(std::string_view bytes, ImageFormat format);
+
+// Channel conversions for formats that lack some layouts.
+Image without_alpha(const Image& image);  // 2 -> 1, 4 -> 3 channels, laid over white
+Image gray_to_color(const Image& image);  // 1 -> 3, 2 -> 4 channels
+
+}  // namespace imagepipe::codec
