@@ -8,20 +8,20 @@ Task<void> ProviderGate::acquire() {
   using namespace std::chrono;
   for (;;) {
     std::shared_ptr<asio::steady_timer> slot_wait;
-    milliseconds sleep{0};
+    TimePoint wake{};
     {
       std::lock_guard lock(mu_);
       const auto now = clock_.steady_now();
       while (!starts_.empty() && starts_.front() <= now - minutes(1)) starts_.pop_front();
       if (paused_until_ > now) {
-        sleep = ceil<milliseconds>(paused_until_ - now);
+        wake = paused_until_;
       } else if (limit_.max_in_flight > 0 && in_flight_ >= limit_.max_in_flight) {
         slot_wait = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
                                                           steady_clock::time_point::max());
         waiters_.push_back(slot_wait);
       } else if (limit_.requests_per_minute > 0 &&
                  starts_.size() >= static_cast<std::size_t>(limit_.requests_per_minute)) {
-        sleep = ceil<milliseconds>(starts_.front() + minutes(1) - now);
+        wake = starts_.front() + minutes(1);
       } else {
         ++in_flight_;
         starts_.push_back(now);
@@ -32,7 +32,7 @@ Task<void> ProviderGate::acquire() {
       boost::system::error_code ignored;
       co_await slot_wait->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     } else {
-      co_await clock_.sleep_for(std::max(sleep, milliseconds(1)));
+      co_await clock_.sleep_until(wake);
     }
   }
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs imagepipe's build dependencies from Debian 12's packages (idempotent) and builds.
+#   scripts/setup.sh            # Release-ish build in ./build
+#   BUILD_DIR=build-asan IMAGEPIPE_SANITIZE=address,undefined scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost-dev libboost-filesystem-dev libboost-system-dev
+  libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev libcli11-dev libspdlog-dev
+  libopenimageio-dev libturbojpeg0-dev libpng-dev libwebp-dev libfreetype-dev fonts-dejavu-core
+  libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev
+  libgtest-dev libgmock-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+  -DIMAGEPIPE_SANITIZE="${IMAGEPIPE_SANITIZE:-}" >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "setup: built $BUILD_DIR/bin/imagepipe"
