@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "imagepipe/error.hpp"
+#include "imagepipe/url.hpp"
+
+namespace imagepipe {
+namespace {
+
+std::string parse_error(std::string_view text) {
+  try {
+    parse_url(text);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
+    return e.what();
+  }
+  ADD_FAILURE() << "parsing '" << text << "' should fail";
+  return {};
+}
+
+TEST(ParseUrl, SplitsTheParts) {
+  const Url u = parse_url("HTTPS://User:Pa%40ss@Example.COM:8443/a/b?x=1&y=2#frag");
+  EXPECT_EQ(u.scheme, "https");
+  EXPECT_EQ(u.userinfo, "User:Pa%40ss");
+  EXPECT_EQ(u.host, "example.com");
+  EXPECT_EQ(u.port, 8443);
+  EXPECT_EQ(u.target, "/a/b?x=1&y=2");
+  EXPECT_EQ(u.path(), "/a/b");
+}
+
+TEST(ParseUrl, DefaultsPortAndPath) {
+  EXPECT_EQ(parse_url("http://example.com").port, 80);
+  EXPECT_EQ(parse_url("https://example.com").port, 443);
+  EXPECT_EQ(parse_url("http://example.com").target, "/");
+  EXPECT_EQ(parse_url("http://example.com?q=1").target, "/?q=1");
+}
+
+TEST(ParseUrl, HandlesIpv6Literals) {
+  const Url u = parse_url("http://[::1]:8080/x");
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_EQ(u.authority(), "[::1]:8080");
+  EXPECT_EQ(u.host_header(), "[::1]:8080");
+  EXPECT_EQ(parse_url("http://[::1]/").host_header(), "[::1]");
+}
+
+TEST(ParseUrl, PercentEncodesSpacesAndNonAscii) {
+  EXPECT_EQ(parse_url("http://h/a b/\xc3\xa9?q=x y").target, "/a%20b/%C3%A9?q=x%20y");
+}
+
+TEST(ParseUrl, RedactedFormHidesUserinfoAndQuery) {
+  const Url u = parse_url("https://key:secret@bucket.s3.amazonaws.com/img.png?X-Amz-Signature=abc");
+  EXPECT_EQ(u.redacted(), "https://bucket.s3.amazonaws.com:443/img.png");
+  EXPECT_EQ(u.without_userinfo(), "https://bucket.s3.amazonaws.com/img.png?X-Amz-Signature=abc");
+}
+
+TEST(ParseUrl, RefusesOtherSchemes) {
+  EXPECT_EQ(parse_error("ftp://user:pw@host/file?sig=1"),
+            "unsupported URL scheme 'ftp' in 'ftp://host/file' (only http and https are allowed)");
+  EXPECT_EQ(parse_error("file:///etc/passwd"),
+            "unsupported URL scheme 'file' in 'file:///etc/passwd' (only http and https are allowed)");
+}
+
+TEST(ParseUrl, ExplainsMalformedUrls) {
+  EXPECT_EQ(parse_error("example.com/x"),
+            "invalid URL 'example.com/x': missing scheme (expected http:// or https://)");
+  EXPECT_EQ(parse_error("http:///path"), "invalid URL 'http:///path': missing host");
+  EXPECT_EQ(parse_error("http://h:99999/"),
+            "invalid URL 'http://h:99999/': port must be a number from 1 to 65535");
+  EXPECT_EQ(parse_error("http://h:8o/"),
+            "invalid URL 'http://h:8o/': port must be a number from 1 to 65535");
+  EXPECT_EQ(parse_error("http://[::1/"), "invalid URL 'http://[::1/': unterminated IPv6 address");
+  EXPECT_EQ(parse_error("http://a b/"),
+            "invalid URL 'http://a b/': host contains characters that are not allowed");
+}
+
+TEST(ParseUrl, RefusesControlCharactersWithoutEchoingThem) {
+  EXPECT_EQ(parse_error("http://h/x\r\nX-Injected: 1"),
+            "invalid URL 'http://h/x??X-Injected: 1': contains a control character");
+}
+
+TEST(ParseUrl, ErrorMessagesNeverShowCredentialsOrQuery) {
+  EXPECT_EQ(parse_error("http://user:hunter2@h:0/p?token=abc"),
+            "invalid URL 'http://h:0/p': port must be a number from 1 to 65535");
+}
+
+TEST(RedactUrlText, StripsUserinfoQueryAndFragment) {
+  EXPECT_EQ(redact_url_text("https://u:p@h/x?sig=1#f"), "https://h/x");
+  EXPECT_EQ(redact_url_text("u:p@h/x"), "h/x");
+  EXPECT_EQ(redact_url_text("https://h/a@b"), "https://h/a@b");
+}
+
+TEST(ResolveReference, FollowsEveryKindOfLocation) {
+  const Url base = parse_url("http://u:p@h:8080/a/b/c?q=1");
+  EXPECT_EQ(resolve_url_reference(base, "https://other/x").without_userinfo(), "https://other/x");
+  EXPECT_EQ(resolve_url_reference(base, "//other/x").without_userinfo(), "http://other/x");
+  EXPECT_EQ(resolve_url_reference(base, "/x?y=2").without_userinfo(), "http://h:8080/x?y=2");
+  EXPECT_EQ(resolve_url_reference(base, "d").without_userinfo(), "http://h:8080/a/b/d");
+  EXPECT_EQ(resolve_url_reference(base, "../d/./e").without_userinfo(), "http://h:8080/a/d/e");
+  EXPECT_EQ(resolve_url_reference(base, "?z=3").without_userinfo(), "http://h:8080/a/b/c?z=3");
+  EXPECT_EQ(resolve_url_reference(base, "/a/../../..").without_userinfo(), "http://h:8080/");
+  // Same-origin references keep the credentials; other origins do not inherit them.
+  EXPECT_EQ(resolve_url_reference(base, "/x").userinfo, "u:p");
+  EXPECT_EQ(resolve_url_reference(base, "http://other/x").userinfo, "");
+}
+
+}  // namespace
+}  // namespace imagepipe
