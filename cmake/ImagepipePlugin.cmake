@@ -26,10 +26,13 @@ function(imagepipe_add_plugin name)
   target_link_libraries(${target} PRIVATE ${target}_objects)
   set_target_properties(${target} PROPERTIES
     OUTPUT_NAME "imagepipe-${P_KIND}-${name}" PREFIX ""
-    LIBRARY_OUTPUT_DIRECTORY ${IMAGEPIPE_PLUGIN_OUTPUT_DIR})
+    LIBRARY_OUTPUT_DIRECTORY "${IMAGEPIPE_PLUGIN_OUTPUT_DIR}")
   install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/imagepipe/plugins)
 
-  set_property(GLOBAL APPEND PROPERTY IMAGEPIPE_PLUGIN_IDS ${id})
+  # Inside the imagepipe tree, plugins are also linked in as built-ins.
+  if(TARGET imagepipe_core)
+    set_property(GLOBAL APPEND PROPERTY IMAGEPIPE_PLUGIN_IDS ${id})
+  endif()
 endfunction()
 
 # Called once after all plugins: the static library of built-in plugins.
