@@ -6,6 +6,9 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
+
+#include "imagepipe/registry.hpp"
 
 namespace imagepipe::testing {
 
@@ -138,6 +141,47 @@ std::string read_file(const std::string& path) {
   std::ostringstream content;
   content << in.rdbuf();
   return content.str();
+}
+
+const PluginDescriptor& builtin_plugin(PluginKind kind, const std::string& name) {
+  static const auto* registry = [] {
+    auto* r = new PluginRegistry();
+    register_builtin_plugins(*r);
+    return r;
+  }();
+  const RegisteredPlugin* found = registry->find(kind, name);
+  if (!found) {
+    ADD_FAILURE() << "no built-in " << to_string(kind) << " plugin named " << name;
+    throw std::runtime_error("no plugin " + name);
+  }
+  return *found->descriptor;
+}
+
+nlohmann::json checked_options(const PluginDescriptor& plugin, const nlohmann::json& with) {
+  OptionCheck check = check_options(plugin, with);
+  if (!check.ok()) {
+    std::string issues;
+    for (const OptionIssue& issue : check.issues)
+      issues +=
+          "\n  " + (issue.pointer.empty() ? "(options)" : issue.pointer) + ": " + issue.message;
+    throw std::runtime_error(plugin.name + " options " + with.dump() +
+                             " do not validate:" + issues);
+  }
+  return check.options;
+}
+
+std::unique_ptr<Transform> make_transform(const std::string& name, const nlohmann::json& with) {
+  static const Host host;
+  const PluginDescriptor& plugin = builtin_plugin(PluginKind::transform, name);
+  const nlohmann::json options = checked_options(plugin, with);
+  return std::get<TransformFactory>(plugin.factory)(PluginArgs{host, options});
+}
+
+std::vector<Artifact> apply_transform(const std::string& name, const nlohmann::json& with,
+                                      Image image) {
+  ItemContext item;
+  item.name = "test.png";
+  return make_transform(name, with)->apply(Artifact::from_pixels(std::move(image)), item);
 }
 
 }  // namespace imagepipe::testing

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "imagepipe/image.hpp"
+#include "imagepipe/plugin.hpp"
 
 namespace imagepipe::testing {
 
@@ -53,5 +54,21 @@ std::vector<std::uint8_t> pixel(const Image& image, int x, int y);
 
 // Whole file as bytes; fails the current test (and returns "") when it cannot be read.
 std::string read_file(const std::string& path);
+
+// ---- running image plugins in tests ---------------------------------------------------
+
+// The built-in plugin `name` of `kind`; fails the test and throws when there is none.
+const PluginDescriptor& builtin_plugin(PluginKind kind, const std::string& name);
+
+// `with` checked against the plugin's schema, defaults filled in; throws std::runtime_error
+// listing the issues when it does not validate.
+nlohmann::json checked_options(const PluginDescriptor& plugin, const nlohmann::json& with);
+
+// Builds transform `name` from `with` (checked as above).
+std::unique_ptr<Transform> make_transform(const std::string& name, const nlohmann::json& with);
+
+// Runs `image` through transform `name` and returns what it produced.
+std::vector<Artifact> apply_transform(const std::string& name, const nlohmann::json& with,
+                                      Image image);
 
 }  // namespace imagepipe::testing

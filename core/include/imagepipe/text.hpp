@@ -34,4 +34,9 @@ std::string default_font_path();
 // Returns the bounding box actually painted as {x, y, w, h}.
 std::array<int, 4> draw_text(Image& image, std::string_view text, const TextStyle& style);
 
+// The largest pixel size, at most max_size_px and at least 12, at which `text` laid out as
+// `style` says (font, wrap, margin) fits an image of width x height.
+int fit_text_size(int width, int height, std::string_view text, const TextStyle& style,
+                  int max_size_px);
+
 }  // namespace imagepipe

@@ -16,6 +16,7 @@ using text::GlyphPtr;
 using text::SizedFace;
 
 constexpr int kMinAutoSize = 12;
+constexpr int kMaxSize = 4096;
 
 struct PlacedGlyph {
   GlyphPtr glyph;
@@ -171,6 +172,26 @@ void paint_glyph(Image& image, const text::Glyph& glyph, int left, int top,
 
 int auto_size(const Image& image) { return std::max(kMinAutoSize, image.height / 12); }
 
+// The area text may use: the image less its margins.
+struct Room {
+  std::string font;
+  int margin = 0;
+  int width = 0;
+  int height = 0;
+  bool holds(const Layout& layout) const {
+    return layout.width <= width && layout.height() <= height;
+  }
+};
+
+Room room_for(int image_width, int image_height, const TextStyle& style) {
+  Room room;
+  room.font = style.font_path.empty() ? default_font_path() : style.font_path;
+  room.margin = std::clamp(style.margin_px, 0, std::min(image_width, image_height) / 4);
+  room.width = std::max(1, image_width - 2 * room.margin);
+  room.height = std::max(1, image_height - 2 * room.margin);
+  return room;
+}
+
 }  // namespace
 
 std::array<int, 4> draw_text(Image& image, std::string_view utf8, const TextStyle& style) {
@@ -181,21 +202,18 @@ std::array<int, 4> draw_text(Image& image, std::string_view utf8, const TextStyl
   const int opacity = int(std::lround(std::clamp(style.opacity, 0.0, 1.0) * 255));
   if (text.empty() || opacity == 0 || image.width == 0 || image.height == 0) return {0, 0, 0, 0};
 
-  const std::string font = style.font_path.empty() ? default_font_path() : style.font_path;
-  const int margin = std::clamp(style.margin_px, 0, std::min(image.width, image.height) / 4);
-  const int room_w = std::max(1, image.width - 2 * margin);
-  const int room_h = std::max(1, image.height - 2 * margin);
+  const Room room = room_for(image.width, image.height, style);
   const bool automatic = style.size_px <= 0;
-  int size = automatic ? auto_size(image) : std::min(style.size_px, 4096);
-
-  std::shared_ptr<SizedFace> face = text::face_for(font, size);
-  Layout layout = lay_out(*face, text, style.wrap, FT_Pos(room_w) * 64);
+  int size = automatic ? auto_size(image) : std::min(style.size_px, kMaxSize);
+  std::shared_ptr<SizedFace> face = text::face_for(room.font, size);
+  Layout layout = lay_out(*face, text, style.wrap, FT_Pos(room.width) * 64);
   // An automatic size shrinks until the text fits the image (down to a legible minimum).
-  while (automatic && size > kMinAutoSize && (layout.width > room_w || layout.height() > room_h)) {
+  while (automatic && size > kMinAutoSize && !room.holds(layout)) {
     size = std::max(kMinAutoSize, size * 7 / 8);
-    face = text::face_for(font, size);
-    layout = lay_out(*face, text, style.wrap, FT_Pos(room_w) * 64);
+    face = text::face_for(room.font, size);
+    layout = lay_out(*face, text, style.wrap, FT_Pos(room.width) * 64);
   }
+  const int margin = room.margin;
 
   const TextPosition pos = style.position;
   const bool left = pos == TextPosition::top_left || pos == TextPosition::bottom_left;
@@ -221,6 +239,25 @@ std::array<int, 4> draw_text(Image& image, std::string_view utf8, const TextStyl
                   baseline - placed.glyph->top, style.rgb, opacity, box);
   }
   return box.as_xywh();
+}
+
+int fit_text_size(int width, int height, std::string_view utf8, const TextStyle& style,
+                  int max_size_px) {
+  const std::u32string text = clean(utf8);
+  const Room room = room_for(width, height, style);
+  int low = kMinAutoSize, high = std::clamp(max_size_px, kMinAutoSize, kMaxSize);
+  auto fits = [&](int size) {
+    return room.holds(
+        lay_out(*text::face_for(room.font, size), text, style.wrap, FT_Pos(room.width) * 64));
+  };
+  if (text.empty() || fits(high)) return high;
+  // Larger text is taller and wraps into no fewer lines: fitting is (near enough)
+  // monotonic in the size, so a bisection finds the largest size that fits.
+  while (high - low > 1) {
+    const int middle = (low + high) / 2;
+    (fits(middle) ? low : high) = middle;
+  }
+  return low;
 }
 
 }  // namespace imagepipe

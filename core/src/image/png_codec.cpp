@@ -174,19 +174,33 @@ int color_type_for(int channels) {
   }
 }
 
+struct PngTuning {
+  int strategy;
+  int filters;
+};
+
+// Measured on photographs and on the photo-like benchmark images (bench/README.md):
+// after a Paeth filter, photographic rows hold almost no repeated strings, so Z_RLE
+// matches zlib level 6 in size at a third of the time, and libpng's per-row choice among
+// all five filters gains a few percent more at about 1.4x the cost. Drawings and
+// screenshots repeat strings, which only the classic levels find.
+PngTuning tuning_for(int level) {
+  if (level == 0) return {Z_DEFAULT_STRATEGY, PNG_FILTER_NONE};
+  if (level <= 3) return {Z_RLE, PNG_FILTER_PAETH};
+  if (level <= 5) return {Z_RLE, PNG_ALL_FILTERS};
+  return {Z_DEFAULT_STRATEGY, PNG_ALL_FILTERS};
+}
+
 bool write_png(png_structp png, png_infop info, const Image* image, png_bytepp rows,
                int zlib_level) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_IHDR(png, info, png_uint_32(image->width), png_uint_32(image->height), 8,
                color_type_for(image->channels), PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
+  const PngTuning tuning = tuning_for(zlib_level);
   png_set_compression_level(png, zlib_level);
-  // Measured on photo-like 1024x1024 images (bench/run-image-bench.sh): Paeth alone is
-  // within a few percent of libpng's adaptive choice among all five filters at a fraction
-  // of the cost, and Z_RLE finds almost all the matches deflate's string search would on
-  // filtered photographic rows while running several times faster.
-  png_set_filter(png, PNG_FILTER_TYPE_BASE, zlib_level == 0 ? PNG_FILTER_NONE : PNG_FILTER_PAETH);
-  png_set_compression_strategy(png, zlib_level <= 3 ? Z_RLE : Z_DEFAULT_STRATEGY);
+  png_set_compression_strategy(png, tuning.strategy);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, tuning.filters);
   png_write_info(png, info);
   png_write_image(png, rows);
   png_write_end(png, info);

@@ -184,3 +184,33 @@ TEST(DrawText, ConcurrentCallsDrawTheSame) {
 
 }  // namespace
 }  // namespace imagepipe
+
+namespace imagepipe {
+namespace {
+
+TEST(FitTextSize, LargestSizeThatFits) {
+  TextStyle style;
+  style.margin_px = 10;
+  // A short word in a big image: capped by the maximum asked for.
+  EXPECT_EQ(fit_text_size(1000, 1000, "Hi", style, 100), 100);
+  // A long text must shrink, and what is returned fits when drawn.
+  const std::string text = "a rather long prompt that has to wrap over several lines to fit";
+  const int size = fit_text_size(300, 120, text, style, 200);
+  EXPECT_GT(size, 12);
+  EXPECT_LT(size, 60);
+  Image image = testing::solid(300, 120, {0, 0, 0});
+  style.size_px = size;
+  const auto box = draw_text(image, text, style);
+  EXPECT_GE(box[1], 8);
+  EXPECT_LE(box[1] + box[3], 112);
+  // One size larger no longer fits in height.
+  Image bigger = testing::solid(300, 120, {0, 0, 0});
+  style.size_px = size + 2;
+  const auto overflow = draw_text(bigger, text, style);
+  EXPECT_TRUE(overflow[1] < 10 || overflow[1] + overflow[3] > 110 || overflow[2] > 280);
+  // Never below the legible minimum.
+  EXPECT_EQ(fit_text_size(40, 40, text, style, 100), 12);
+}
+
+}  // namespace
+}  // namespace imagepipe
