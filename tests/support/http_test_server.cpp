@@ -8,17 +8,17 @@
 #include <stdexcept>
 #include <thread>
 
-#include "imagepipe/asio.hpp"
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+#include "imagepipe/asio.hpp"
 
 namespace imagepipe::testing {
 
@@ -97,8 +97,8 @@ struct SelfSignedCertificate {
 std::filesystem::path make_temp_dir() {
   std::mt19937_64 rng{std::random_device{}()};
   for (;;) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("imagepipe-test-tls-" + std::to_string(rng()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("imagepipe-test-tls-" + std::to_string(rng()));
     if (std::filesystem::create_directory(dir)) return dir;
   }
 }
@@ -140,7 +140,8 @@ struct HttpTestServer::Impl {
   Task<void> accept_loop() {
     for (;;) {
       error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (!acceptor.is_open()) co_return;
         continue;
@@ -193,7 +194,8 @@ struct HttpTestServer::Impl {
         }
       }
       if (!d.handler) d.handler = fallback;
-      if (!d.handler) d.fixed = TestResponse{.status = 404, .body = "no route for " + r.method + " " + r.path};
+      if (!d.handler)
+        d.fixed = TestResponse{.status = 404, .body = "no route for " + r.method + " " + r.path};
     }
     return d;
   }
@@ -205,7 +207,8 @@ struct HttpTestServer::Impl {
       http::request_parser<http::string_body> parser;
       parser.body_limit(std::uint64_t{1} << 31);
       error_code ec;
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       auto& req = parser.get();
 
@@ -239,7 +242,8 @@ struct HttpTestServer::Impl {
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
 
-      http::response<http::string_body> res{static_cast<http::status>(answer.status), req.version()};
+      http::response<http::string_body> res{static_cast<http::status>(answer.status),
+                                            req.version()};
       for (const auto& [name, value] : answer.headers) res.insert(name, value);
       res.body() = std::move(answer.body);
       res.keep_alive(req.keep_alive() && !answer.close);
@@ -313,8 +317,8 @@ void HttpTestServer::drop_next(int count) {
 std::uint16_t HttpTestServer::port() const { return impl_->port; }
 
 std::string HttpTestServer::url(std::string_view path) const {
-  return std::string(impl_->tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(impl_->port) +
-         std::string(path);
+  return std::string(impl_->tls ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(impl_->port) + std::string(path);
 }
 
 std::string HttpTestServer::ca_file() const { return impl_->ca_path; }

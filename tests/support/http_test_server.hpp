@@ -82,7 +82,7 @@ class HttpTestServer {
 
   std::uint16_t port() const;
   std::string url(std::string_view path = {}) const;  // "http(s)://127.0.0.1:PORT" + path
-  std::string ca_file() const;                         // empty without TLS
+  std::string ca_file() const;                        // empty without TLS
 
   std::vector<RecordedRequest> requests() const;
   std::size_t request_count() const;

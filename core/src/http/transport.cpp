@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
@@ -264,8 +265,15 @@ Task<ConnectionPtr> Transport::State::connect(const RoundTrip& rt) {
     if (not_ip && !SSL_set_tlsext_host_name(conn->tls->native_handle(), target.host.c_str())) {
       throw Error(ErrorClass::internal, "cannot set TLS server name for " + target.authority());
     }
+    // OpenSSL's own name check (rather than a verify callback) reports a precise reason,
+    // "hostname mismatch", in the handshake error.
+    X509_VERIFY_PARAM* param = SSL_get0_param(conn->tls->native_handle());
+    const int name_set = not_ip ? X509_VERIFY_PARAM_set1_host(param, target.host.c_str(), 0)
+                                : X509_VERIFY_PARAM_set1_ip_asc(param, target.host.c_str());
+    if (name_set != 1) {
+      throw Error(ErrorClass::internal, "cannot set TLS peer name for " + target.authority());
+    }
     conn->tls->set_verify_mode(ssl::verify_peer);
-    conn->tls->set_verify_callback(ssl::host_name_verification(target.host));
     conn->tls->next_layer().expires_at(deadline);
     co_await conn->tls->async_handshake(ssl::stream_base::client,
                                         asio::redirect_error(asio::use_awaitable, ec));
@@ -363,8 +371,18 @@ Task<Transport::State::Outcome> Transport::State::exchange_on(Stream& stream, Co
     parser->body_limit(max_response_bytes);
     parser->header_limit(kMaxHeaderBytes);
     if (rt.method == "HEAD") parser->skip(true);
-    co_await http::async_read(stream, c.buffer, *parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
+    // Header first: Beast 1.74 skips the Content-Length check against body_limit when a
+    // whole message is read eagerly, so the declared length is checked here.
+    co_await http::async_read_header(stream, c.buffer, *parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !parser->is_done()) {
+      if (const auto length = parser->content_length(); length && *length > max_response_bytes) {
+        ec = http::error::body_limit;
+      } else {
+        co_await http::async_read(stream, c.buffer, *parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
     if (ec == beast::error::timeout) throw_overall_timeout(rt);
     if (ec == http::error::body_limit) {
       throw Error(ErrorClass::invalid_input,

@@ -2,8 +2,8 @@
 
 #include <gmock/gmock.h>
 
-#include "client_fixture.hpp"
 #include <boost/asio/ip/tcp.hpp>
+#include "client_fixture.hpp"
 
 namespace imagepipe::testing {
 namespace {
@@ -191,11 +191,11 @@ TEST_F(HttpClientTest, CredentialsDoNotFollowARedirectToAnotherOrigin) {
   HttpTestServer other;
   other.on("GET", "/landing", TestResponse{.body = "other"});
   server_.on("GET", "/same", TestResponse{.status = 302, .headers = {{"Location", "/next"}}});
-  server_.on("GET", "/next", TestResponse{.status = 302, .headers = {{"Location", other.url("/landing")}}});
-  const HttpResponse r = send({.url = server_.url("/same"),
-                               .headers = {{"Authorization", "Bearer sk-secret"},
-                                           {"api-key", "k"},
-                                           {"X-Trace", "t"}}});
+  server_.on("GET", "/next",
+             TestResponse{.status = 302, .headers = {{"Location", other.url("/landing")}}});
+  const HttpResponse r = send(
+      {.url = server_.url("/same"),
+       .headers = {{"Authorization", "Bearer sk-secret"}, {"api-key", "k"}, {"X-Trace", "t"}}});
   EXPECT_EQ(r.body, "other");
   EXPECT_EQ(server_.requests().at(1).header("Authorization"), "Bearer sk-secret");
   const RecordedRequest there = other.requests().at(0);
@@ -207,7 +207,8 @@ TEST_F(HttpClientTest, CredentialsDoNotFollowARedirectToAnotherOrigin) {
 TEST_F(HttpClientTest, UserinfoBecomesBasicAuthAndNeverAppearsInErrors) {
   server_.on("GET", "/private", TestResponse{});
   get("http://alice:s%40fe@" + authority() + "/private");
-  EXPECT_EQ(server_.requests().at(0).header("Authorization"), "Basic " + base64_encode("alice:s@fe"));
+  EXPECT_EQ(server_.requests().at(0).header("Authorization"),
+            "Basic " + base64_encode("alice:s@fe"));
 
   const std::string refused = "127.0.0.1:" + std::to_string(closed_port());
   const Error e = failure({.url = "http://alice:hunter2@" + refused + "/p?X-Amz-Signature=abc"});
@@ -226,7 +227,8 @@ TEST_F(HttpClientTest, DeadlineGivesTimeoutQuickly) {
 }
 
 TEST_F(HttpClientTest, DeadlineSpansRedirects) {
-  server_.on("GET", "/a", TestResponse{.status = 302, .headers = {{"Location", "/b"}}, .delay = 150ms});
+  server_.on("GET", "/a",
+             TestResponse{.status = 302, .headers = {{"Location", "/b"}}, .delay = 150ms});
   server_.on("GET", "/b", TestResponse{.delay = 150ms});
   const Error e = failure({.url = server_.url("/a"), .timeout = 250ms});
   EXPECT_EQ(e.cls(), ErrorClass::timeout);
@@ -268,8 +270,9 @@ TEST_F(HttpClientTest, RefusesMetadataAddressSpelledAsANumber) {
 }
 
 TEST_F(HttpClientTest, RefusesRedirectToMetadataAddress) {
-  server_.on("GET", "/go", TestResponse{.status = 302,
-                                        .headers = {{"Location", "http://169.254.169.254/latest/meta-data"}}});
+  server_.on("GET", "/go",
+             TestResponse{.status = 302,
+                          .headers = {{"Location", "http://169.254.169.254/latest/meta-data"}}});
   const Error e = failure({.url = server_.url("/go")});
   EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
   EXPECT_EQ(std::string(e.what()),
@@ -311,8 +314,9 @@ TEST_F(HttpClientTest, DenyPrivateRefusesLoopback) {
   options.egress.deny_private = true;
   use_options(options);
   const Error e = failure({.url = server_.url("/x")});
-  EXPECT_EQ(std::string(e.what()), "refusing to connect to 127.0.0.1 (private/loopback address) for http://" +
-                                       authority() + "/x");
+  EXPECT_EQ(std::string(e.what()),
+            "refusing to connect to 127.0.0.1 (private/loopback address) for http://" +
+                authority() + "/x");
   EXPECT_EQ(server_.connections_accepted(), 0u);
 }
 
@@ -325,15 +329,19 @@ TEST_F(HttpClientTest, ResponseBodyCap) {
   EXPECT_EQ(get(server_.url("/fits")).body.size(), 1000u);
   const Error e = failure({.url = server_.url("/big")});
   EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
-  EXPECT_EQ(std::string(e.what()), "response to GET http://" + authority() +
-                                       "/big is larger than the limit of 1000 bytes (max_response_bytes)");
+  EXPECT_EQ(std::string(e.what()),
+            "response to GET http://" + authority() +
+                "/big is larger than the limit of 1000 bytes (max_response_bytes)");
 }
 
 TEST_F(HttpClientTest, RefusesMalformedRequestsBeforeSending) {
-  EXPECT_EQ(std::string(failure({.url = "ftp://files.example/x"}).what()),
-            "unsupported URL scheme 'ftp' in 'ftp://files.example/x' (only http and https are allowed)");
-  EXPECT_EQ(std::string(failure({.url = server_.url("/x"), .headers = {{"X-A", "1\r\nX-Injected: 1"}}}).what()),
-            "invalid value for header 'X-A': contains a line break or NUL");
+  EXPECT_EQ(
+      std::string(failure({.url = "ftp://files.example/x"}).what()),
+      "unsupported URL scheme 'ftp' in 'ftp://files.example/x' (only http and https are allowed)");
+  EXPECT_EQ(
+      std::string(
+          failure({.url = server_.url("/x"), .headers = {{"X-A", "1\r\nX-Injected: 1"}}}).what()),
+      "invalid value for header 'X-A': contains a line break or NUL");
   EXPECT_EQ(std::string(failure({.method = "GET /evil", .url = server_.url("/x")}).what()),
             "invalid HTTP method 'GET /EVIL'");
   EXPECT_EQ(server_.request_count(), 0u);
@@ -349,7 +357,10 @@ TEST_F(HttpClientTest, ServesConcurrentRequestsFromSeveralThreads) {
         io_,
         [&, i]() -> Task<void> {
           const std::string target = "/n?i=" + std::to_string(i);
-          const HttpResponse r = co_await http.send({.url = server_.url(target)});
+          // Named, not braced inside co_await: g++ 12 miscompiles aggregate temporaries
+          // in a co_await expression (double destruction).
+          HttpRequest request{.url = server_.url(target)};
+          const HttpResponse r = co_await http.send(std::move(request));
           if (r.status == 200 && r.body == target) ++ok;
         },
         asio::detached);
@@ -360,7 +371,8 @@ TEST_F(HttpClientTest, ServesConcurrentRequestsFromSeveralThreads) {
   EXPECT_EQ(ok, kRequests);
   EXPECT_EQ(server_.request_count(), static_cast<std::size_t>(kRequests));
   const HttpClientStats stats = client().stats();
-  EXPECT_EQ(stats.connections_opened + stats.connections_reused, static_cast<std::uint64_t>(kRequests));
+  EXPECT_EQ(stats.connections_opened + stats.connections_reused,
+            static_cast<std::uint64_t>(kRequests));
   EXPECT_LE(stats.idle_connections, 8u);
 }
 

@@ -67,7 +67,8 @@ TEST(Base64, RejectsForeignCharacterWithItsOffset) {
 TEST(Base64, ShowsUnprintableCharactersEscaped) {
   EXPECT_EQ(decode_error(std::string("Zm\0v", 4)),
             "invalid base64: unexpected character '\\x00' at offset 2");
-  EXPECT_EQ(decode_error("Zm9v\xc3\xa9"), "invalid base64: unexpected character '\\xC3' at offset 4");
+  EXPECT_EQ(decode_error("Zm9v\xc3\xa9"),
+            "invalid base64: unexpected character '\\xC3' at offset 4");
 }
 
 TEST(Base64, RejectsDataAfterPadding) {
@@ -113,15 +114,16 @@ TEST(Multipart, EncodesFieldsAndFilesPerRfc7578) {
   EXPECT_EQ(m.body, "--" + b + "\r\n" +
                         "Content-Disposition: form-data; name=\"prompt\"\r\n\r\n"
                         "a red fox\r\n"
-                        "--" + b + "\r\n" +
+                        "--" +
+                        b + "\r\n" +
                         "Content-Disposition: form-data; name=\"image\"; filename=\"fox.png\"\r\n"
                         "Content-Type: image/png\r\n\r\n" +
                         png + "\r\n--" + b + "--\r\n");
 }
 
 TEST(Multipart, EscapesQuotesAndLineBreaksInNames) {
-  const MultipartBody m = encode_multipart(
-      {{.name = "a\"b", .value = "v", .filename = "evil\"\r\nX-Injected: 1.png"}});
+  const MultipartBody m =
+      encode_multipart({{.name = "a\"b", .value = "v", .filename = "evil\"\r\nX-Injected: 1.png"}});
   EXPECT_THAT(m.body, HasSubstr("name=\"a%22b\"; filename=\"evil%22%0D%0AX-Injected: 1.png\"\r\n"));
   EXPECT_THAT(m.body, ::testing::Not(HasSubstr("\r\nX-Injected")));
 }

@@ -9,7 +9,8 @@
 namespace imagepipe {
 namespace {
 
-std::string refusal(const EgressPolicy& policy, std::string_view url, std::string_view address = {}) {
+std::string refusal(const EgressPolicy& policy, std::string_view url,
+                    std::string_view address = {}) {
   try {
     if (address.empty()) {
       policy.check_host(parse_url(url));
@@ -31,8 +32,9 @@ TEST(EgressPolicy, RefusesMetadataAndLinkLocalAlways) {
   EXPECT_EQ(refusal(policy, "http://[fd00:ec2::254]/"),
             "refusing to connect to fd00:ec2::254 (link-local/metadata address) for "
             "http://[fd00:ec2::254]:80/");
-  EXPECT_EQ(refusal(policy, "http://[fe80::1]/"),
-            "refusing to connect to fe80::1 (link-local/metadata address) for http://[fe80::1]:80/");
+  EXPECT_EQ(
+      refusal(policy, "http://[fe80::1]/"),
+      "refusing to connect to fe80::1 (link-local/metadata address) for http://[fe80::1]:80/");
   EXPECT_EQ(refusal(policy, "http://0.0.0.0:8080/"),
             "refusing to connect to 0.0.0.0 (unspecified address) for http://0.0.0.0:8080/");
 }
@@ -55,8 +57,9 @@ TEST(EgressPolicy, AllowsPrivateAddressesUnlessAsked) {
   EXPECT_EQ(refusal(EgressPolicy{}, "http://127.0.0.1:9000/"), "allowed");
   EXPECT_EQ(refusal(EgressPolicy{}, "http://10.1.2.3/"), "allowed");
   const EgressPolicy strict(EgressOptions{.deny_private = true});
-  EXPECT_EQ(refusal(strict, "http://127.0.0.1:9000/x"),
-            "refusing to connect to 127.0.0.1 (private/loopback address) for http://127.0.0.1:9000/x");
+  EXPECT_EQ(
+      refusal(strict, "http://127.0.0.1:9000/x"),
+      "refusing to connect to 127.0.0.1 (private/loopback address) for http://127.0.0.1:9000/x");
   EXPECT_EQ(refusal(strict, "http://[::1]/"),
             "refusing to connect to ::1 (private/loopback address) for http://[::1]:80/");
   EXPECT_EQ(refusal(strict, "http://h/", "192.168.1.20"),
@@ -70,7 +73,8 @@ TEST(EgressPolicy, AllowListByName) {
   EXPECT_EQ(refusal(policy, "https://acct.blob.core.windows.net/c/b"), "allowed");
   EXPECT_EQ(refusal(policy, "https://blob.core.windows.net/"),
             "host blob.core.windows.net is not in the egress allow-list");
-  EXPECT_EQ(refusal(policy, "https://example.com/"), "host example.com is not in the egress allow-list");
+  EXPECT_EQ(refusal(policy, "https://example.com/"),
+            "host example.com is not in the egress allow-list");
   EXPECT_EQ(refusal(policy, "https://evilapi.openai.com/"),
             "host evilapi.openai.com is not in the egress allow-list");
 }

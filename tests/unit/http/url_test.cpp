@@ -55,8 +55,9 @@ TEST(ParseUrl, RedactedFormHidesUserinfoAndQuery) {
 TEST(ParseUrl, RefusesOtherSchemes) {
   EXPECT_EQ(parse_error("ftp://user:pw@host/file?sig=1"),
             "unsupported URL scheme 'ftp' in 'ftp://host/file' (only http and https are allowed)");
-  EXPECT_EQ(parse_error("file:///etc/passwd"),
-            "unsupported URL scheme 'file' in 'file:///etc/passwd' (only http and https are allowed)");
+  EXPECT_EQ(
+      parse_error("file:///etc/passwd"),
+      "unsupported URL scheme 'file' in 'file:///etc/passwd' (only http and https are allowed)");
 }
 
 TEST(ParseUrl, ExplainsMalformedUrls) {
