@@ -31,15 +31,15 @@ struct Image {
 enum class ImageFormat { png, jpeg, webp, gif, bmp, tiff, unknown };
 std::string_view to_string(ImageFormat f);
 std::string_view mime_type(ImageFormat f);
-std::string_view file_extension(ImageFormat f);  // "png", "jpg", ...
+std::string_view file_extension(ImageFormat f);                      // "png", "jpg", ...
 std::optional<ImageFormat> format_from_name(std::string_view name);  // "jpeg", "jpg", "image/png"
-ImageFormat sniff_format(std::string_view bytes);                      // by magic number
+ImageFormat sniff_format(std::string_view bytes);                    // by magic number
 
 struct EncodeSpec {
   ImageFormat format = ImageFormat::png;
-  int quality = 90;      // jpeg/webp 1..100
-  int compression = 6;   // png zlib level 0..9
-  bool lossless = false; // webp
+  int quality = 90;       // jpeg/webp 1..100
+  int compression = 6;    // png zlib level 0..9
+  bool lossless = false;  // webp
 };
 
 struct ImageInfo {
@@ -64,6 +64,13 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits = {}, int 
                    int min_height = 0);
 
 std::string encode_image(const Image& image, const EncodeSpec& spec);
+
+// Pixel helpers shared by plugins.
+// The rectangle at (x, y) of width x height; throws Error(invalid_input) unless it is
+// non-empty and lies inside the image.
+Image crop_image(const Image& image, int x, int y, int width, int height);
+// Gray (1 channel) becomes RGB and gray+alpha (2) becomes RGBA; 3 and 4 are kept as is.
+Image to_rgb_channels(Image image);
 
 // An image moving through a job. `encoded` and `pixels` describe the same picture when
 // both are set; a transform that changes pixels clears `encoded`.

@@ -71,20 +71,6 @@ std::pair<int, int> canvas_size(const json& params, int width, int height) {
   return {width, height};
 }
 
-Image to_color(Image image) {
-  if (image.channels >= 3) return image;
-  const bool alpha = image.channels == 2;
-  Image out(image.width, image.height, alpha ? 4 : 3);
-  const std::size_t pixels = std::size_t(image.width) * image.height;
-  for (std::size_t i = 0; i < pixels; ++i) {
-    const std::uint8_t* in = image.pixels.data() + i * image.channels;
-    std::uint8_t* px = out.pixels.data() + i * out.channels;
-    px[0] = px[1] = px[2] = in[0];
-    if (alpha) px[3] = in[1];
-  }
-  return out;
-}
-
 void invert_rgb(Image& image) {
   const std::size_t pixels = std::size_t(image.width) * image.height;
   std::uint8_t* px = image.pixels.data();
@@ -144,8 +130,8 @@ class LocalProvider final : public Provider {
   }
 
   Artifact invert(const Artifact& input) const {
-    Image image =
-        to_color(input.pixels ? *input.pixels : decode_image(*input.encoded, host_->decode_limits));
+    Image image = to_rgb_channels(
+        input.pixels ? *input.pixels : decode_image(*input.encoded, host_->decode_limits));
     invert_rgb(image);
     stamp(image);
     return encoded_as_png(std::move(image));
@@ -287,12 +273,12 @@ IMAGEPIPE_PLUGIN(provider_local) {
          {{"type", "integer"},
           {"minimum", 0},
           {"maximum", 9},
-          {"default", 1},
+          {"default", 2},
           {"description",
-           "PNG compression of the result: 1-3 fast (the default is about 4x "
-           "faster than zlib level 6 at the same size on photos), 6-9 "
-           "classic zlib levels."},
-          {"examples", {1, 6}}}}}}};
+           "PNG compression of the result, as in the encode transform: 1-3 fast (the "
+           "default 2 is about 3x faster than zlib level 6 at the same size on photos), "
+           "6-9 the classic zlib levels."},
+          {"examples", {2, 6}}}}}}};
   d.capabilities = {{"operations", {"invert", "placeholder", "passthrough"}},
                     {"max_images_per_request", 1},
                     {"sizes", "placeholder: any WxH up to 8192x8192; invert keeps the input size"},

@@ -55,7 +55,7 @@ TEST(LocalProvider, InvertFlipsRgbAndStampsARedWatermarkAsPng) {
   ASSERT_TRUE(out.pixels);
   ASSERT_TRUE(out.encoding);
   EXPECT_EQ(out.encoding->format, ImageFormat::png);
-  EXPECT_EQ(out.encoding->compression, 1);
+  EXPECT_EQ(out.encoding->compression, 2);
   EXPECT_EQ(out.metadata.at("operation"), "invert");
   const Image& image = *out.pixels;
   ASSERT_EQ(image.channels, 3);
