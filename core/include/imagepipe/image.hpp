@@ -31,15 +31,15 @@ struct Image {
 enum class ImageFormat { png, jpeg, webp, gif, bmp, tiff, unknown };
 std::string_view to_string(ImageFormat f);
 std::string_view mime_type(ImageFormat f);
-std::string_view file_extension(ImageFormat f);                      // "png", "jpg", ...
+std::string_view file_extension(ImageFormat f);  // "png", "jpg", ...
 std::optional<ImageFormat> format_from_name(std::string_view name);  // "jpeg", "jpg", "image/png"
-ImageFormat sniff_format(std::string_view bytes);                    // by magic number
+ImageFormat sniff_format(std::string_view bytes);                      // by magic number
 
 struct EncodeSpec {
   ImageFormat format = ImageFormat::png;
-  int quality = 90;       // jpeg/webp 1..100
-  int compression = 6;    // png zlib level 0..9
-  bool lossless = false;  // webp
+  int quality = 90;      // jpeg/webp 1..100
+  int compression = 6;   // png zlib level 0..9
+  bool lossless = false; // webp
 };
 
 struct ImageInfo {
