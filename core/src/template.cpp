@@ -33,7 +33,9 @@ bool is_identifier_start(char c) {
 }
 
 // '-' is allowed after the first character because header names use it (x-callback-url).
-bool is_identifier_char(char c) { return is_identifier_start(c) || (c >= '0' && c <= '9') || c == '-'; }
+bool is_identifier_char(char c) {
+  return is_identifier_start(c) || (c >= '0' && c <= '9') || c == '-';
+}
 
 std::optional<CompiledPath> parse_path(std::string_view path) {
   CompiledPath compiled;
@@ -64,8 +66,8 @@ std::optional<CompiledPath> parse_path(std::string_view path) {
     }
   }
   const auto& steps = compiled.steps;
-  compiled.header_lookup = steps.size() >= 3 && steps[0].key == "request" &&
-                           !steps[1].is_index && steps[1].key == "headers" && !steps[2].is_index;
+  compiled.header_lookup = steps.size() >= 3 && steps[0].key == "request" && !steps[1].is_index &&
+                           steps[1].key == "headers" && !steps[2].is_index;
   return compiled;
 }
 
@@ -136,15 +138,16 @@ std::vector<TemplatePiece> split_template(std::string_view text) {
   auto flush_literal = [&](std::size_t end) {
     if (end > literal_start) {
       pieces.push_back({TemplatePiece::Kind::text, literal_start, end - literal_start,
-                        std::string(text.substr(literal_start, end - literal_start)), std::nullopt});
+                        std::string(text.substr(literal_start, end - literal_start)),
+                        std::nullopt});
     }
   };
   std::size_t i = 0;
   while (i < text.size()) {
     if (text.substr(i, kEscapedOpen.size()) == kEscapedOpen) {
       flush_literal(i);
-      pieces.push_back({TemplatePiece::Kind::text, i, kEscapedOpen.size(), std::string(kOpen),
-                        std::nullopt});
+      pieces.push_back(
+          {TemplatePiece::Kind::text, i, kEscapedOpen.size(), std::string(kOpen), std::nullopt});
       i += kEscapedOpen.size();
       literal_start = i;
       continue;
@@ -161,7 +164,8 @@ std::vector<TemplatePiece> split_template(std::string_view text) {
     const std::size_t mark = inner.find(kFallbackMark);
     const std::string_view path = inner.substr(0, mark);
     // "${a ${b}" is an unclosed placeholder followed by another, not a path with "${" in it.
-    if (path.find(kOpen) != std::string_view::npos) throw TemplateError("unterminated placeholder", i);
+    if (path.find(kOpen) != std::string_view::npos)
+      throw TemplateError("unterminated placeholder", i);
     if (path.empty()) throw TemplateError("empty placeholder", i);
     TemplatePiece piece{TemplatePiece::Kind::placeholder, i, close + 1 - i, std::string(path),
                         std::nullopt};
@@ -190,8 +194,9 @@ struct Segment {
   // Shell ":-" semantics: the default also replaces null and the empty string.
   const json* resolve(const json& scope, bool& use_fallback) const {
     const json* value = lookup(scope, *path);
-    use_fallback = fallback && (!value || value->is_null() ||
-                                (value->is_string() && value->get_ref<const std::string&>().empty()));
+    use_fallback =
+        fallback && (!value || value->is_null() ||
+                     (value->is_string() && value->get_ref<const std::string&>().empty()));
     return value;
   }
 };
@@ -263,11 +268,12 @@ std::unique_ptr<Template::Node> Template::Node::compile_string(const std::string
       continue;
     }
     auto path = parse_path(piece.text);
-    if (!path) throw TemplateError("invalid path '" + piece.text + "'", piece.offset + kOpen.size());
+    if (!path)
+      throw TemplateError("invalid path '" + piece.text + "'", piece.offset + kOpen.size());
     segments.push_back({"", std::move(path), std::move(piece.fallback)});
   }
-  const bool has_placeholder =
-      std::any_of(segments.begin(), segments.end(), [](const Segment& s) { return s.path.has_value(); });
+  const bool has_placeholder = std::any_of(segments.begin(), segments.end(),
+                                           [](const Segment& s) { return s.path.has_value(); });
   if (!has_placeholder) {
     node->kind = Kind::constant;
     node->constant = segments.empty() ? std::string() : segments.front().literal;

@@ -1,0 +1,198 @@
+#include "config/env_expand.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "config/suggest.hpp"
+
+namespace imagepipe::config {
+
+namespace {
+
+using nlohmann::json;
+
+bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+
+bool is_environment_name(std::string_view name) {
+  return !name.empty() && is_name_start(name.front()) &&
+         std::all_of(name.begin(), name.end(), is_name_char);
+}
+
+// "request.body.x" → "request"; "items[0]" → "items".
+std::string_view first_name(std::string_view path) {
+  return path.substr(0, std::min(path.find('.'), path.find('[')));
+}
+
+bool has_uppercase(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+std::string template_hint(std::string_view message) {
+  if (message == "unterminated placeholder")
+    return "close it with '}' or write $${ for a literal ${";
+  if (message == "empty placeholder") return "write $${ for a literal ${";
+  if (message.rfind("invalid path", 0) == 0) {
+    return "paths look like job.id, items[0].base64 or request.headers.callbackUrl";
+  }
+  return {};
+}
+
+class Expander {
+ public:
+  Expander(YamlDocument& document, const LoadOptions& options, std::vector<Diagnostic>& diagnostics)
+      : document_(document), options_(options), diagnostics_(diagnostics) {}
+
+  EnvironmentExpansion run() {
+    walk(document_.root, "");
+    return std::move(result_);
+  }
+
+ private:
+  void walk(json& value, const std::string& pointer) {
+    if (value.is_object()) {
+      for (auto& [key, child] : value.items()) walk(child, child_pointer(pointer, key));
+    } else if (value.is_array()) {
+      for (std::size_t i = 0; i < value.size(); ++i) walk(value[i], child_pointer(pointer, i));
+    } else if (value.is_string()) {
+      expand_string(value, pointer);
+    }
+  }
+
+  void expand_string(json& value, const std::string& pointer) {
+    const std::string text = value.get<std::string>();
+    if (text.find("${") == std::string::npos) return;
+    std::vector<TemplatePiece> pieces;
+    try {
+      pieces = split_template(text);
+    } catch (const TemplateError& error) {
+      report_template_error(pointer, text, error);
+      return;
+    }
+    std::string expanded;
+    bool substituted = false;
+    for (const TemplatePiece& piece : pieces) {
+      const std::string_view written = std::string_view(text).substr(piece.offset, piece.length);
+      if (piece.kind == TemplatePiece::Kind::text) {
+        // Escapes stay escaped: the string may still be compiled as a template later.
+        expanded += written;
+        continue;
+      }
+      const std::string_view root = first_name(piece.text);
+      if (is_runtime_root(root)) {
+        check_runtime_placeholder(pointer, text, piece);
+        expanded += written;
+        continue;
+      }
+      if (!is_environment_name(piece.text)) {
+        report_not_a_name(pointer, text, piece);
+        expanded += written;
+        continue;
+      }
+      substituted = true;
+      auto& values = result_.substituted[pointer];  // listed even when nothing was found
+      if (auto replacement = resolve(pointer, piece)) {
+        values.push_back(*replacement);
+        expanded += *replacement;
+      }
+    }
+    if (pieces.size() == 1 && pieces.front().kind == TemplatePiece::Kind::placeholder &&
+        is_runtime_root(first_name(pieces.front().text))) {
+      result_.runtime_only.insert(pointer);
+    }
+    if (pieces.size() == 1 && substituted) result_.whole_variable.insert(pointer);
+    if (!substituted) return;
+    // A plain scalar is typed after expansion, so `concurrency: ${CONC:-4}` is a number;
+    // a quoted one stays a string.
+    const NodeInfo* info = document_.find(pointer);
+    if (info && info->style == ScalarStyle::plain) {
+      value = resolve_plain_scalar(expanded);
+    } else {
+      value = expanded;
+    }
+  }
+
+  // The variable's value, else the default, else nothing (reported or recorded as missing).
+  std::optional<std::string> resolve(const std::string& pointer, const TemplatePiece& piece) {
+    std::optional<std::string> found;
+    if (auto it = options_.env_overrides.find(piece.text); it != options_.env_overrides.end()) {
+      found = it->second;
+    } else if (const char* from_process = std::getenv(piece.text.c_str())) {
+      found = from_process;
+    }
+    // Shell ":-" semantics: an empty value also takes the default.
+    if (piece.fallback && (!found || found->empty())) return piece.fallback;
+    if (found) return found;
+
+    if (options_.allow_missing_env) {
+      auto& missing = result_.missing;
+      if (std::find(missing.begin(), missing.end(), piece.text) == missing.end()) {
+        missing.push_back(piece.text);
+      }
+      result_.unresolved.insert(pointer);
+      return std::nullopt;
+    }
+    std::string hint = "set it, add it to .env, or write ${" + piece.text + ":-default}";
+    if (!has_uppercase(piece.text)) {
+      if (auto root = closest_match(piece.text, runtime_roots())) {
+        hint = "did you mean '" + *root + "'? otherwise " + hint;
+      }
+    }
+    diagnostics_.push_back(document_.at_text(pointer, piece.offset, piece.length,
+                                             "environment variable " + piece.text + " is not set",
+                                             std::move(hint)));
+    return std::nullopt;
+  }
+
+  void check_runtime_placeholder(const std::string& pointer, const std::string& text,
+                                 const TemplatePiece& piece) {
+    try {
+      Template::compile_string(std::string_view(text).substr(piece.offset, piece.length));
+    } catch (const TemplateError& error) {
+      report_template_error(pointer, text,
+                            TemplateError(error.what(), piece.offset + error.offset));
+    }
+  }
+
+  void report_not_a_name(const std::string& pointer, const std::string& text,
+                         const TemplatePiece& piece) {
+    check_runtime_placeholder(pointer, text, piece);
+    if (result_.template_errors.count(pointer)) return;
+    const std::string root(first_name(piece.text));
+    result_.template_errors.insert(pointer);
+    diagnostics_.push_back(document_.at_text(
+        pointer, piece.offset, piece.length,
+        "'" + piece.text + "' is neither an environment variable nor a runtime value",
+        suggestion_hint(root, runtime_roots(), "runtime values start with")));
+  }
+
+  void report_template_error(const std::string& pointer, const std::string& text,
+                             const TemplateError& error) {
+    if (!result_.template_errors.insert(pointer).second) return;
+    diagnostics_.push_back(template_diagnostic(document_, pointer, text, error));
+  }
+
+  YamlDocument& document_;
+  const LoadOptions& options_;
+  std::vector<Diagnostic>& diagnostics_;
+  EnvironmentExpansion result_;
+};
+
+}  // namespace
+
+Diagnostic template_diagnostic(const YamlDocument& document, const std::string& pointer,
+                               const std::string& text, const TemplateError& error) {
+  const std::size_t offset = std::min(error.offset, text.size());
+  const std::size_t close = text.find('}', offset);
+  const std::size_t length = close == std::string::npos ? text.size() - offset : close - offset;
+  return document.at_text(pointer, offset, std::max<std::size_t>(1, length),
+                          document.describe(pointer) + ": " + error.what(),
+                          template_hint(error.what()));
+}
+
+EnvironmentExpansion expand_environment(YamlDocument& document, const LoadOptions& options,
+                                        std::vector<Diagnostic>& diagnostics) {
+  return Expander(document, options, diagnostics).run();
+}
+
+}  // namespace imagepipe::config

@@ -1,0 +1,25 @@
+// The pipeline schema, one reader per section. Each reads its part of the document into
+// the Pipeline and reports what is wrong; none stops at the first problem.
+#pragma once
+
+#include <functional>
+
+#include "config/mapping.hpp"
+
+namespace imagepipe::config {
+
+Pipeline read_pipeline(LoadContext& context);
+
+void read_trigger(Mapping& root, TriggerSpec& trigger);
+void read_source(Mapping& root, SourceSpec& source);
+void read_providers(Mapping& root, std::vector<ProviderEntry>& providers);
+void read_transforms(Mapping& root, std::vector<PluginUse>& transforms);
+void read_sink(Mapping& root, SinkSpec& sink);
+void read_notifiers(Mapping& root, std::vector<PluginUse>& notifiers);
+
+// Calls `read` for each entry of a key that holds one mapping or a list of mappings
+// (provider, transforms, notifier).
+void for_each_entry(Mapping& root, std::string_view key, const std::vector<std::string>& allowed,
+                    const std::function<void(Mapping&)>& read);
+
+}  // namespace imagepipe::config
