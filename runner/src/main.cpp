@@ -1,8 +1,9 @@
-// imagepipe: run image pipelines once, lint them, and describe plugins.
+// imagepipe: serve image pipelines over HTTP, run them once, lint them, describe plugins.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "commands.hpp"
+#include "serve_command.hpp"
 
 using namespace imagepipe::runner;
 
@@ -48,6 +49,23 @@ int main(int argc, char** argv) {
   describe_cmd->add_flag("--json", plugins.json, "As JSON (includes the JSON Schema)");
   plugins_cmd->add_subcommand("docs", "The Markdown plugin reference (docs/plugins.md)");
 
+  ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the pipelines' HTTP triggers, with durable jobs and callbacks");
+  auto add_serve_options = [](CLI::App* cmd, ServeArgs& args) {
+    cmd->add_option("--config", args.config, "Daemon config file (YAML); flags override it")->check(CLI::ExistingFile);
+    cmd->add_option("--listen", args.listen, "HOST:PORT to listen on (default 0.0.0.0:8000; port 0 picks one)");
+    cmd->add_option("--data", args.data, "Data directory: job database and files (default ./imagepipe-data)");
+    cmd->add_option("--env-file", args.env_file, "Variables file (default: ./.env when present)");
+    cmd->add_option("pipelines", args.pipelines, "Pipeline files or folders (default: the shipped pipelines)");
+  };
+  add_serve_options(serve_cmd, serve);
+
+  OpenapiArgs openapi;
+  auto* openapi_cmd = app.add_subcommand("openapi", "Print the OpenAPI 3.0 document of the served triggers");
+  add_serve_options(openapi_cmd, openapi.serve);
+  openapi_cmd->add_option("--pipeline", openapi.pipeline, "Only this pipeline's operation");
+  openapi_cmd->add_option("--server", openapi.server, "servers[0].url (default: the config's public_url or listen address)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,10 +77,28 @@ int main(int argc, char** argv) {
   process_options.log_level = spdlog::level::from_str(log_level);
   for (const auto& d : plugin_dirs) process_options.plugin_dirs.emplace_back(d);
 
+  imagepipe::serve::ServeConfig serve_config;
+  if (*serve_cmd || *openapi_cmd) {
+    try {
+      serve_config = load_serve_config(*serve_cmd ? serve : openapi.serve);
+    } catch (const std::exception& e) {
+      std::cerr << "imagepipe: " << e.what() << "\n";
+      return kExitInvalid;
+    }
+    for (const auto& d : serve_config.plugin_dirs) process_options.plugin_dirs.push_back(d);
+    // A daemon logs what it does unless told otherwise; the one-shot commands stay quiet.
+    if (*serve_cmd && app.get_option("--log-level")->count() == 0)
+      process_options.log_level = spdlog::level::from_str(serve_config.log_level.empty() ? "info" : serve_config.log_level);
+    if (app.get_option("--log-format")->count() == 0 && serve_config.log_format)
+      process_options.log_format = *serve_config.log_format;
+  }
+
   try {
     Process process(process_options);
     if (*run_cmd) return run_command(run, process);
     if (*validate_cmd) return validate_command(validate, process);
+    if (*serve_cmd) return serve_command(serve_config, process);
+    if (*openapi_cmd) return openapi_command(openapi, serve_config, process);
     if (*plugins_cmd) {
       for (auto* sub : {list_cmd, describe_cmd})
         if (*sub) plugins.action = sub->get_name();

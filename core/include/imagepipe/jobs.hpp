@@ -1,0 +1,173 @@
+// The durable job queue behind `imagepipe serve`: accepted jobs, their results and the
+// callback outbox. A job is written before its trigger is answered, so a 202 means the job
+// survives a crash; on start, jobs that were running are queued again (at-least-once).
+//
+// JobStore is the interface; the embedded implementation is SQLite in a data directory
+// (open_sqlite_job_store). A shared backend for several hosts (Redis Streams with consumer
+// groups) fits behind the same calls: add = XADD, claim_next = XREADGROUP, recover = XAUTOCLAIM.
+//
+// Every call is a coroutine that resumes on the caller's executor; implementations keep
+// their own threads, so a slow disk never stalls the HTTP loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "imagepipe/asio.hpp"
+#include "imagepipe/engine.hpp"
+
+namespace imagepipe {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// An input image moved out of the request body into a file beside the database. The
+// request keeps everything else; restore_request() puts the base64 back.
+struct JobInput {
+  std::string field;                         // request body field that held it ("image_base64")
+  std::shared_ptr<const std::string> bytes;  // decoded image
+};
+
+struct NewJob {
+  std::string id;
+  std::string pipeline;
+  JobRequest request;  // body without the input fields
+  std::vector<JobInput> inputs;
+  bool notify = false;  // an outbox entry is due when the job finishes
+};
+
+// A job taken from the queue to run now.
+struct ClaimedJob {
+  std::string id;
+  std::string pipeline;
+  JobRequest request;  // inputs restored as base64
+  int runs = 0;        // including this one: > 1 after a crash or restart
+  TimePoint created_at{};
+};
+
+// One callback delivery attempt, as GET /jobs/{id} shows it.
+struct CallbackAttempt {
+  int attempt = 0;
+  TimePoint at{};
+  std::string outcome;  // delivered | retry | failed
+  std::string error;    // empty when delivered
+  std::string error_class;
+  std::optional<TimePoint> next_at;  // retry: when the next attempt is due
+};
+
+struct CallbackState {
+  std::string status;  // pending | delivered | failed
+  int attempts = 0;
+  TimePoint created_at{};
+  TimePoint next_at{};
+  std::vector<CallbackAttempt> history;
+};
+
+// Everything known about a job, for GET /jobs/{id}.
+struct JobRecord {
+  std::string id;
+  std::string pipeline;
+  std::string status;  // queued | running | completed | completed_with_errors | failed
+  TimePoint created_at{};
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> finished_at;
+  int runs = 0;
+  std::optional<JobResult> result;  // once finished (inline bytes not loaded)
+  std::optional<CallbackState> callback;
+  std::string request_id;  // X-Request-ID of the request that created it
+};
+
+// A callback due now: the job's result (inline bytes loaded) and request.
+struct DueCallback {
+  std::string job_id;
+  std::string pipeline;
+  int attempts = 0;  // made so far
+  TimePoint created_at{};
+  JobResult result;
+  JobRequest request;
+};
+
+struct JobCounts {
+  std::map<std::pair<std::string, std::string>, std::int64_t> by_pipeline_status;
+  std::int64_t queued = 0;
+  std::int64_t running = 0;
+  std::int64_t callbacks_pending = 0;
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Durable when it returns: the job and its input files are committed.
+  virtual Task<void> add(NewJob job) = 0;
+  // The oldest queued job, now marked running; nullopt when the queue is empty.
+  virtual Task<std::optional<ClaimedJob>> claim_next() = 0;
+  // Stores the result; in the same transaction, queues the callback when the job asked
+  // for one. Inline output bytes go to files.
+  virtual Task<void> finish(JobResult result) = 0;
+  // Running jobs back to queued: at start (a crash left them) and at shutdown (the grace
+  // period ran out). Returns how many.
+  virtual Task<int> requeue_running() = 0;
+
+  virtual Task<std::optional<JobRecord>> get(std::string id) = 0;
+
+  // Callbacks whose next attempt is due at `now`, oldest first.
+  virtual Task<std::vector<DueCallback>> due_callbacks(TimePoint now, int limit) = 0;
+  // When the earliest pending callback is due, if any.
+  virtual Task<std::optional<TimePoint>> next_callback_at() = 0;
+  // Records an attempt; `attempt.outcome` decides the callback's new status.
+  virtual Task<void> record_attempt(std::string job_id, CallbackAttempt attempt) = 0;
+
+  // Deletes jobs finished before `cutoff` whose callbacks are settled, with their files.
+  virtual Task<int> remove_finished_before(TimePoint cutoff) = 0;
+  virtual Task<JobCounts> counts() = 0;
+  // A cheap round trip to the database, for /health/ready. Throws when unusable.
+  virtual Task<void> ping() = 0;
+};
+
+enum class Durability {
+  process,  // committed data survives a crash of the process (SQLite synchronous=NORMAL)
+  power,    // ... and of the machine: fsync on every commit batch (synchronous=FULL)
+};
+
+struct SqliteStoreOptions {
+  std::filesystem::path directory;  // jobs.db, inputs/, results/ inside
+  Durability durability = Durability::process;
+};
+
+// Creates the directory and schema. Throws Error(unavailable) naming the file when the
+// database cannot be opened or is not an imagepipe job store.
+std::unique_ptr<JobStore> open_sqlite_job_store(SqliteStoreOptions options);
+
+// ---- callback retry policy ----------------------------------------------------------------
+struct CallbackPolicy {
+  int max_attempts = 10;
+  std::chrono::seconds max_age{std::chrono::hours(24)};  // from the job's end
+  std::chrono::milliseconds base_delay{1000};
+  std::chrono::milliseconds max_delay{std::chrono::minutes(10)};
+};
+
+// Whether a failed delivery is worth another try: connection errors, timeouts, 5xx and 429.
+bool callback_retryable(ErrorClass c);
+// Delay before attempt `attempts + 1`: base * 2^(attempts-1) capped at max_delay, with
+// "equal jitter" (half fixed, half random) so many callbacks to one receiver spread out;
+// never less than the receiver's Retry-After.
+std::chrono::milliseconds callback_backoff(const CallbackPolicy& policy, int attempts,
+                                           std::optional<std::chrono::milliseconds> retry_after);
+
+// JobResult <-> JSON with every field kept (job_summary is a view; this is storage).
+// Inline output bytes are not part of it.
+nlohmann::json job_result_to_json(const JobResult& job);
+JobResult job_result_from_json(const nlohmann::json& j);
+
+std::int64_t to_unix_ms(TimePoint t);
+TimePoint from_unix_ms(std::int64_t ms);
+
+}  // namespace imagepipe

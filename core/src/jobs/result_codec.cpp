@@ -1,0 +1,122 @@
+// JobResult as stored in the job store. Unlike job_summary() (a view for people), this
+// keeps every field, so a callback rendered after a restart is the one that would have
+// been rendered before it.
+#include "imagepipe/jobs.hpp"
+
+namespace imagepipe {
+
+using nlohmann::json;
+
+std::int64_t to_unix_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_unix_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+namespace {
+
+json output_to_json(const ItemOutput& o) {
+  return {{"mime", o.mime},         {"ext", o.ext},
+          {"width", o.width},       {"height", o.height},
+          {"bytes", o.bytes},       {"key", o.key},
+          {"url", o.url},           {"expires_in", o.expires_in},
+          {"metadata", o.metadata}, {"inline", o.data != nullptr}};
+}
+
+ItemOutput output_from_json(const json& j) {
+  ItemOutput o;
+  o.mime = j.value("mime", "");
+  o.ext = j.value("ext", "");
+  o.width = j.value("width", 0);
+  o.height = j.value("height", 0);
+  o.bytes = j.value("bytes", std::uint64_t{0});
+  o.key = j.value("key", "");
+  o.url = j.value("url", "");
+  o.expires_in = j.value("expires_in", std::int64_t{0});
+  o.metadata = j.value("metadata", json::object());
+  return o;
+}
+
+json optional_class(const std::optional<ErrorClass>& c) {
+  return c ? json(to_string(*c)) : json(nullptr);
+}
+
+std::optional<ErrorClass> class_from(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return error_class_from_string(it->get<std::string>());
+}
+
+json item_to_json(const ItemResult& item) {
+  json outputs = json::array();
+  for (const auto& o : item.outputs) outputs.push_back(output_to_json(o));
+  return {{"index", item.index},
+          {"name", item.name},
+          {"stem", item.stem},
+          {"ext", item.ext},
+          {"status", item.status},
+          {"error_class", optional_class(item.error_class)},
+          {"error", item.error},
+          {"provider", item.provider},
+          {"attempts", item.attempts},
+          {"fall_throughs", item.fall_throughs},
+          {"notes", item.notes},
+          {"duration_seconds", item.duration_seconds},
+          {"provider_seconds", item.provider_seconds},
+          {"usage", item.usage},
+          {"outputs", std::move(outputs)}};
+}
+
+ItemResult item_from_json(const json& j) {
+  ItemResult item;
+  item.index = j.value("index", std::size_t{0});
+  item.name = j.value("name", "");
+  item.stem = j.value("stem", "");
+  item.ext = j.value("ext", "");
+  item.status = j.value("status", "failed");
+  item.error_class = class_from(j, "error_class");
+  item.error = j.value("error", "");
+  item.provider = j.value("provider", "");
+  item.attempts = j.value("attempts", 0);
+  item.fall_throughs = j.value("fall_throughs", 0);
+  item.notes = j.value("notes", std::vector<std::string>{});
+  item.duration_seconds = j.value("duration_seconds", 0.0);
+  item.provider_seconds = j.value("provider_seconds", 0.0);
+  item.usage = j.value("usage", json::object());
+  for (const auto& o : j.value("outputs", json::array()))
+    item.outputs.push_back(output_from_json(o));
+  return item;
+}
+
+}  // namespace
+
+json job_result_to_json(const JobResult& job) {
+  json items = json::array();
+  for (const auto& item : job.items) items.push_back(item_to_json(item));
+  return {{"id", job.id},
+          {"pipeline", job.pipeline},
+          {"status", job.status},
+          {"error", job.error},
+          {"error_class", optional_class(job.error_class)},
+          {"started_at_ms", to_unix_ms(job.started_at)},
+          {"finished_at_ms", to_unix_ms(job.finished_at)},
+          {"items", std::move(items)},
+          {"sink", job.sink}};
+}
+
+JobResult job_result_from_json(const json& j) {
+  JobResult job;
+  job.id = j.value("id", "");
+  job.pipeline = j.value("pipeline", "");
+  job.status = j.value("status", "failed");
+  job.error = j.value("error", "");
+  job.error_class = class_from(j, "error_class");
+  job.started_at = from_unix_ms(j.value("started_at_ms", std::int64_t{0}));
+  job.finished_at = from_unix_ms(j.value("finished_at_ms", std::int64_t{0}));
+  for (const auto& item : j.value("items", json::array()))
+    job.items.push_back(item_from_json(item));
+  job.sink = j.value("sink", json::object());
+  return job;
+}
+
+}  // namespace imagepipe

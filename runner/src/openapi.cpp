@@ -1,0 +1,276 @@
+#include "openapi.hpp"
+
+#include <set>
+
+#include "imagepipe/template.hpp"
+
+namespace imagepipe::serve {
+
+using nlohmann::json;
+
+namespace {
+
+const std::set<std::string> kSchemaKeywords = {"title",         "multipleOf",
+                                               "maximum",       "exclusiveMaximum",
+                                               "minimum",       "exclusiveMinimum",
+                                               "maxLength",     "minLength",
+                                               "pattern",       "maxItems",
+                                               "minItems",      "uniqueItems",
+                                               "maxProperties", "minProperties",
+                                               "required",      "enum",
+                                               "type",          "allOf",
+                                               "oneOf",         "anyOf",
+                                               "not",           "items",
+                                               "properties",    "additionalProperties",
+                                               "description",   "format",
+                                               "default",       "nullable",
+                                               "readOnly",      "writeOnly",
+                                               "example",       "deprecated"};
+
+json accepted_schema() {
+  return {{"type", "object"},
+          {"required", {"accepted", "job_id"}},
+          {"properties",
+           {{"accepted", {{"type", "boolean"}, {"example", true}}},
+            {"job_id",
+             {{"type", "string"},
+              {"format", "uuid"},
+              {"description", "Also the callback's Idempotency-Key"}}},
+            {"status_url",
+             {{"type", "string"}, {"description", "GET it for the job's status and results"}}}}}};
+}
+
+json error_schema() {
+  return {{"type", "object"},
+          {"required", {"error"}},
+          {"properties", {{"error", {{"type", "string"}}}}}};
+}
+
+json validation_error_schema() {
+  return {{"type", "object"},
+          {"required", {"error", "detail"}},
+          {"properties",
+           {{"error", {{"type", "string"}, {"description", "Every problem on one line"}}},
+            {"detail",
+             {{"type", "array"},
+              {"items",
+               {{"type", "object"},
+                {"required", {"loc", "msg", "type"}},
+                {"properties",
+                 {{"loc",
+                   {{"type", "array"},
+                    {"items", {{"type", "string"}}},
+                    {"description", "Where: [\"body\", field] or [\"header\", name]"}}},
+                  {"msg", {{"type", "string"}}},
+                  {"type", {{"type", "string"}}}}}}}}}}}};
+}
+
+json job_summary_schema() {
+  return {{"type", "object"},
+          {"description", "The job's summary, as GET /jobs/{id} shows it"},
+          {"required", {"job_id", "status"}},
+          {"properties",
+           {{"job_id", {{"type", "string"}}},
+            {"pipeline", {{"type", "string"}}},
+            {"status",
+             {{"type", "string"}, {"enum", {"completed", "completed_with_errors", "failed"}}}},
+            {"error", {{"type", "string"}}},
+            {"metrics", {{"type", "object"}}},
+            {"items", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
+}
+
+json ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+json json_content(const json& schema) { return {{"application/json", {{"schema", schema}}}}; }
+
+// What a template value will render to, as a schema: a single placeholder keeps the
+// value's own type, which only the running job knows.
+json schema_of_template(const json& value) {
+  if (value.is_object()) {
+    json properties = json::object();
+    for (const auto& [k, v] : value.items()) properties[k] = schema_of_template(v);
+    return {{"type", "object"}, {"properties", properties}};
+  }
+  if (value.is_array()) return {{"type", "array"}, {"items", json::object()}};
+  if (value.is_boolean()) return {{"type", "boolean"}};
+  if (value.is_number_integer()) return {{"type", "integer"}};
+  if (value.is_number()) return {{"type", "number"}};
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    try {
+      const auto pieces = split_template(text);
+      if (pieces.size() == 1 && pieces[0].kind == TemplatePiece::Kind::placeholder)
+        return {{"description", "${" + pieces[0].text + "}"}};
+    } catch (const TemplateError&) {
+    }
+    return {{"type", "string"}};
+  }
+  return json::object();
+}
+
+const PluginUse* http_callback(const Pipeline& pipeline) {
+  for (const auto& n : pipeline.notifiers)
+    if (n.use == "http-callback") return &n;
+  return nullptr;
+}
+
+json operation(const Pipeline& p) {
+  const auto& http = *p.trigger.http;
+  const bool async = http.mode == HttpTrigger::Mode::async;
+  std::string description =
+      p.description.empty() ? (http.summary.empty() ? p.name : http.summary) : p.description;
+  json op = {
+      {"operationId", operation_id(p.name)}, {"description", description}, {"tags", {"pipelines"}}};
+  if (!http.summary.empty()) op["summary"] = http.summary;
+
+  json parameters = json::array();
+  if (async && !http.callback_header.empty())
+    parameters.push_back(
+        {{"in", "header"},
+         {"name", http.callback_header},
+         {"required", true},
+         {"description", "URL that receives the job's result (POST, JSON) when it ends"},
+         {"schema", {{"type", "string"}}}});
+  if (!parameters.empty()) op["parameters"] = parameters;
+
+  if (http.method != "GET" && http.method != "DELETE") {
+    json schema = p.trigger.request_schema.is_null() ? json{{"type", "object"}}
+                                                     : to_openapi_schema(p.trigger.request_schema);
+    op["requestBody"] = {{"required", true}, {"content", json_content(schema)}};
+  }
+
+  json responses = json::object();
+  if (async) {
+    responses["202"] = {
+        {"description", "Job accepted and stored; the result follows as a callback"},
+        {"content", json_content(ref("Accepted"))}};
+  } else {
+    responses["200"] = {{"description", "The job ended within the trigger's wait"},
+                        {"content", json_content(ref("JobSummary"))}};
+    responses["202"] = {{"description", "The job is still running; poll status_url"},
+                        {"content", json_content(ref("Accepted"))}};
+  }
+  responses["413"] = {{"description", "Request body over the size limit"},
+                      {"content", json_content(ref("Error"))}};
+  responses["422"] = {{"description", "A field or header is missing or invalid"},
+                      {"content", json_content(ref("ValidationError"))}};
+  responses["503"] = {
+      {"description", "The pipeline cannot run (configuration) or the job store is unavailable"},
+      {"content", json_content(ref("Error"))}};
+  op["responses"] = responses;
+
+  const json callback = callback_body_schema(p);
+  if (async && !http.callback_header.empty() && !callback.is_null()) {
+    op["callbacks"] = {
+        {"jobResult",
+         {{"{$request.header." + http.callback_header + "}",
+           {{"post",
+             {{"description",
+               "The job's result, sent once it ends (retried until the receiver answers 2xx)"},
+              {"parameters",
+               {{{"in", "header"},
+                 {"name", "Idempotency-Key"},
+                 {"required", true},
+                 {"description", "The job id: the same on every attempt"},
+                 {"schema", {{"type", "string"}}}}}},
+              {"requestBody", {{"required", true}, {"content", json_content(callback)}}},
+              {"responses", {{"200", {{"description", "Callback received"}}}}}}}}}}}};
+  }
+  return op;
+}
+
+}  // namespace
+
+std::string operation_id(const std::string& pipeline_name) {
+  std::string out;
+  for (unsigned char c : pipeline_name) {
+    if (std::isalnum(c))
+      out += static_cast<char>(c);
+    else if (out.empty() || out.back() != '_')
+      out += '_';
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "pipeline" : out;
+}
+
+json to_openapi_schema(const json& schema) {
+  if (!schema.is_object()) return schema;
+  json out = json::object();
+  for (const auto& [key, value] : schema.items()) {
+    if (key == "examples") {
+      if (value.is_array() && !value.empty()) out["example"] = value.front();
+    } else if (key == "const") {
+      out["enum"] = json::array({value});
+    } else if (key == "type" && value.is_array()) {
+      json types = json::array();
+      for (const auto& t : value) {
+        if (t == "null")
+          out["nullable"] = true;
+        else
+          types.push_back(t);
+      }
+      if (types.size() == 1) out["type"] = types.front();
+    } else if ((key == "exclusiveMinimum" || key == "exclusiveMaximum") && value.is_number()) {
+      out[key == "exclusiveMinimum" ? "minimum" : "maximum"] = value;
+      out[key] = true;
+    } else if (key == "properties" && value.is_object()) {
+      json properties = json::object();
+      for (const auto& [name, sub] : value.items()) properties[name] = to_openapi_schema(sub);
+      out[key] = std::move(properties);
+    } else if ((key == "items" || key == "additionalProperties" || key == "not") &&
+               value.is_object()) {
+      out[key] = to_openapi_schema(value);
+    } else if ((key == "allOf" || key == "anyOf" || key == "oneOf") && value.is_array()) {
+      json list = json::array();
+      for (const auto& sub : value) list.push_back(to_openapi_schema(sub));
+      out[key] = std::move(list);
+    } else if (kSchemaKeywords.count(key) || key.rfind("x-", 0) == 0) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+json callback_body_schema(const Pipeline& pipeline) {
+  if (!pipeline.trigger.callback_schema.is_null())
+    return to_openapi_schema(pipeline.trigger.callback_schema);
+  const auto* notifier = http_callback(pipeline);
+  if (!notifier) return nullptr;
+  if (auto body = notifier->with.find("body"); body != notifier->with.end())
+    return schema_of_template(*body);
+  return {{"type", "object"},
+          {"properties",
+           {{"job_id", {{"type", "string"}}},
+            {"status", {{"type", "string"}}},
+            {"error", {{"type", "string"}}},
+            {"metrics", {{"type", "object"}}},
+            {"items", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
+}
+
+json openapi_document(const std::vector<const Pipeline*>& pipelines,
+                      const std::string& server_url) {
+  json paths = json::object();
+  for (const auto* p : pipelines) {
+    if (!p->trigger.http) continue;
+    std::string method = p->trigger.http->method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    paths[p->trigger.http->path][method] = operation(*p);
+  }
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "imagepipe"},
+            {"version", IMAGEPIPE_VERSION},
+            {"description",
+             "Image pipelines served over HTTP. Asynchronous operations answer 202 at once and "
+             "POST the result to the callback URL given in their header."}}},
+          {"servers", {{{"url", server_url}}}},
+          {"paths", paths},
+          {"components",
+           {{"schemas",
+             {{"Accepted", accepted_schema()},
+              {"Error", error_schema()},
+              {"ValidationError", validation_error_schema()},
+              {"JobSummary", job_summary_schema()}}}}}};
+}
+
+}  // namespace imagepipe::serve

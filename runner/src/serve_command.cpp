@@ -1,0 +1,206 @@
+// `imagepipe serve`: wires the job store, dispatcher, outbox and HTTP server together,
+// and shuts them down in order on SIGTERM (stop accepting, let running jobs finish for
+// shutdown_grace_seconds, re-queue the rest).
+#include "serve_command.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "commands.hpp"
+#include "imagepipe/http_client.hpp"
+#include "serve_dispatcher.hpp"
+#include "serve_outbox.hpp"
+#include "serve_routes.hpp"
+
+namespace imagepipe::runner {
+
+namespace fs = std::filesystem;
+using namespace imagepipe::serve;
+
+namespace {
+
+constexpr std::chrono::minutes kRetentionSweep{10};
+constexpr std::chrono::seconds kMaxCallbackDrain{10};
+
+void observe_request(Metrics& metrics, spdlog::logger& log, const Request& r, int status,
+                     double seconds) {
+  metrics.inc("imagepipe_http_requests_total",
+              {{"route", r.route}, {"method", r.method}, {"status", std::to_string(status)}});
+  metrics.observe("imagepipe_http_request_duration_seconds", {{"route", r.route}}, seconds);
+  const auto* id = r.header("x-request-id");
+  log.debug("{} {} {} {:.1f}ms request {}", r.method, r.path, status, seconds * 1000,
+            id ? *id : "-");
+}
+
+Task<void> sweep_finished_jobs(JobStore& store, std::chrono::hours retention,
+                               asio::steady_timer& timer, std::shared_ptr<spdlog::logger> log) {
+  for (;;) {
+    try {
+      int removed = 0;
+      for (int n; (n = co_await store.remove_finished_before(std::chrono::system_clock::now() -
+                                                             retention)) > 0;)
+        removed += n;
+      if (removed)
+        log->info("removed {} job(s) older than the retention of {} h", removed, retention.count());
+    } catch (const std::exception& e) {
+      log->warn("job retention sweep failed: {}", e.what());
+    }
+    timer.expires_after(kRetentionSweep);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
+}
+
+}  // namespace
+
+ServeConfig load_serve_config(const ServeArgs& args) {
+  ServeConfig config;
+  if (!args.config.empty()) read_config_file(args.config, config);
+  if (!args.listen.empty()) parse_listen(args.listen, config);
+  if (!args.data.empty()) config.data_dir = args.data;
+  if (!args.env_file.empty()) config.env_file = args.env_file;
+  if (!args.pipelines.empty()) {
+    config.pipelines.clear();
+    for (const auto& p : args.pipelines) config.pipelines.emplace_back(p);
+  }
+  if (config.pipelines.empty()) config.pipelines.emplace_back(IMAGEPIPE_DEFAULT_PIPELINE_DIR);
+  return config;
+}
+
+int serve_command(const ServeConfig& config, Process& process) {
+  auto log = process.log();
+  auto& io = process.io();
+  auto& metrics = process.metrics();
+
+  const auto env = load_env_file(config.env_file);
+  LoadOptions load;
+  load.env_overrides = env;
+  load.allow_missing_env = true;  // such pipelines are listed by /health/ready and answer 503
+
+  HttpClientOptions http_options;
+  http_options.log = log;
+  http_options.egress = config.egress;
+  BeastHttpClient http(io.get_executor(), http_options);
+  Host host = process.host();
+  host.http = &http;
+
+  PipelineSet pipelines;
+  std::unique_ptr<JobStore> store;
+  try {
+    pipelines = load_pipeline_set(pipeline_files(config.pipelines), process.registry(), load,
+                                  config, &host);
+    store = open_sqlite_job_store({config.data_dir, config.durability});
+  } catch (const PipelineError& e) {
+    std::cerr << e.format(::isatty(STDERR_FILENO)) << "\n";
+    return kExitInvalid;
+  } catch (const ConfigError& e) {
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  for (const auto& served : pipelines.all)
+    if (!served->unavailable.empty())
+      log->warn("pipeline '{}' cannot run: {}; {} {} answers 503", served->pipeline->name,
+                served->unavailable, served->pipeline->trigger.http->method,
+                served->pipeline->trigger.http->path);
+
+  const EgressPolicy egress(config.egress);
+  JobWaiters waiters;
+  Outbox outbox(io, *store, pipelines, config.callbacks, config.callbacks_in_flight, metrics, log);
+  Dispatcher dispatcher(io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
+                        [&] { outbox.wake(); });
+  TriggerContext trigger{*store, waiters, egress, [&] { dispatcher.wake(); }, log};
+  std::atomic<bool> shutting_down{false};
+  Router router(RouterContext{pipelines, trigger, metrics, env, config.public_url, shutting_down});
+  metrics.describe("imagepipe_http_requests_total", "HTTP requests answered, by route and status");
+  metrics.describe("imagepipe_http_request_duration_seconds",
+                   "Time from a request's last byte to its answer");
+  metrics.describe("imagepipe_jobs", "Jobs in the store, by pipeline and status");
+  metrics.describe("imagepipe_queue_depth", "Jobs accepted and not yet started");
+  metrics.describe("imagepipe_callbacks_pending", "Callbacks waiting for delivery or a retry");
+  HttpServer server(
+      io, config.host, config.port, config.http, [&](Request& r) { return router.handle(r); },
+      [&](const Request& r, int status, double seconds) {
+        observe_request(metrics, *log, r, status, seconds);
+      });
+
+  asio::steady_timer sweep_timer(io);
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  std::atomic<bool> stopped{false};
+
+  auto shutdown = [&]() -> Task<void> {
+    log->info("stopping: no new requests; waiting up to {} s for {} running job(s)",
+              config.shutdown_grace.count(), dispatcher.in_flight());
+    shutting_down = true;
+    server.stop();
+    const int left = co_await dispatcher.drain(config.shutdown_grace);
+    co_await outbox.stop(
+        std::min<std::chrono::milliseconds>(config.shutdown_grace, kMaxCallbackDrain));
+    if (left > 0) {
+      try {
+        const int n = co_await store->requeue_running();
+        log->info("{} job(s) still running were queued again; the next start takes them up", n);
+      } catch (const std::exception& e) {
+        log->error("cannot re-queue running jobs ({}); the next start will", e.what());
+      }
+    }
+    sweep_timer.cancel();
+    stopped = true;
+    io.stop();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) asio::co_spawn(io, shutdown(), asio::detached);
+  });
+
+  asio::co_spawn(
+      io,
+      [&]() -> Task<void> {
+        const int requeued = co_await store->requeue_running();
+        if (requeued)
+          log->warn("{} job(s) were running when the server last stopped; running them again",
+                    requeued);
+        dispatcher.start();
+        outbox.start();
+        server.start();
+        asio::co_spawn(io, sweep_finished_jobs(*store, config.retention, sweep_timer, log),
+                       asio::detached);
+        std::string routes;
+        for (const auto& served : pipelines.all)
+          routes += "\n  " + served->pipeline->trigger.http->method + " " +
+                    served->pipeline->trigger.http->path + " → " + served->pipeline->name;
+        log->info("serving {} pipeline(s), data in {}:{}", pipelines.all.size(),
+                  config.data_dir.string(), routes);
+        // On stdout, for scripts and tests that asked for port 0.
+        std::cout << "listening on http://"
+                  << (config.host.find(':') != std::string::npos ? "[" + config.host + "]"
+                                                                 : config.host)
+                  << ":" << server.port() << std::endl;
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log->critical("cannot start: {}", ex.what());
+        }
+        io.stop();
+      });
+
+  const int threads = config.io_threads > 0
+                          ? config.io_threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> workers;
+  for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& w : workers) w.join();
+  log->flush();
+  return stopped ? kExitOk : kExitRuntime;
+}
+
+}  // namespace imagepipe::runner

@@ -1,0 +1,33 @@
+// `imagepipe serve` and `imagepipe openapi`: their flags, and the config they share.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+#include "serve_config.hpp"
+
+namespace imagepipe::runner {
+
+struct ServeArgs {
+  std::string config;  // YAML file; flags win over it
+  std::string listen;
+  std::string data;
+  std::string env_file;
+  std::vector<std::string> pipelines;  // files or folders
+};
+
+struct OpenapiArgs {
+  ServeArgs serve;       // where the pipelines come from, as for serve
+  std::string pipeline;  // only this pipeline
+  std::string server;    // servers[0].url
+};
+
+// Embedded defaults, then the config file, then flags. Pipelines default to the shipped
+// ones. Throws serve::ConfigError.
+serve::ServeConfig load_serve_config(const ServeArgs& args);
+
+int serve_command(const serve::ServeConfig& config, Process& process);
+int openapi_command(const OpenapiArgs& args, const serve::ServeConfig& config, Process& process);
+
+}  // namespace imagepipe::runner

@@ -1,0 +1,56 @@
+// `imagepipe serve` settings: embedded defaults, then the --config YAML file, then flags.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "imagepipe/egress.hpp"
+#include "imagepipe/jobs.hpp"
+#include "imagepipe/logging.hpp"
+#include "serve_http.hpp"
+
+namespace imagepipe::serve {
+
+struct ServeConfig {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8000;
+  std::vector<std::filesystem::path> pipelines;  // files or folders (searched recursively)
+  std::vector<std::filesystem::path> plugin_dirs;
+  std::filesystem::path data_dir = "imagepipe-data";
+  std::string env_file;    // empty: ./.env when present
+  std::string public_url;  // servers[0].url of the OpenAPI document; empty: from the Host header
+
+  ServerLimits http;
+  std::uint64_t max_image_pixels = 0;  // 0: each pipeline's own limit
+  std::size_t max_batch_items = 0;     // 0: each pipeline's own limit
+  int jobs_in_flight = 8;
+  int callbacks_in_flight = 32;
+  int io_threads = 0;  // 0: one per core
+
+  Durability durability = Durability::process;
+  std::chrono::hours retention{24 * 7};
+  CallbackPolicy callbacks;
+  EgressOptions egress;
+  std::chrono::seconds shutdown_grace{30};
+
+  std::optional<LogFormat> log_format;  // unset: the global --log-format
+  std::string log_level;                // empty: info
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a config file over `config`. Throws ConfigError naming file:line and the key,
+// with the allowed keys when one is unknown.
+void read_config_file(const std::filesystem::path& file, ServeConfig& config);
+
+// "HOST:PORT", ":PORT", "PORT" or "[v6]:PORT". Throws ConfigError.
+void parse_listen(const std::string& text, ServeConfig& config);
+
+}  // namespace imagepipe::serve

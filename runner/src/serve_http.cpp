@@ -1,0 +1,265 @@
+#include "serve_http.hpp"
+
+#include <mutex>
+#include <set>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "imagepipe/error.hpp"
+
+namespace imagepipe::serve {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+// After refusing a body we stop reading it; closing a socket with unread data makes the
+// kernel send RST, and the client may lose our answer. Reading and discarding for a
+// moment lets the 413 arrive.
+constexpr std::chrono::seconds kDrainTime{2};
+constexpr std::size_t kDrainBytes = 64u << 20;
+
+std::string error_body(const std::string& message) {
+  return nlohmann::json{{"error", message}}.dump();
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // between a request's last byte and its answer; strand-only
+};
+
+std::string lower(boost::beast::string_view s) {
+  std::string out(s.data(), s.size());
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, ServerLimits limits, Handler handler, RequestObserver observer)
+      : io(io),
+        acceptor(asio::make_strand(io)),
+        limits(limits),
+        handler(std::move(handler)),
+        observer(std::move(observer)) {}
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  ServerLimits limits;
+  Handler handler;
+  RequestObserver observer;
+  std::uint16_t port = 0;
+  std::atomic<bool> stopping{false};
+  mutable std::mutex mu;
+  std::set<std::shared_ptr<Connection>> connections;
+
+  Task<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(
+          asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor.is_open() || stopping) co_return;
+        continue;  // EMFILE and friends: keep serving the connections we have
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, session(self, std::make_shared<Connection>(std::move(socket))),
+                     asio::detached);
+    }
+  }
+
+  template <class Body>
+  static Task<error_code> write(Connection& c, http::response<Body>& res) {
+    error_code ec;
+    c.stream.expires_after(std::chrono::seconds(60));
+    co_await http::async_write(c.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+  }
+
+  static http::response<http::string_body> to_beast(Response&& r, unsigned version,
+                                                    bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) res.set(name, value);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+  }
+
+  // Answers a request we refuse before reading its body, then lets the client finish.
+  Task<void> refuse(Connection& c, int status, const std::string& message, unsigned version) {
+    Response r{.status = status, .body = error_body(message)};
+    auto res = to_beast(std::move(r), version, false);
+    if (co_await write(c, res)) co_return;
+    error_code ec;
+    c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c.stream.expires_after(kDrainTime);
+    std::vector<char> sink(64 << 10);
+    std::size_t drained = 0;
+    while (drained < kDrainBytes) {
+      auto n = co_await c.stream.async_read_some(asio::buffer(sink),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      drained += n;
+    }
+  }
+
+  Task<void> session(std::shared_ptr<Impl> self, std::shared_ptr<Connection> c) {
+    // `self` keeps the server alive for as long as one of its connections is open.
+    {
+      std::lock_guard lock(self->mu);
+      self->connections.insert(c);
+    }
+    co_await self->serve(*c);
+    error_code ec;
+    c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    c->stream.socket().close(ec);
+    std::lock_guard lock(self->mu);
+    self->connections.erase(c);
+  }
+
+  Task<void> serve(Connection& c) {
+    beast::flat_buffer buffer;
+    std::string remote;
+    {
+      error_code ec;
+      auto endpoint = c.stream.socket().remote_endpoint(ec);
+      if (!ec) remote = endpoint.address().to_string();
+    }
+    while (!stopping) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(limits.body_bytes);
+      parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+      error_code ec;
+      c.stream.expires_after(limits.idle_timeout);
+      co_await http::async_read_header(c.stream, buffer, parser,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::body_limit) {
+        const auto length = parser.content_length();
+        co_return co_await refuse(c, 413,
+                                  "request body is " +
+                                      (length ? std::to_string(*length) + " bytes, " : "") +
+                                      "over the limit of " + std::to_string(limits.body_bytes) +
+                                      " bytes (limits.body_bytes)",
+                                  11);
+      }
+      if (ec == http::error::header_limit)
+        co_return co_await refuse(c, 431, "request headers are too large", 11);
+      if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+          ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+          ec == asio::error::connection_reset)
+        co_return;
+      if (ec) co_return co_await refuse(c, 400, "malformed HTTP request: " + ec.message(), 11);
+
+      const auto& header = parser.get();
+      if (lower(header[http::field::expect]) == "100-continue") {
+        http::response<http::empty_body> go_on{http::status::continue_, header.version()};
+        if (co_await write(c, go_on)) co_return;
+      }
+      c.stream.expires_after(limits.request_timeout);
+      co_await http::async_read(c.stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::body_limit)
+        co_return co_await refuse(c, 413,
+                                  "request body is over the limit of " +
+                                      std::to_string(limits.body_bytes) +
+                                      " bytes (limits.body_bytes)",
+                                  header.version());
+      if (ec) co_return;
+
+      c.busy = true;
+      const auto started = std::chrono::steady_clock::now();
+      auto message = parser.release();
+      Request request;
+      request.method = std::string(message.method_string());
+      request.target = std::string(message.target());
+      const auto q = request.target.find('?');
+      request.path = request.target.substr(0, q);
+      if (q != std::string::npos) request.query = request.target.substr(q + 1);
+      for (const auto& field : message)
+        request.headers[lower(field.name_string())] = std::string(field.value());
+      request.body = std::move(message.body());
+      request.remote = remote;
+
+      Response response;
+      try {
+        response = co_await handler(request);
+      } catch (const std::exception& e) {
+        response =
+            Response{.status = 500, .body = error_body(std::string("internal error: ") + e.what())};
+      }
+      const int status = response.status;
+      const bool keep_alive = message.keep_alive() && !stopping;
+      auto res = to_beast(std::move(response), message.version(), keep_alive);
+      ec = co_await write(c, res);
+      c.busy = false;
+      if (observer)
+        observer(request, status,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (ec || !keep_alive) co_return;
+    }
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& io, const std::string& host, std::uint16_t port,
+                       ServerLimits limits, Handler handler, RequestObserver observer)
+    : impl_(std::make_shared<Impl>(io, limits, std::move(handler), std::move(observer))) {
+  error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec)
+    throw Error(ErrorClass::invalid_input, "listen address '" + host + "' is not an IP address");
+  tcp::endpoint endpoint(address, port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw Error(ErrorClass::unavailable,
+                "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  impl_->port = acceptor.local_endpoint().port();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
+}
+
+void HttpServer::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+    error_code ec;
+    impl->acceptor.close(ec);
+  });
+  std::lock_guard lock(impl_->mu);
+  for (const auto& c : impl_->connections) {
+    // Idle connections wait in a read: close them. Busy ones see `stopping` after
+    // answering and close themselves.
+    asio::post(c->stream.get_executor(), [c] {
+      if (!c->busy) c->stream.socket().cancel();
+    });
+  }
+}
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+
+std::size_t HttpServer::open_connections() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->connections.size();
+}
+
+}  // namespace imagepipe::serve

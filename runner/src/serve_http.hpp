@@ -1,0 +1,71 @@
+// The daemon's HTTP/1.1 server: keep-alive connections on Asio, one strand per
+// connection, requests handed to a coroutine handler as plain structs (Beast stays in
+// serve_http.cpp). Bodies over the limit are answered 413 here, before the handler.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "imagepipe/asio.hpp"
+
+namespace imagepipe::serve {
+
+struct Request {
+  std::string method;  // upper case
+  std::string target;  // as sent
+  std::string path;    // target without the query, percent-decoding left to routes
+  std::string query;   // after '?', raw
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string remote;  // peer address
+  std::string route;   // set by the router: the matched route, for metrics
+
+  const std::string* header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+using Handler = std::function<Task<Response>(Request&)>;
+
+struct ServerLimits {
+  std::uint64_t body_bytes = 16u << 20;
+  std::size_t header_bytes = 16u << 10;
+  std::chrono::seconds idle_timeout{60};     // keep-alive connection with no request
+  std::chrono::seconds request_timeout{60};  // reading one request
+};
+
+// Called after every answer (the request, its status, seconds taken): metrics, access log.
+using RequestObserver = std::function<void(const Request&, int status, double seconds)>;
+
+class HttpServer {
+ public:
+  // Binds at once (throws Error(unavailable) naming the address when it cannot).
+  HttpServer(asio::io_context& io, const std::string& host, std::uint16_t port, ServerLimits limits,
+             Handler handler, RequestObserver observer = {});
+  ~HttpServer();
+
+  void start();
+  // Stops accepting; idle keep-alive connections close, busy ones close after answering.
+  void stop();
+  std::uint16_t port() const;
+  std::size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace imagepipe::serve

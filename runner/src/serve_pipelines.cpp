@@ -1,0 +1,80 @@
+#include "serve_pipelines.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "imagepipe/logging.hpp"
+
+namespace imagepipe::serve {
+
+namespace fs = std::filesystem;
+
+namespace {
+bool is_yaml(const fs::path& p) { return p.extension() == ".yaml" || p.extension() == ".yml"; }
+
+std::string missing_reason(const std::vector<std::string>& missing) {
+  std::string names;
+  for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+  return names + (missing.size() == 1 ? " is not set" : " are not set");
+}
+}  // namespace
+
+std::vector<fs::path> pipeline_files(const std::vector<fs::path>& paths) {
+  std::vector<fs::path> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& entry : fs::recursive_directory_iterator(path, ec))
+        if (entry.is_regular_file() && is_yaml(entry.path())) found.push_back(entry.path());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(path, ec)) {
+      files.push_back(path);
+    } else {
+      throw ConfigError("pipeline path " + path.string() + " does not exist");
+    }
+  }
+  return files;
+}
+
+PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRegistry& registry,
+                              const LoadOptions& load, const ServeConfig& config,
+                              const Host* host) {
+  PipelineSet set;
+  std::map<std::pair<std::string, std::string>, std::string> routes;  // (method, path) → pipeline
+  for (const auto& file : files) {
+    Pipeline pipeline = load_pipeline(file, registry, load);
+    if (!pipeline.trigger.http) continue;  // run-only pipelines have nothing to serve
+    const auto& http = *pipeline.trigger.http;
+    if (auto [it, fresh] = routes.emplace(std::pair(http.method, http.path), pipeline.name); !fresh)
+      throw ConfigError(file.string() + ": route " + http.method + " " + http.path +
+                        " is already served by pipeline '" + it->second + "'");
+    if (set.by_name.count(pipeline.name))
+      throw ConfigError(file.string() + ": pipeline name '" + pipeline.name + "' is used twice");
+    if (config.max_image_pixels)
+      pipeline.limits.max_image_pixels =
+          std::min(pipeline.limits.max_image_pixels, config.max_image_pixels);
+    if (config.max_batch_items) {
+      pipeline.limits.max_items = std::min(pipeline.limits.max_items, config.max_batch_items);
+      pipeline.source.max_items = std::min(pipeline.source.max_items, config.max_batch_items);
+    }
+    for (const auto& secret : pipeline.secrets) register_secret(secret);
+
+    auto served = std::make_unique<ServedPipeline>();
+    if (!pipeline.missing_env.empty()) served->unavailable = missing_reason(pipeline.missing_env);
+    served->pipeline = std::make_shared<const Pipeline>(std::move(pipeline));
+    if (host && served->unavailable.empty()) {
+      try {
+        served->engine = std::make_unique<Engine>(served->pipeline, *host);
+      } catch (const std::exception& e) {
+        throw ConfigError(file.string() + ": " + redact_secrets(e.what()));
+      }
+    }
+    set.by_name[served->pipeline->name] = served.get();
+    set.all.push_back(std::move(served));
+  }
+  return set;
+}
+
+}  // namespace imagepipe::serve

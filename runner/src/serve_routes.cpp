@@ -1,0 +1,197 @@
+#include "serve_routes.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "imagepipe/logging.hpp"
+#include "openapi.hpp"
+#include "serve_cos_config.hpp"
+
+namespace imagepipe::serve {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kJobsPrefix = "/jobs/";
+
+bool valid_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+bool valid_job_id(const std::string& id) {
+  return id.size() == 36 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+           return std::isxdigit(c) || c == '-';
+         });
+}
+
+json time_or_null(const std::optional<TimePoint>& t) {
+  return t ? json(iso8601(*t)) : json(nullptr);
+}
+
+double seconds(TimePoint a, TimePoint b) {
+  return std::round(std::chrono::duration<double>(b - a).count() * 1000.0) / 1000.0;
+}
+
+json callback_json(const CallbackState& c) {
+  json history = json::array();
+  for (const auto& a : c.history) {
+    json entry = {{"attempt", a.attempt}, {"at", iso8601(a.at)}, {"outcome", a.outcome}};
+    if (!a.error.empty()) entry["error"] = a.error;
+    if (!a.error_class.empty()) entry["error_class"] = a.error_class;
+    if (a.next_at) entry["next_attempt_at"] = iso8601(*a.next_at);
+    history.push_back(std::move(entry));
+  }
+  json j = {{"status", c.status}, {"attempts", c.attempts}, {"history", std::move(history)}};
+  if (c.status == "pending") j["next_attempt_at"] = iso8601(c.next_at);
+  return j;
+}
+
+}  // namespace
+
+Router::Router(RouterContext context) : ctx_(std::move(context)) {
+  add("GET", "/health", [](Request&) -> Task<Response> {
+    co_return json_response(200, {{"ok", true}});
+  });
+  add("GET", "/health/live", [](Request&) -> Task<Response> {
+    co_return json_response(200, {{"ok", true}});
+  });
+  add("GET", "/health/ready", [this](Request&) { return health_ready(); });
+  add("GET", "/metrics", [this](Request&) { return metrics(); });
+  add("GET", "/openapi.json", [this](Request& r) -> Task<Response> { co_return openapi(r); });
+  bool wxo = false;
+  for (const auto& served : ctx_.pipelines.all)
+    wxo = wxo || served->pipeline->name.rfind("wxo-", 0) == 0;
+  if (wxo)
+    add("GET", "/cos/config",
+        [this](Request&) -> Task<Response> { co_return json_response(200, cos_config(ctx_.env)); });
+  for (const auto& served : ctx_.pipelines.all) {
+    const auto* s = served.get();
+    const auto& http = *s->pipeline->trigger.http;
+    add(http.method, http.path,
+        [this, s](Request& r) { return handle_trigger(*s, r, ctx_.trigger); });
+  }
+}
+
+void Router::add(const std::string& method, const std::string& path, RouteFn fn) {
+  routes_[path][method] = std::move(fn);
+}
+
+Task<Response> Router::handle(Request& request) {
+  const auto* incoming = request.header("x-request-id");
+  const std::string request_id = incoming && valid_request_id(*incoming) ? *incoming : new_job_id();
+  request.headers["x-request-id"] = request_id;
+
+  Response response;
+  if (request.path.rfind(kJobsPrefix, 0) == 0 && request.path.size() > std::strlen(kJobsPrefix)) {
+    request.route = "/jobs/{id}";
+    if (request.method != "GET") {
+      response = error_response(
+          405, "method " + request.method + " is not allowed on /jobs/{id}; allowed: GET");
+      response.headers["Allow"] = "GET";
+    } else {
+      response = co_await job(request.path.substr(std::strlen(kJobsPrefix)));
+    }
+  } else if (auto path = routes_.find(request.path); path == routes_.end()) {
+    request.route = "unmatched";
+    response = error_response(404, "no route for " + request.method + " " + request.path);
+  } else if (auto method = path->second.find(request.method); method == path->second.end()) {
+    request.route = request.path;
+    std::string allowed;
+    for (const auto& [m, _] : path->second) allowed += (allowed.empty() ? "" : ", ") + m;
+    response = error_response(405, "method " + request.method + " is not allowed on " +
+                                       request.path + "; allowed: " + allowed);
+    response.headers["Allow"] = allowed;
+  } else {
+    request.route = request.path;
+    response = co_await method->second(request);
+  }
+  response.headers["X-Request-ID"] = request_id;
+  co_return response;
+}
+
+Task<Response> Router::health_ready() {
+  json pipelines = json::object();
+  for (const auto& served : ctx_.pipelines.all) {
+    json p = {{"ready", served->engine != nullptr}};
+    if (!served->unavailable.empty()) p["reason"] = served->unavailable;
+    pipelines[served->pipeline->name] = std::move(p);
+  }
+  json body = {{"pipelines", std::move(pipelines)}};
+  bool ready = !ctx_.shutting_down;
+  try {
+    co_await ctx_.trigger.store.ping();
+    body["job_store"] = "ok";
+  } catch (const std::exception& e) {
+    body["job_store"] = std::string("unusable: ") + e.what();
+    ready = false;
+  }
+  if (ctx_.shutting_down) body["shutting_down"] = true;
+  body["ready"] = ready;
+  co_return json_response(ready ? 200 : 503, body);
+}
+
+Task<Response> Router::metrics() {
+  try {
+    const auto counts = co_await ctx_.trigger.store.counts();
+    for (const auto& served : ctx_.pipelines.all)
+      for (const auto* status :
+           {"queued", "running", "completed", "completed_with_errors", "failed"}) {
+        auto it = counts.by_pipeline_status.find({served->pipeline->name, status});
+        ctx_.metrics.set(
+            "imagepipe_jobs", {{"pipeline", served->pipeline->name}, {"status", status}},
+            it == counts.by_pipeline_status.end() ? 0.0 : static_cast<double>(it->second));
+      }
+    ctx_.metrics.set("imagepipe_queue_depth", {}, static_cast<double>(counts.queued));
+    ctx_.metrics.set("imagepipe_callbacks_pending", {},
+                     static_cast<double>(counts.callbacks_pending));
+  } catch (const std::exception& e) {
+    ctx_.trigger.log->warn("metrics: cannot count jobs: {}", e.what());
+  }
+  Response r{.status = 200, .content_type = "text/plain; version=0.0.4; charset=utf-8"};
+  r.body = ctx_.metrics.prometheus_text();
+  co_return r;
+}
+
+Task<Response> Router::job(const std::string& id) {
+  if (!valid_job_id(id)) co_return error_response(404, "no job with id '" + id.substr(0, 64) + "'");
+  std::optional<JobRecord> record;
+  try {
+    record = co_await ctx_.trigger.store.get(id);
+  } catch (const std::exception& e) {
+    co_return error_response(503, std::string("the job store is unavailable: ") + e.what());
+  }
+  if (!record) co_return error_response(404, "no job with id '" + id + "'");
+  json body = record->result ? job_summary(*record->result) : json::object();
+  body["job_id"] = record->id;
+  body["pipeline"] = record->pipeline;
+  body["status"] = record->status;
+  body["created_at"] = iso8601(record->created_at);
+  body["started_at"] = time_or_null(record->started_at);
+  body["finished_at"] = time_or_null(record->finished_at);
+  body["runs"] = record->runs;
+  if (!record->request_id.empty()) body["request_id"] = record->request_id;
+  json timings = json::object();
+  if (record->started_at)
+    timings["queued_seconds"] = seconds(record->created_at, *record->started_at);
+  if (record->started_at && record->finished_at)
+    timings["run_seconds"] = seconds(*record->started_at, *record->finished_at);
+  body["timings"] = std::move(timings);
+  if (record->callback) body["callback"] = callback_json(*record->callback);
+  co_return json_response(200, body);
+}
+
+Response Router::openapi(const Request& request) const {
+  std::string server = ctx_.public_url;
+  if (server.empty()) {
+    const auto* host = request.header("host");
+    server = "http://" + (host ? *host : std::string("localhost:8000"));
+  }
+  std::vector<const Pipeline*> pipelines;
+  for (const auto& served : ctx_.pipelines.all) pipelines.push_back(served->pipeline.get());
+  return json_response(200, openapi_document(pipelines, server));
+}
+
+}  // namespace imagepipe::serve

@@ -1,0 +1,41 @@
+// The daemon's routes: the pipelines' triggers plus the operational ones (/health,
+// /health/live, /health/ready, /metrics, /jobs/{id}, /openapi.json, /cos/config). Unknown
+// paths get 404 and known paths with another method 405, both as JSON.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <string>
+
+#include "serve_trigger.hpp"
+
+namespace imagepipe::serve {
+
+struct RouterContext {
+  const PipelineSet& pipelines;
+  TriggerContext& trigger;
+  Metrics& metrics;
+  std::map<std::string, std::string> env;  // .env values, for /cos/config
+  std::string public_url;                  // empty: http://<Host header>
+  std::atomic<bool>& shutting_down;
+};
+
+class Router {
+ public:
+  explicit Router(RouterContext context);
+  Task<Response> handle(Request& request);
+
+ private:
+  using RouteFn = std::function<Task<Response>(Request&)>;
+  void add(const std::string& method, const std::string& path, RouteFn fn);
+
+  Task<Response> health_ready();
+  Task<Response> metrics();
+  Task<Response> job(const std::string& id);
+  Response openapi(const Request& request) const;
+
+  RouterContext ctx_;
+  std::map<std::string, std::map<std::string, RouteFn>> routes_;  // path → method → handler
+};
+
+}  // namespace imagepipe::serve

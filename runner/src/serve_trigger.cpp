@@ -1,0 +1,260 @@
+#include "serve_trigger.hpp"
+
+#include "imagepipe/http.hpp"
+#include "imagepipe/image.hpp"
+#include "imagepipe/logging.hpp"
+#include "imagepipe/registry.hpp"
+#include "imagepipe/url.hpp"
+
+namespace imagepipe::serve {
+
+using nlohmann::json;
+
+namespace {
+
+// Credentials sent to us are not ours to keep in a job record.
+bool stored_header(const std::string& name) {
+  return name != "authorization" && name != "cookie" && name != "proxy-authorization" &&
+         name != "x-api-key" && name != "api-key";
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+json parse_query(const std::string& query) {
+  json out = json::object();
+  std::size_t start = 0;
+  while (start < query.size()) {
+    auto end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    auto pair = std::string_view(query).substr(start, end - start);
+    auto eq = pair.find('=');
+    if (!pair.empty())
+      out[percent_decode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
+// "/image_base64" → {"body", "image_base64"}.
+std::vector<std::string> body_loc(const std::string& pointer) {
+  std::vector<std::string> loc{"body"};
+  std::size_t start = 1;
+  while (start <= pointer.size() && !pointer.empty()) {
+    auto end = pointer.find('/', start);
+    if (end == std::string::npos) end = pointer.size();
+    std::string token = pointer.substr(start, end - start);
+    for (std::size_t p; (p = token.find("~1")) != std::string::npos;) token.replace(p, 2, "/");
+    for (std::size_t p; (p = token.find("~0")) != std::string::npos;) token.replace(p, 2, "~");
+    loc.push_back(token);
+    start = end + 1;
+  }
+  return loc;
+}
+
+std::string quoted_name(const std::string& message) {
+  auto open = message.find('\'');
+  auto close = message.find('\'', open + 1);
+  return open == std::string::npos || close == std::string::npos
+             ? ""
+             : message.substr(open + 1, close - open - 1);
+}
+
+void check_schema(const json& schema, const json& body, std::vector<FieldProblem>& problems) {
+  if (schema.is_null()) return;
+  for (const auto& issue : validate_json(schema, body)) {
+    auto loc = body_loc(issue.pointer);
+    switch (issue.kind) {
+      case OptionIssue::Kind::missing_key:
+        loc.push_back(quoted_name(issue.message));
+        problems.push_back({loc, "field required", "missing"});
+        break;
+      case OptionIssue::Kind::unknown_key:
+        problems.push_back({loc, "unknown field", "extra_forbidden"});
+        break;
+      case OptionIssue::Kind::invalid:
+        problems.push_back(
+            {loc, issue.message,
+             issue.message.rfind("must be a", 0) == 0 ? "type_error" : "value_error"});
+        break;
+    }
+  }
+}
+
+void check_callback(const HttpTrigger& http, const Request& request, const EgressPolicy& egress,
+                    std::vector<FieldProblem>& problems) {
+  if (http.callback_header.empty() || http.mode != HttpTrigger::Mode::async) return;
+  const std::vector<std::string> loc{"header", http.callback_header};
+  const auto* value = request.header(lower(http.callback_header));
+  if (!value || value->empty()) {
+    problems.push_back({loc, "field required", "missing"});
+    return;
+  }
+  try {
+    const auto url = parse_url(*value);
+    egress.check_host(url);
+  } catch (const Error& e) {
+    problems.push_back({loc, e.what(), "value_error"});
+  }
+}
+
+// The request's image: decoded and its header read now, so a bad one is a 422 rather
+// than a failed job. Returns the bytes, or null after recording a problem.
+std::shared_ptr<const std::string> check_image(const Pipeline& pipeline, const json& body,
+                                               std::vector<FieldProblem>& problems) {
+  const auto& field = pipeline.source.field;
+  const std::vector<std::string> loc{"body", field};
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    problems.push_back({loc, "field required", "missing"});
+    return nullptr;
+  }
+  if (!it->is_string()) return nullptr;  // the schema check named it already
+  std::string_view text = it->get_ref<const std::string&>();
+  // Clients often send a data URL where raw base64 was asked for (a pitfall the seeds
+  // document); accept both.
+  if (text.substr(0, 5) == "data:") {
+    const auto comma = text.find(',');
+    if (comma == std::string_view::npos ||
+        text.substr(0, comma).find(";base64") == std::string_view::npos) {
+      problems.push_back({loc, "data URL without ';base64,' data", "value_error"});
+      return nullptr;
+    }
+    text.remove_prefix(comma + 1);
+  }
+  if (text.empty()) {
+    problems.push_back({loc, "must not be empty", "value_error"});
+    return nullptr;
+  }
+  std::shared_ptr<const std::string> bytes;
+  try {
+    bytes = std::make_shared<const std::string>(base64_decode(text));
+  } catch (const Error& e) {
+    problems.push_back({loc, std::string("not valid base64: ") + e.what(), "value_error"});
+    return nullptr;
+  }
+  try {
+    probe_image(*bytes,
+                DecodeLimits{pipeline.limits.max_image_pixels, pipeline.limits.max_image_bytes});
+  } catch (const Error& e) {
+    problems.push_back({loc, e.what(), "value_error"});
+    return nullptr;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+CheckedRequest check_request(const Pipeline& pipeline, Request& request,
+                             const EgressPolicy& egress) {
+  CheckedRequest checked;
+  auto& problems = checked.problems;
+  const auto& http = *pipeline.trigger.http;
+
+  json body = json::object();
+  const bool blank = request.body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (!blank) {
+    try {
+      body = json::parse(request.body);
+    } catch (const json::parse_error& e) {
+      // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
+      const std::string what = e.what();
+      const auto at = what.find("parse error at ");
+      problems.push_back(
+          {{"body"},
+           "malformed JSON: " + (at == std::string::npos ? what : what.substr(at + 15)),
+           "json_invalid"});
+      check_callback(http, request, egress, problems);
+      return checked;
+    }
+  }
+  if (!body.is_object()) {
+    problems.push_back({{"body"}, "must be a JSON object", "type_error"});
+    check_callback(http, request, egress, problems);
+    return checked;
+  }
+  check_schema(pipeline.trigger.request_schema, body, problems);
+  check_callback(http, request, egress, problems);
+
+  auto& job = checked.job;
+  if (pipeline.source.from == SourceSpec::From::request) {
+    const bool named = std::any_of(problems.begin(), problems.end(), [&](const FieldProblem& p) {
+      return p.loc.size() == 2 && p.loc[0] == "body" && p.loc[1] == pipeline.source.field;
+    });
+    if (!named) {
+      if (auto bytes = check_image(pipeline, body, problems)) {
+        job.inputs.push_back({pipeline.source.field, std::move(bytes)});
+        body.erase(pipeline.source.field);  // kept as a file, not in the database
+      }
+    }
+  }
+  if (!problems.empty()) return checked;
+
+  job.id = new_job_id();
+  job.pipeline = pipeline.name;
+  job.request.body = std::move(body);
+  for (const auto& [name, value] : request.headers)
+    if (stored_header(name)) job.request.headers[name] = value;
+  job.request.query = parse_query(request.query);
+  return checked;
+}
+
+Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
+                              TriggerContext& context) {
+  const auto& pipeline = *served.pipeline;
+  if (!served.engine)
+    co_return error_response(503,
+                             "pipeline '" + pipeline.name + "' cannot run: " + served.unavailable);
+
+  auto checked = check_request(pipeline, request, context.egress);
+  if (!checked.problems.empty()) co_return validation_response(checked.problems);
+
+  auto& job = checked.job;
+  job.notify = served.engine->has_notifiers();
+  const std::string id = job.id;
+  const auto& http = *pipeline.trigger.http;
+  const bool sync = http.mode == HttpTrigger::Mode::sync;
+  auto executor = co_await asio::this_coro::executor;
+  std::shared_ptr<JobWaiters::Waiter> waiter;
+  if (sync) waiter = context.waiters.expect(id, executor);
+
+  try {
+    co_await context.store.add(std::move(job));
+  } catch (const std::exception& e) {
+    context.log->error("cannot store a job for {}: {}", pipeline.name, e.what());
+    co_return error_response(503, "the job could not be stored: " + redact_secrets(e.what()));
+  }
+  context.job_added();
+  context.log->debug("job {}: accepted for {} (request {})", id.substr(0, 8), pipeline.name,
+                     request.header("x-request-id") ? *request.header("x-request-id") : "-");
+
+  Response accepted = json_response(202, {{"accepted", true}, {"job_id", id}});
+  accepted.headers["Location"] = "/jobs/" + id;
+  if (!sync) co_return accepted;
+
+  if (auto summary = co_await context.waiters.wait(id, waiter, http.sync_wait))
+    co_return json_response(200, *summary);
+  co_return json_response(202, {{"accepted", true}, {"job_id", id}, {"status_url", "/jobs/" + id}});
+}
+
+}  // namespace imagepipe::serve

@@ -1,0 +1,35 @@
+// One pipeline's HTTP trigger: checks the request (body schema, callback header, input
+// image), commits the job, answers 202 (async) or waits for the summary (sync).
+// Everything that can be judged from the request is judged here, before the 202, so a
+// bad request gets a 4xx naming the field rather than a failed job later.
+#pragma once
+
+#include "imagepipe/egress.hpp"
+#include "imagepipe/jobs.hpp"
+#include "serve_pipelines.hpp"
+#include "serve_responses.hpp"
+#include "serve_waiters.hpp"
+
+namespace imagepipe::serve {
+
+struct TriggerContext {
+  JobStore& store;
+  JobWaiters& waiters;
+  const EgressPolicy& egress;
+  std::function<void()> job_added;  // wakes the dispatcher
+  std::shared_ptr<spdlog::logger> log;
+};
+
+Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
+                              TriggerContext& context);
+
+// The checks alone, for tests of the messages: problems found in `request`, and on
+// success the job to store.
+struct CheckedRequest {
+  std::vector<FieldProblem> problems;
+  NewJob job;
+};
+CheckedRequest check_request(const Pipeline& pipeline, Request& request,
+                             const EgressPolicy& egress);
+
+}  // namespace imagepipe::serve

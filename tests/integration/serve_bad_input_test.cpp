@@ -1,0 +1,165 @@
+// Every bad input of the daemon's issue: each gets its status and a JSON error naming the
+// problem, and the server keeps serving.
+#include "serve_fixture.hpp"
+
+namespace imagepipe::testing {
+namespace {
+
+class BadInputTest : public ServeTest {
+ protected:
+  static void SetUpTestSuite() {
+    // Small limits so the over-limit cases stay small; one daemon for the whole suite.
+    daemon_ =
+        new DaemonProcess({.pipelines = {kWxoDir},
+                           .config_yaml = "limits: {body_bytes: 65536, image_pixels: 10000}\n"});
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  void TearDown() override {
+    // Whatever came before, the server still answers.
+    EXPECT_EQ(daemon_->get("/health").status, 200) << daemon_->log();
+  }
+
+  // Posts to the b64 tool and returns (status, parsed body).
+  std::pair<int, json> post(const std::string& body, Headers headers) {
+    auto r = daemon_->post("/process-image-async-b64", body, std::move(headers));
+    return {r.status, json::parse(r.body)};
+  }
+  std::pair<int, json> post(const json& body) { return post(body.dump(), callback_header()); }
+
+  static json problem(std::vector<std::string> loc, std::string msg, std::string type) {
+    return {{"loc", loc}, {"msg", msg}, {"type", type}};
+  }
+
+  static DaemonProcess* daemon_;
+};
+
+DaemonProcess* BadInputTest::daemon_ = nullptr;
+
+TEST_F(BadInputTest, MalformedJson) {
+  auto [status, body] = post("{\"prompt\": \"x\", ", callback_header());
+  EXPECT_EQ(status, 422);
+  ASSERT_EQ(body["detail"].size(), 1u);
+  EXPECT_EQ(body["detail"][0]["loc"], json({"body"}));
+  EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
+  EXPECT_THAT(body["error"].get<std::string>(),
+              ::testing::StartsWith("body: malformed JSON: line 1, column 16:"));
+}
+
+TEST_F(BadInputTest, BodyThatIsNotAnObject) {
+  auto [status, body] = post("[1, 2]", callback_header());
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body: must be a JSON object");
+}
+
+TEST_F(BadInputTest, MissingFieldsAreEachNamed) {
+  auto [status, body] = post(json{{"filename", "a.png"}});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"], json({problem({"body", "prompt"}, "field required", "missing"),
+                                  problem({"body", "image_base64"}, "field required", "missing")}));
+  EXPECT_EQ(body["error"], "body.prompt: field required; body.image_base64: field required");
+}
+
+TEST_F(BadInputTest, WrongTypes) {
+  auto [status, body] =
+      post(json{{"prompt", 42}, {"filename", true}, {"image_base64", png_base64()}});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"],
+            "body.filename: must be a string, got a boolean; body.prompt: must be a string, got an "
+            "integer");
+}
+
+TEST_F(BadInputTest, MissingCallbackUrl) {
+  auto [status, body] = post(b64_request().dump(), {});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"],
+            json({problem({"header", "callbackUrl"}, "field required", "missing")}));
+}
+
+TEST_F(BadInputTest, CallbackUrlToAMetadataAddress) {
+  auto [status, body] =
+      post(b64_request().dump(), {{"callbackUrl", "http://169.254.169.254/latest/meta-data/"}});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"][0]["loc"], json({"header", "callbackUrl"}));
+  EXPECT_THAT(body["error"].get<std::string>(), ::testing::HasSubstr("169.254.169.254"));
+}
+
+TEST_F(BadInputTest, CallbackUrlThatIsNotAUrl) {
+  auto [status, body] = post(b64_request().dump(), {{"callbackUrl", "ftp://example.com/x"}});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"][0]["loc"], json({"header", "callbackUrl"}));
+}
+
+TEST_F(BadInputTest, InvalidBase64) {
+  auto [status, body] = post(b64_request("this is *not* base64!"));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"][0]["loc"], json({"body", "image_base64"}));
+  EXPECT_THAT(body["error"].get<std::string>(),
+              ::testing::StartsWith("body.image_base64: not valid base64: "));
+}
+
+TEST_F(BadInputTest, PayloadThatIsNotAnImage) {
+  auto [status, body] = post(b64_request(base64_encode("just some text, no image in here")));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"][0]["loc"], json({"body", "image_base64"}));
+  EXPECT_EQ(body["detail"][0]["type"], "value_error");
+}
+
+TEST_F(BadInputTest, ImageOverThePixelLimit) {
+  auto [status, body] = post(b64_request(png_base64(200, 100)));  // 20,000 pixels > 10,000
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"][0]["loc"], json({"body", "image_base64"}));
+  EXPECT_THAT(body["error"].get<std::string>(), ::testing::HasSubstr("200x100"));
+}
+
+TEST_F(BadInputTest, BodyOverTheLimit) {
+  auto [status, body] = post(b64_request(std::string(70000, 'A')));
+  EXPECT_EQ(status, 413);
+  EXPECT_THAT(
+      body["error"].get<std::string>(),
+      ::testing::MatchesRegex(
+          "request body is [0-9]+ bytes, over the limit of 65536 bytes \\(limits.body_bytes\\)"));
+}
+
+TEST_F(BadInputTest, UnknownRoute) {
+  auto r = daemon_->get("/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(json::parse(r.body), json({{"error", "no route for GET /nope"}}));
+  EXPECT_EQ(r.header("Content-Type"), "application/json");
+}
+
+TEST_F(BadInputTest, WrongMethod) {
+  auto r = daemon_->get("/process-image-async-b64");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(
+      json::parse(r.body),
+      json({{"error", "method GET is not allowed on /process-image-async-b64; allowed: POST"}}));
+  EXPECT_EQ(r.header("Allow"), "POST");
+}
+
+TEST_F(BadInputTest, UnknownJob) {
+  auto r = daemon_->get("/jobs/00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(json::parse(r.body),
+            json({{"error", "no job with id '00000000-0000-4000-8000-000000000000'"}}));
+}
+
+TEST_F(BadInputTest, RequestIdIsKeptAndReturned) {
+  auto r = daemon_->request(
+      {.method = "POST",
+       .url = daemon_->url("/process-image-async-b64"),
+       .headers = {{"X-Request-ID", "trace-abc-123"}, {"callbackUrl", receiver_.url("/callback")}},
+       .body = b64_request().dump()});
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.header("X-Request-ID"), "trace-abc-123");
+  auto job =
+      json::parse(daemon_->get("/jobs/" + json::parse(r.body)["job_id"].get<std::string>()).body);
+  EXPECT_EQ(job["request_id"], "trace-abc-123");
+  // One is made up when the client sent none.
+  EXPECT_TRUE(daemon_->get("/health").header("X-Request-ID"));
+}
+
+}  // namespace
+}  // namespace imagepipe::testing

@@ -1,0 +1,76 @@
+// A job store in a fresh temporary directory, and a way to run its coroutines to the end.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "imagepipe/jobs.hpp"
+
+namespace imagepipe::testing {
+
+template <class T>
+T run_task(asio::io_context& io, Task<T> task) {
+  std::optional<T> result;
+  std::exception_ptr error;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+    error = e;
+    if (!e) result.emplace(std::move(value));
+  });
+  io.restart();
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+inline void run_task(asio::io_context& io, Task<void> task) {
+  std::exception_ptr error;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) { error = e; });
+  io.restart();
+  io.run();
+  if (error) std::rethrow_exception(error);
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::mt19937_64 rng{std::random_device{}()};
+    dir_ = std::filesystem::temp_directory_path() / ("imagepipe-store-" + std::to_string(rng()));
+    reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  // Closes and opens the store again: what a restart sees.
+  void reopen() {
+    store_.reset();
+    store_ = open_sqlite_job_store({dir_});
+  }
+
+  template <class T>
+  T run(Task<T> task) {
+    return run_task(io_, std::move(task));
+  }
+
+  NewJob make_job(std::string pipeline = "p", std::string image = "PNGBYTES") {
+    NewJob job;
+    job.id = new_job_id();
+    job.pipeline = std::move(pipeline);
+    job.request.body = {{"prompt", "add a dog"}, {"filename", "burger.jpeg"}};
+    job.request.headers = {{"callbackurl", "http://127.0.0.1:9/cb"}};
+    job.inputs.push_back({"image_base64", std::make_shared<const std::string>(std::move(image))});
+    job.notify = true;
+    return job;
+  }
+
+  asio::io_context io_;
+  std::filesystem::path dir_;
+  std::unique_ptr<JobStore> store_;
+};
+
+}  // namespace imagepipe::testing
