@@ -23,6 +23,14 @@ bool reads_as(const json& value, json::value_t type) {
          (type == json::value_t::number_integer && typed.is_number_unsigned());
 }
 
+// Outside templates a "$${" escape has nothing left to protect: it reads as "${".
+std::string unescape(std::string text) {
+  for (std::size_t at = text.find("$${"); at != std::string::npos; at = text.find("$${", at + 2)) {
+    text.erase(at, 1);
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string describe_value(const json& value) {
@@ -91,7 +99,7 @@ std::optional<std::string> Mapping::string(std::string_view key) {
     report_type(key, "a string");
     return std::nullopt;
   }
-  return value->get<std::string>();
+  return unescape(value->get<std::string>());
 }
 
 std::optional<std::int64_t> Mapping::integer(std::string_view key, std::int64_t min,
@@ -156,14 +164,14 @@ std::optional<std::string> Mapping::choice(std::string_view key,
 std::optional<std::vector<std::string>> Mapping::strings(std::string_view key) {
   const json* value = get(key);
   if (!value) return std::nullopt;
-  if (value->is_string()) return std::vector<std::string>{value->get<std::string>()};
+  if (value->is_string()) return std::vector<std::string>{unescape(value->get<std::string>())};
   if (value->is_array()) {
     std::vector<std::string> out;
     bool ok = true;
     for (std::size_t i = 0; i < value->size(); ++i) {
       const json& element = (*value)[i];
       if (element.is_string()) {
-        out.push_back(element.get<std::string>());
+        out.push_back(unescape(element.get<std::string>()));
         continue;
       }
       ok = false;

@@ -33,6 +33,7 @@ class Mapping {
   const nlohmann::json* get(std::string_view key) const;
   bool has(std::string_view key) const { return get(key) != nullptr; }
 
+  // Strings that are not templates: "$${" already reads as "${" here.
   std::optional<std::string> string(std::string_view key);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(std::string_view key);

@@ -82,8 +82,11 @@ void for_each_entry(Mapping& root, std::string_view key, const std::vector<std::
   }
   if (!value->is_array()) {
     context.report(context.document.at_value(
-        root.pointer(key), root.path(key) + " must be a mapping or a list of mappings, got " +
-                               describe_value(*value)));
+        root.pointer(key),
+        root.path(key) + " must be a mapping or a list of mappings, got " + describe_value(*value),
+        value->is_string()
+            ? "write '" + root.path(key) + ": {use: " + value->get<std::string>() + "}'"
+            : ""));
     return;
   }
   for (std::size_t i = 0; i < value->size(); ++i) {

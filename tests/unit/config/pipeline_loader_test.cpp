@@ -223,8 +223,15 @@ TEST_F(Loader, DefaultsAndEscapes) {
       "name: env\nsource: {from: prompt}\n"
       "description: \"${UNSET_IMAGEPIPE_VAR:-d1} ${EMPTY:-d2} ${SET:-d3} ${EMPTY} $${SET}\"\n",
       options);
-  // An empty value takes the default (shell ":-"); "$${" is left for the template stage.
-  EXPECT_EQ(p.description, "d1 d2 x  $${SET}");
+  // An empty value takes the default (shell ":-"); "$${" is a literal "${".
+  EXPECT_EQ(p.description, "d1 d2 x  ${SET}");
+  // In templates and plugin options the escape stays until the template is compiled.
+  const Pipeline templates = load(
+      "name: escapes\nsource: {from: prompt}\nprompt: \"$${SET} ${request.body.x}\"\n"
+      "notifier: {use: callback, with: {url: \"https://x.test/$${SET}\"}}\n",
+      options);
+  EXPECT_EQ(templates.prompt.render_string({{"request", {{"body", {{"x", 1}}}}}}), "${SET} 1");
+  EXPECT_EQ(templates.notifiers[0].with["url"], "https://x.test/$${SET}");
 }
 
 TEST_F(Loader, PlainScalarsAreTypedAfterExpansion) {
