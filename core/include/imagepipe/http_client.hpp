@@ -25,7 +25,12 @@
 //   https requests through a CONNECT tunnel (TLS is end to end). Through a proxy the proxy
 //   resolves names, so the egress policy sees the host name and literal addresses only.
 // - The client may be shared by coroutines on any thread; each connection's I/O runs on its
-//   own strand of the executor given at construction.
+//   own strand of the executor given at construction. Destroy the client before that
+//   executor's io_context: pooled connections belong to it.
+// - g++ 12 miscompiles an aggregate temporary inside a co_await expression (it is destroyed
+//   twice), so `co_await http.send({.url = u})` corrupts memory. Name the request first:
+//     HttpRequest request{.method = "POST", .url = u, .body = b};
+//     HttpResponse r = co_await http.send(std::move(request));
 #pragma once
 
 #include <chrono>

@@ -5,7 +5,6 @@
 namespace imagepipe::testing {
 namespace {
 
-using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 

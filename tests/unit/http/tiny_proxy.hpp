@@ -52,6 +52,9 @@ class TinyProxy {
   static std::string port_of(const std::string& authority) {
     return authority.substr(authority.rfind(':') + 1);
   }
+  static tcp::endpoint local(const std::string& port) {
+    return {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))};
+  }
 
   Task<void> handle(tcp::socket client) {
     boost::system::error_code ec;
@@ -73,9 +76,8 @@ class TinyProxy {
 
     tcp::socket upstream(io_);
     if (method == "CONNECT") {
-      co_await upstream.async_connect({asio::ip::make_address("127.0.0.1"),
-                                       static_cast<unsigned short>(std::stoi(port_of(target)))},
-                                      asio::redirect_error(asio::use_awaitable, ec));
+      const tcp::endpoint to = local(port_of(target));
+      co_await upstream.async_connect(to, asio::redirect_error(asio::use_awaitable, ec));
       const std::string answer =
           ec ? "HTTP/1.1 502 Bad Gateway\r\n\r\n" : "HTTP/1.1 200 Connection established\r\n\r\n";
       co_await asio::async_write(client, asio::buffer(answer),
@@ -86,9 +88,8 @@ class TinyProxy {
       const std::size_t authority_begin = target.find("://") + 3;
       const std::size_t path_begin = target.find('/', authority_begin);
       const std::string authority = target.substr(authority_begin, path_begin - authority_begin);
-      co_await upstream.async_connect({asio::ip::make_address("127.0.0.1"),
-                                       static_cast<unsigned short>(std::stoi(port_of(authority)))},
-                                      asio::redirect_error(asio::use_awaitable, ec));
+      const tcp::endpoint to = local(port_of(authority));
+      co_await upstream.async_connect(to, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       std::string rewritten = head;
       rewritten.replace(method.size() + 1, target.size(), target.substr(path_begin));
