@@ -34,9 +34,16 @@ ImageInfo probe_webp(std::string_view bytes);
 Image decode_webp(std::string_view bytes);
 std::string encode_webp(const Image& image, int quality, bool lossless);
 
-// GIF, BMP, TIFF and the JPEG colour spaces turbojpeg cannot convert (CMYK).
-ImageInfo probe_oiio(std::string_view bytes, ImageFormat format);
-Image decode_oiio(std::string_view bytes, ImageFormat format);
+ImageInfo probe_bmp(std::string_view bytes);
+Image decode_bmp(std::string_view bytes);
+
+// The first frame only.
+ImageInfo probe_gif(std::string_view bytes);
+Image decode_gif(std::string_view bytes);
+
+// Through libtiff, loaded on first use.
+ImageInfo probe_tiff(std::string_view bytes);
+Image decode_tiff(std::string_view bytes);
 
 // Channel conversions for formats that lack some layouts.
 Image without_alpha(const Image& image);  // 2 -> 1, 4 -> 3 channels, laid over white

@@ -36,9 +36,11 @@ ImageInfo probe_by_format(std::string_view bytes) {
     case ImageFormat::webp:
       return codec::probe_webp(bytes);
     case ImageFormat::gif:
+      return codec::probe_gif(bytes);
     case ImageFormat::bmp:
+      return codec::probe_bmp(bytes);
     case ImageFormat::tiff:
-      return codec::probe_oiio(bytes, format);
+      return codec::probe_tiff(bytes);
     case ImageFormat::unknown:
       break;
   }
@@ -68,14 +70,21 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits, int min_w
         return codec::decode_jpeg(bytes, codec::jpeg_scale_for(info, min_width, min_height));
       case ImageFormat::webp:
         return codec::decode_webp(bytes);
-      default:
-        return codec::decode_oiio(bytes, info.format);
+      case ImageFormat::gif:
+        return codec::decode_gif(bytes);
+      case ImageFormat::bmp:
+        return codec::decode_bmp(bytes);
+      case ImageFormat::tiff:
+        return codec::decode_tiff(bytes);
+      case ImageFormat::unknown:
+        break;
     }
   } catch (const std::bad_alloc&) {
     throw Error(ErrorClass::invalid_input, "image is " + std::to_string(info.width) + "x" +
                                                std::to_string(info.height) +
                                                " pixels: not enough memory to decode it");
   }
+  throw Error(ErrorClass::internal, "no decoder for " + std::string(to_string(info.format)));
 }
 
 std::string encode_image(const Image& image, const EncodeSpec& spec) {
