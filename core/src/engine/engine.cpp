@@ -186,7 +186,12 @@ Task<void> Engine::notify(const JobResult& job, const JobRequest& request) {
   const bool inline_data = pipeline_->sink.inline_result || !pipeline_->sink.storage;
   auto scope = job_scope(job, request, inline_data);
   auto log = host_.log->clone("job " + job.id.substr(0, 8));
-  for (auto& notifier : instances_->notifiers) co_await notifier->notify(Notification{job.id, &scope, log});
+  for (auto& notifier : instances_->notifiers) {
+    // Named, not a temporary: g++ 12 destroys an aggregate temporary inside a co_await
+    // expression twice (see http_client.hpp).
+    const Notification notification{job.id, &scope, log};
+    co_await notifier->notify(notification);
+  }
 }
 
 Task<void> Engine::run_worker(JobState& job) {
