@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "image/codecs.hpp"
+#include "image/png_fast_writer.hpp"
 
 namespace imagepipe::codec {
 namespace {
@@ -176,7 +177,7 @@ int color_type_for(int channels) {
 
 struct PngTuning {
   int strategy;
-  int filters;
+  int fixed_filter;  // PNG filter type for every row, or -1: libpng chooses per row
 };
 
 // Measured on photographs and on the photo-like benchmark images (bench/README.md):
@@ -186,11 +187,11 @@ struct PngTuning {
 // still but 10-20% larger. Drawings and screenshots repeat strings, which only the
 // classic levels find.
 PngTuning tuning_for(int level) {
-  if (level == 0) return {Z_DEFAULT_STRATEGY, PNG_FILTER_NONE};
-  if (level == 1) return {Z_RLE, PNG_FILTER_UP};
-  if (level <= 3) return {Z_RLE, PNG_FILTER_PAETH};
-  if (level <= 5) return {Z_RLE, PNG_ALL_FILTERS};
-  return {Z_DEFAULT_STRATEGY, PNG_ALL_FILTERS};
+  if (level == 0) return {Z_DEFAULT_STRATEGY, 0};
+  if (level == 1) return {Z_RLE, 2};
+  if (level <= 3) return {Z_RLE, 4};
+  if (level <= 5) return {Z_RLE, -1};
+  return {Z_DEFAULT_STRATEGY, -1};
 }
 
 bool write_png(png_structp png, png_infop info, const Image* image, png_bytepp rows,
@@ -199,10 +200,9 @@ bool write_png(png_structp png, png_infop info, const Image* image, png_bytepp r
   png_set_IHDR(png, info, png_uint_32(image->width), png_uint_32(image->height), 8,
                color_type_for(image->channels), PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
-  const PngTuning tuning = tuning_for(zlib_level);
   png_set_compression_level(png, zlib_level);
-  png_set_compression_strategy(png, tuning.strategy);
-  png_set_filter(png, PNG_FILTER_TYPE_BASE, tuning.filters);
+  png_set_compression_strategy(png, tuning_for(zlib_level).strategy);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_ALL_FILTERS);
   png_write_info(png, info);
   png_write_image(png, rows);
   png_write_end(png, info);
@@ -269,6 +269,9 @@ Image decode_png(std::string_view bytes) {
 
 std::string encode_png(const Image& image, int zlib_level) {
   zlib_level = std::clamp(zlib_level, 0, 9);
+  // One filter for every row: filtered here, much faster than libpng's scalar filters.
+  if (const PngTuning tuning = tuning_for(zlib_level); tuning.fixed_filter >= 0)
+    return encode_png_fast(image, zlib_level, tuning.strategy, tuning.fixed_filter);
   std::string out;
   // Room for the whole image at a typical photographic ratio; grows if needed.
   out.reserve(image.pixels.size() / 2 + 1024);
