@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "imagepipe/asio.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -18,7 +20,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include "imagepipe/asio.hpp"
 
 namespace imagepipe::testing {
 

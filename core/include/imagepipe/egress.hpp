@@ -17,8 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/ip/address.hpp>
 #include "imagepipe/asio.hpp"
+
+#include <boost/asio/ip/address.hpp>
 
 #include "imagepipe/url.hpp"
 

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <vector>
 
+#include "imagepipe/asio.hpp"
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -17,7 +19,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include "imagepipe/asio.hpp"
 
 #include "imagepipe/error.hpp"
 

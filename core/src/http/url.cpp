@@ -4,8 +4,9 @@
 #include <cctype>
 #include <charconv>
 
-#include <boost/asio/ip/address_v6.hpp>
 #include "imagepipe/asio.hpp"
+
+#include <boost/asio/ip/address_v6.hpp>
 
 #include "imagepipe/error.hpp"
 #include "imagepipe/http.hpp"

@@ -1,9 +1,13 @@
+#include <sstream>
 #include <thread>
 
 #include <gmock/gmock.h>
 
+#include "client_fixture.hpp"  // first: it includes imagepipe/asio.hpp
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <boost/asio/ip/tcp.hpp>
-#include "client_fixture.hpp"
 
 namespace imagepipe::testing {
 namespace {
@@ -216,6 +220,26 @@ TEST_F(HttpClientTest, UserinfoBecomesBasicAuthAndNeverAppearsInErrors) {
   EXPECT_THAT(e.what(), Not(HasSubstr("hunter2")));
   EXPECT_THAT(e.what(), Not(HasSubstr("alice")));
   EXPECT_THAT(e.what(), Not(HasSubstr("X-Amz-Signature")));
+}
+
+TEST_F(HttpClientTest, LogsMethodAndRedactedUrlOnly) {
+  std::ostringstream out;
+  auto options = test_client_options();
+  options.log = std::make_shared<spdlog::logger>(
+      "http", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+  options.log->set_level(spdlog::level::debug);
+  options.log->set_pattern("%v");
+  use_options(options);
+  server_.on("POST", "/v1/edit", TestResponse{.status = 202});
+  send({.method = "POST",
+        .url = "http://user:pw@" + authority() + "/v1/edit?sig=qs-secret",
+        .headers = {{"Authorization", "Bearer sk-secret"}, {"api-key", "key-secret"}},
+        .body = "body-secret"});
+  const std::string log = out.str();
+  EXPECT_THAT(log, StartsWith("http POST http://" + authority() + "/v1/edit -> 202 ("));
+  for (const char* secret : {"qs-secret", "sk-secret", "key-secret", "body-secret", "pw@"}) {
+    EXPECT_THAT(log, Not(HasSubstr(secret)));
+  }
 }
 
 TEST_F(HttpClientTest, DeadlineGivesTimeoutQuickly) {

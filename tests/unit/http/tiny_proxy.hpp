@@ -9,12 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include "imagepipe/asio.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
-#include "imagepipe/asio.hpp"
 
 namespace imagepipe::testing {
 
