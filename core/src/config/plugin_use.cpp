@@ -1,6 +1,7 @@
 #include "config/plugin_use.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "config/suggest.hpp"
 
