@@ -147,22 +147,30 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       c.stream.expires_after(limits.idle_timeout);
       co_await http::async_read_header(c.stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
+      // Messages are named before the co_await: g++ 12 destroys a temporary bound to a
+      // coroutine's reference parameter twice.
       if (ec == http::error::body_limit) {
         const auto length = parser.content_length();
-        co_return co_await refuse(c, 413,
-                                  "request body is " +
-                                      (length ? std::to_string(*length) + " bytes, " : "") +
-                                      "over the limit of " + std::to_string(limits.body_bytes) +
-                                      " bytes (limits.body_bytes)",
-                                  11);
+        const std::string message =
+            "request body is " + (length ? std::to_string(*length) + " bytes, " : "") +
+            "over the limit of " + std::to_string(limits.body_bytes) + " bytes (limits.body_bytes)";
+        co_await refuse(c, 413, message, 11);
+        co_return;
       }
-      if (ec == http::error::header_limit)
-        co_return co_await refuse(c, 431, "request headers are too large", 11);
+      if (ec == http::error::header_limit) {
+        const std::string message = "request headers are too large";
+        co_await refuse(c, 431, message, 11);
+        co_return;
+      }
       if (ec == http::error::end_of_stream || ec == asio::error::eof ||
           ec == beast::error::timeout || ec == asio::error::operation_aborted ||
           ec == asio::error::connection_reset)
         co_return;
-      if (ec) co_return co_await refuse(c, 400, "malformed HTTP request: " + ec.message(), 11);
+      if (ec) {
+        const std::string message = "malformed HTTP request: " + ec.message();
+        co_await refuse(c, 400, message, 11);
+        co_return;
+      }
 
       const auto& header = parser.get();
       if (lower(header[http::field::expect]) == "100-continue") {
@@ -172,12 +180,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       c.stream.expires_after(limits.request_timeout);
       co_await http::async_read(c.stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::body_limit)
-        co_return co_await refuse(c, 413,
-                                  "request body is over the limit of " +
-                                      std::to_string(limits.body_bytes) +
-                                      " bytes (limits.body_bytes)",
-                                  header.version());
+      if (ec == http::error::body_limit) {
+        const std::string message = "request body is over the limit of " +
+                                    std::to_string(limits.body_bytes) +
+                                    " bytes (limits.body_bytes)";
+        co_await refuse(c, 413, message, header.version());
+        co_return;
+      }
       if (ec) co_return;
 
       c.busy = true;

@@ -42,15 +42,7 @@ Task<void> Outbox::loop() {
       const int free = max_in_flight_ - in_flight_;
       if (free > 0) {
         auto due = co_await store_.due_callbacks(std::chrono::system_clock::now(), free);
-        for (auto& callback : due) {
-          ++in_flight_;
-          asio::co_spawn(asio::make_strand(io_), deliver(std::move(callback)),
-                         [this](std::exception_ptr) {
-                           if (--in_flight_ == 0 && stopping_)
-                             asio::post(strand_, [this] { idle_timer_.cancel(); });
-                           wake();
-                         });
-        }
+        for (auto& callback : due) spawn_delivery(std::move(callback));
         if (static_cast<int>(due.size()) == free) continue;  // more may be due
       }
       if (auto next = co_await store_.next_callback_at()) {
@@ -142,16 +134,38 @@ CallbackAttempt Outbox::judge(const DueCallback& callback,
   return attempt;
 }
 
+void Outbox::spawn_delivery(DueCallback callback) {
+  ++in_flight_;
+  asio::co_spawn(asio::make_strand(io_), deliver(std::move(callback)), [this](std::exception_ptr) {
+    if (--in_flight_ == 0 && stopping_) asio::post(strand_, [this] { idle_timer_.cancel(); });
+    wake();
+  });
+}
+
 Task<void> Outbox::stop(std::chrono::milliseconds grace) {
   co_await asio::co_spawn(
       strand_,
       [this, grace]() -> Task<void> {
         stopping_ = true;
         timer_.cancel();
-        if (in_flight_ > 0) {
-          idle_timer_.expires_after(grace);
-          boost::system::error_code ignored;
-          co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+        const auto deadline = std::chrono::steady_clock::now() + grace;
+        boost::system::error_code ignored;
+        // Jobs that ended while the server was stopping have their first attempt due now:
+        // make it before going, rather than leave it to the next start.
+        for (;;) {
+          if (in_flight_ > 0) {
+            idle_timer_.expires_at(deadline);
+            co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+          }
+          if (std::chrono::steady_clock::now() >= deadline) break;
+          std::vector<DueCallback> due;
+          try {
+            due = co_await store_.due_callbacks(std::chrono::system_clock::now(), max_in_flight_);
+          } catch (const std::exception& e) {
+            log_->error("outbox: cannot read pending callbacks: {}", e.what());
+          }
+          if (due.empty()) break;
+          for (auto& callback : due) spawn_delivery(std::move(callback));
         }
       },
       asio::use_awaitable);

@@ -21,13 +21,15 @@ class Outbox {
 
   void start();
   void wake();  // a job finished
-  // Stops starting deliveries and waits up to `grace` for those under way. An interrupted
-  // delivery is attempted again after the next start.
+  // Stops the delivery loop, makes the attempts due now (jobs that ended during the
+  // shutdown) and waits up to `grace` for deliveries under way. An interrupted delivery
+  // is attempted again after the next start.
   Task<void> stop(std::chrono::milliseconds grace);
 
  private:
   Task<void> loop();
   Task<void> deliver(DueCallback callback);
+  void spawn_delivery(DueCallback callback);
   CallbackAttempt judge(const DueCallback& callback, const std::exception_ptr& failure) const;
 
   asio::io_context& io_;

@@ -45,7 +45,7 @@ TEST_F(BadInputTest, MalformedJson) {
   EXPECT_EQ(body["detail"][0]["loc"], json({"body"}));
   EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
   EXPECT_THAT(body["error"].get<std::string>(),
-              ::testing::StartsWith("body: malformed JSON: line 1, column 16:"));
+              ::testing::StartsWith("body: malformed JSON: line 1, column 17:"));
 }
 
 TEST_F(BadInputTest, BodyThatIsNotAnObject) {

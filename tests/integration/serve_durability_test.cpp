@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 // The b64 tool's shape over the `slow-echo` test provider: a provider latency with no
 // image work, so the daemon's own behaviour is what is measured.
-std::string slow_pipeline(int delay_ms) {
+std::string slow_pipeline(int delay_ms, const std::string& fail = "") {
   const auto dir = make_temp_dir("imagepipe-slow-");
   const auto file = dir / "slow.yaml";
   std::ofstream(file) << R"(name: slow-b64
@@ -29,7 +29,9 @@ notifier:
   use: http-callback
   with:
     url: "${request.headers.callbackUrl}"
-    body: {status: "${job.status}", job_id: "${job.id}", result_image_base64: "${items[0].base64}"}
+    omit_empty: true
+    body: {status: "${job.status}", job_id: "${job.id}", result_image_base64: "${items[0].base64}",
+           error: "${metrics.errors[0]:-}"}
 )";
   return file.string();
 }
@@ -120,6 +122,18 @@ TEST_F(ServeTest, ConnectionResetsAreRetriedToo) {
       daemon, id, [](const json& j) { return j["callback"]["status"] == "delivered"; });
   EXPECT_EQ(job["callback"]["attempts"], 3) << job.dump(2);
   EXPECT_EQ(job["callback"]["history"][0]["error_class"], "unavailable");
+}
+
+TEST_F(ServeTest, AFailedJobStillCallsBackWithItsError) {
+  DaemonProcess daemon({.pipelines = {slow_pipeline(0, "content_policy")}});
+  const auto id =
+      accept(daemon, "/slow", {{"image_base64", png_base64(8, 8)}, {"filename", "cat.png"}});
+  ASSERT_TRUE(receiver_.wait_for_requests(1, 30s)) << daemon.log();
+  EXPECT_EQ(
+      callbacks()[0],
+      json({{"status", "failed"},
+            {"job_id", id},
+            {"error", "cat.png: slow-echo: slow-echo was told to fail with content_policy"}}));
 }
 
 TEST_F(ServeTest, SigtermLetsTheRunningJobFinishAndItsCallbackGoOut) {
