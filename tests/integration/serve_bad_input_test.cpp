@@ -67,8 +67,9 @@ TEST_F(BadInputTest, WrongTypes) {
       post(json{{"prompt", 42}, {"filename", true}, {"image_base64", png_base64()}});
   EXPECT_EQ(status, 422);
   EXPECT_EQ(body["error"],
-            "body.filename: must be a string, got a boolean; body.prompt: must be a string, got an "
-            "integer");
+            "body.filename: must be a string, got boolean true; body.prompt: must be a string, got "
+            "number 42");
+  EXPECT_EQ(body["detail"][0]["type"], "type_error");
 }
 
 TEST_F(BadInputTest, MissingCallbackUrl) {

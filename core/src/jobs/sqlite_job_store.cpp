@@ -192,7 +192,9 @@ class SqliteJobStore final : public JobStore {
                       q.text(0) + "', this build reads '" + kSchemaVersion + "'");
   }
 
-  // Runs f() on the store's thread and resumes the caller on its own executor.
+  // Runs f() on the store's thread and resumes the caller on its own executor. Callers
+  // pass lambdas that capture only pointers, references and plain values: g++ 12 may
+  // destroy a coroutine's by-value lambda parameter twice, harmless only when trivial.
   template <class F>
   Task<std::invoke_result_t<F>> on_db(F f) {
     using R = std::invoke_result_t<F>;
