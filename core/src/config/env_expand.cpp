@@ -103,7 +103,7 @@ class Expander {
     if (pieces.size() == 1 && substituted) result_.whole_variable.insert(pointer);
     if (!substituted) return;
     // A plain scalar is typed after expansion, so `concurrency: ${CONC:-4}` is a number;
-    // a quoted one stays a string.
+    // a quoted one stays a string (see whole_variable for where it is read as a number).
     const NodeInfo* info = document_.find(pointer);
     if (info && info->style == ScalarStyle::plain) {
       value = resolve_plain_scalar(expanded);
