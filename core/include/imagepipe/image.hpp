@@ -38,7 +38,7 @@ ImageFormat sniff_format(std::string_view bytes);                      // by mag
 struct EncodeSpec {
   ImageFormat format = ImageFormat::png;
   int quality = 90;      // jpeg/webp 1..100
-  int compression = 6;   // png zlib level 0..9
+  int compression = 2;   // png: 0 store, 1 fastest, 2-3 fast (default), 4-9 smaller and slower
   bool lossless = false; // webp
 };
 
@@ -50,7 +50,7 @@ struct ImageInfo {
 };
 
 struct DecodeLimits {
-  std::uint64_t max_pixels = 100'000ull * 100'000ull;
+  std::uint64_t max_pixels = 100'000'000;  // 100 megapixels: larger images are refused from their header
   std::uint64_t max_bytes = 200ull << 20;
 };
 

@@ -112,7 +112,7 @@ struct TriggerSpec {
 };
 
 struct PipelineLimits {
-  std::uint64_t max_image_pixels = 100'000ull * 100'000ull;
+  std::uint64_t max_image_pixels = 100'000'000;
   std::uint64_t max_image_bytes = 50ull << 20;
   std::size_t max_items = 10'000;
 };

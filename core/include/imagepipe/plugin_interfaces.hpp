@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include "imagepipe/asio.hpp"
+#include "imagepipe/error.hpp"
 #include "imagepipe/image.hpp"
 
 namespace imagepipe {

@@ -29,7 +29,8 @@ class FileNotifier final : public Notifier {
       body = {{"job", n.scope->at("job")}, {"metrics", n.scope->at("metrics")}, {"items", n.scope->at("items")}};
       if (n.scope->contains("sink")) body["sink"] = n.scope->at("sink");
     }
-    co_await host_.cpu->run([path, text = body.dump(indent_)]() {
+    const std::string text = body.dump(indent_);
+    co_await host_.cpu->run([&]() {
       if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
       auto tmp = path;
       tmp += ".tmp";

@@ -54,7 +54,7 @@ class LocalStorage final : public Storage {
   }
 
   Task<ObjectInfo> put(std::string key, std::shared_ptr<const std::string> data, PutOptions options) override {
-    co_return co_await host_.cpu->run([this, key, data, options]() {
+    co_return co_await host_.cpu->run([&]() {
       auto path = local_storage::resolve_key(root_, key);
       write_atomic(path, *data);
       json meta = {{"content_type", options.content_type}, {"metadata", options.metadata}};
@@ -64,7 +64,7 @@ class LocalStorage final : public Storage {
   }
 
   Task<std::string> get(std::string key) override {
-    co_return co_await host_.cpu->run([this, key]() {
+    co_return co_await host_.cpu->run([&]() {
       auto path = local_storage::resolve_key(root_, key);
       if (!fs::is_regular_file(path)) throw Error(ErrorClass::not_found, "no object '" + key + "' in " + root_.string());
       return read_all(path);
@@ -72,7 +72,7 @@ class LocalStorage final : public Storage {
   }
 
   Task<ObjectInfo> head(std::string key) override {
-    co_return co_await host_.cpu->run([this, key]() {
+    co_return co_await host_.cpu->run([&]() {
       auto path = local_storage::resolve_key(root_, key);
       if (!fs::is_regular_file(path)) throw Error(ErrorClass::not_found, "no object '" + key + "' in " + root_.string());
       return info_for(key, path);
@@ -80,7 +80,7 @@ class LocalStorage final : public Storage {
   }
 
   Task<ListPage> list(std::string prefix, std::string token, int max_keys) override {
-    co_return co_await host_.cpu->run([this, prefix, token, max_keys]() {
+    co_return co_await host_.cpu->run([&]() {
       // Keys are listed in byte order, as S3 does; the token is the last key returned.
       std::vector<std::string> keys;
       std::error_code ec;
@@ -105,7 +105,7 @@ class LocalStorage final : public Storage {
   }
 
   Task<void> remove(std::string key) override {
-    co_await host_.cpu->run([this, key]() {
+    co_await host_.cpu->run([&]() {
       auto path = local_storage::resolve_key(root_, key);
       std::error_code ec;
       if (!fs::remove(path, ec)) throw Error(ErrorClass::not_found, "no object '" + key + "' in " + root_.string());
@@ -133,7 +133,8 @@ class LocalStorage final : public Storage {
     std::error_code ec;
     info.size = fs::file_size(path, ec);
     auto mtime = fs::last_write_time(path, ec);
-    info.last_modified = std::chrono::clock_cast<std::chrono::system_clock>(mtime);
+    info.last_modified = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+        std::chrono::file_clock::to_sys(mtime));
     auto meta_file = local_storage::meta_path(root_, key);
     if (fs::exists(meta_file, ec)) {
       auto meta = json::parse(read_all(meta_file), nullptr, false);

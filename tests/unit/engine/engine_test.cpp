@@ -188,7 +188,9 @@ TEST(Engine, CorruptInputFailsItsItemAndTheJobGoesOn) {
   std::ofstream(dir / "c-truncated.png", std::ios::binary) << good.substr(0, good.size() / 2);
   JobRequest request;
   request.input_paths = {dir.string()};
-  auto job = h.run("name: bad\nsource: {from: files}\n", request);
+  // invert needs pixels, so every input is decoded in full (a pass-through would store
+  // the bytes untouched and only check the header).
+  auto job = h.run("name: bad\nsource: {from: files}\ntransforms: [{use: invert}]\n", request);
   EXPECT_EQ(job.status, "completed_with_errors");
   ASSERT_EQ(job.items.size(), 3u);
   EXPECT_EQ(job.items[0].status, "completed");
