@@ -28,6 +28,8 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# Relative paths in the cache key: a fresh clone elsewhere still hits the cache.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
   -DIMAGEPIPE_SANITIZE="${IMAGEPIPE_SANITIZE:-}" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
