@@ -43,7 +43,8 @@ TEST(PluginExamples, EveryExampleValidates) {
         ADD_FAILURE() << to_string(d.kind()) << " " << d.name << " example " << example.dump() << ": "
                       << issue.pointer << " " << issue.message;
     }
-    for (const auto& [name, option] : d.options_schema.value("properties", nlohmann::json::object()).items())
+    const auto properties = d.options_schema.value("properties", nlohmann::json::object());
+    for (const auto& [name, option] : properties.items())
       EXPECT_TRUE(option.contains("description")) << d.name << "." << name << " has no description";
   }
 }
