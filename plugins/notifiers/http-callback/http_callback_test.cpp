@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <spdlog/spdlog.h>
+
 #include "imagepipe/http_client.hpp"
 #include "imagepipe/plugin.hpp"
 #include "imagepipe/registry.hpp"
