@@ -27,6 +27,8 @@ class HttpCallbackTest : public ::testing::Test {
  protected:
   HttpCallbackTest() {
     register_builtin_plugins(registry_);
+    receiver_.on("POST", "*",
+                 TestResponse{.status = 200, .body = R"({"ok": true})"});  // tests override it
     HttpClientOptions options;
     options.proxy = ProxySettings{};
     http_ = std::make_unique<BeastHttpClient>(io_.get_executor(), options);
