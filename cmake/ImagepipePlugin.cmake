@@ -19,6 +19,8 @@ function(imagepipe_add_plugin name)
 
   add_library(${target}_objects OBJECT ${P_SOURCES})
   target_link_libraries(${target}_objects PUBLIC imagepipe::core ${P_LIBRARIES})
+  # The same objects go into a shared module, so they must be position independent.
+  set_target_properties(${target}_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
   set(entry ${CMAKE_CURRENT_BINARY_DIR}/${id}_entry.cpp)
   configure_file(${IMAGEPIPE_CMAKE_DIR}/plugin_entry.cpp.in ${entry} @ONLY)

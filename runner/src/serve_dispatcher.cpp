@@ -111,20 +111,20 @@ Task<void> Dispatcher::run_job(ClaimedJob job) {
   if (on_finished_) on_finished_();
 }
 
+// A member coroutine rather than a lambda: g++ 12 loses a coroutine lambda's captures.
 Task<int> Dispatcher::drain(std::chrono::milliseconds grace) {
-  co_return co_await asio::co_spawn(
-      strand_,
-      [this, grace]() -> Task<int> {
-        stopping_ = true;
-        wake_timer_.cancel();
-        if (in_flight_ > 0) {
-          idle_timer_.expires_after(grace);
-          boost::system::error_code ignored;
-          co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-        }
-        co_return in_flight_.load();
-      },
-      asio::use_awaitable);
+  co_return co_await asio::co_spawn(strand_, drain_on_strand(grace), asio::use_awaitable);
+}
+
+Task<int> Dispatcher::drain_on_strand(std::chrono::milliseconds grace) {
+  stopping_ = true;
+  wake_timer_.cancel();
+  if (in_flight_ > 0) {
+    idle_timer_.expires_after(grace);
+    boost::system::error_code ignored;
+    co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  co_return in_flight_.load();
 }
 
 }  // namespace imagepipe::serve

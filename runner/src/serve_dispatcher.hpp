@@ -32,6 +32,7 @@ class Dispatcher {
  private:
   Task<void> loop();
   Task<void> run_job(ClaimedJob job);
+  Task<int> drain_on_strand(std::chrono::milliseconds grace);
 
   asio::io_context& io_;
   asio::strand<asio::io_context::executor_type> strand_;

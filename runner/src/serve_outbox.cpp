@@ -142,33 +142,36 @@ void Outbox::spawn_delivery(DueCallback callback) {
   });
 }
 
+// A member coroutine rather than a lambda: g++ 12 loses a coroutine lambda's captures.
 Task<void> Outbox::stop(std::chrono::milliseconds grace) {
-  co_await asio::co_spawn(
-      strand_,
-      [this, grace]() -> Task<void> {
-        stopping_ = true;
-        timer_.cancel();
-        const auto deadline = std::chrono::steady_clock::now() + grace;
-        boost::system::error_code ignored;
-        // Jobs that ended while the server was stopping have their first attempt due now:
-        // make it before going, rather than leave it to the next start.
-        for (;;) {
-          if (in_flight_ > 0) {
-            idle_timer_.expires_at(deadline);
-            co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-          }
-          if (std::chrono::steady_clock::now() >= deadline) break;
-          std::vector<DueCallback> due;
-          try {
-            due = co_await store_.due_callbacks(std::chrono::system_clock::now(), max_in_flight_);
-          } catch (const std::exception& e) {
-            log_->error("outbox: cannot read pending callbacks: {}", e.what());
-          }
-          if (due.empty()) break;
-          for (auto& callback : due) spawn_delivery(std::move(callback));
-        }
-      },
-      asio::use_awaitable);
+  co_await asio::co_spawn(strand_, stop_on_strand(grace), asio::use_awaitable);
+}
+
+Task<void> Outbox::stop_on_strand(std::chrono::milliseconds grace) {
+  stopping_ = true;
+  timer_.cancel();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  boost::system::error_code ignored;
+  // Jobs that ended while the server was stopping have their first attempt due now:
+  // make it before going, rather than leave it to the next start. Attempts that fail here
+  // are retried by the next start, as their outbox rows say.
+  for (;;) {
+    if (in_flight_ > 0) {
+      idle_timer_.expires_at(deadline);
+      co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::vector<DueCallback> due;
+    try {
+      due = co_await store_.due_callbacks(std::chrono::system_clock::now(), max_in_flight_);
+    } catch (const std::exception& e) {
+      log_->error("outbox: cannot read pending callbacks: {}", e.what());
+    }
+    // A delivery the loop started just before stopping is not "due" (it is leased): wait
+    // for it as well.
+    if (due.empty() && in_flight_ == 0) break;
+    for (auto& callback : due) spawn_delivery(std::move(callback));
+  }
 }
 
 }  // namespace imagepipe::serve

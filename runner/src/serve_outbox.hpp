@@ -29,6 +29,7 @@ class Outbox {
  private:
   Task<void> loop();
   Task<void> deliver(DueCallback callback);
+  Task<void> stop_on_strand(std::chrono::milliseconds grace);
   void spawn_delivery(DueCallback callback);
   CallbackAttempt judge(const DueCallback& callback, const std::exception_ptr& failure) const;
 

@@ -23,7 +23,7 @@ trigger:
   request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
 source: {from: request, field: image_base64, filename_field: filename}
 provider: {use: slow-echo, with: {delay_ms: )"
-                      << delay_ms << R"(}}
+                      << delay_ms << (fail.empty() ? "" : ", fail: " + fail) << R"(}}
 sink: {inline: true}
 notifier:
   use: http-callback

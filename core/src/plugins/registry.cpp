@@ -3,6 +3,7 @@
 #include "imagepipe/registry.hpp"
 
 #include <algorithm>
+#include <fstream>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -39,13 +40,32 @@ void PluginRegistry::add(const PluginDescriptor& descriptor, std::string origin)
   plugins_[{descriptor.kind(), descriptor.name}] = RegisteredPlugin{&descriptor, std::move(origin)};
 }
 
+namespace {
+// Boost wraps dlerror() as "...(dlerror system message: REASON): <stale errno>"; keep REASON only.
+std::string loader_reason(std::string_view what) {
+  constexpr std::string_view marker = "dlerror system message: ";
+  const auto start = what.find(marker);
+  if (start == std::string_view::npos) return std::string(what);
+  auto reason = what.substr(start + marker.size());
+  if (const auto end = reason.rfind("):"); end != std::string_view::npos) reason = reason.substr(0, end);
+  return std::string(reason);
+}
+}  // namespace
+
 void PluginRegistry::load_library(const std::filesystem::path& file) {
   const std::string name = file.string();
+  {
+    // Checked before dlopen so the reason does not depend on how the C library words it.
+    char magic[4] = {};
+    std::ifstream in(file, std::ios::binary);
+    if (!in.read(magic, sizeof magic) || std::string_view(magic, 4) != "\x7f" "ELF")
+      throw PluginLoadError("cannot load plugin " + name + ": not a shared library (no ELF header)");
+  }
   auto library = std::make_unique<Library>();
   try {
     library->handle.load(file.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    throw PluginLoadError("cannot load plugin " + name + ": " + e.what());
+    throw PluginLoadError("cannot load plugin " + name + ": " + loader_reason(e.what()));
   }
   if (!library->handle.has("imagepipe_plugin"))
     throw PluginLoadError("cannot load plugin " + name +

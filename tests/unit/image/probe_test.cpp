@@ -101,9 +101,11 @@ TEST(Probe, RefusesAnOverLimitPngFromItsHeaderAlone) {
 }
 
 TEST(Decode, RefusesAPngDeclaringMorePixelsThanItsDataCouldHold) {
-  // Within the default pixel limit, but 30 GB of pixels cannot come from 12 bytes of IDAT.
+  // Within a generous pixel limit, but 30 GB of pixels cannot come from 12 bytes of IDAT.
   const std::string png = testing::make_png(100000, 100000, 8, 2, "");
-  EXPECT_EQ(refusal([&] { decode_image(png); }),
+  DecodeLimits limits;
+  limits.max_pixels = 20'000'000'000ULL;
+  EXPECT_EQ(refusal([&] { decode_image(png, limits); }),
             "truncated or corrupt PNG: declares 100000x100000 pixels but holds only 11 bytes "
             "of image data");
 }

@@ -41,9 +41,18 @@ TEST(Loader, RefusesAFileThatIsNotASharedLibrary) {
   auto file = fs::temp_directory_path() / "imagepipe-not-elf.so";
   std::ofstream(file) << "just text";
   auto error = load_error(file);
-  EXPECT_EQ(error.rfind("cannot load plugin " + file.string() + ": ", 0), 0u) << error;
-  EXPECT_NE(error.find("invalid ELF header"), std::string::npos) << error;
+  EXPECT_EQ(error, "cannot load plugin " + file.string() + ": not a shared library (no ELF header)");
   fs::remove(file);
+}
+
+TEST(Loader, ATruncatedLibraryGivesTheDynamicLoadersReason) {
+  auto file = fs::temp_directory_path() / "imagepipe-truncated.so";
+  std::ofstream(file, std::ios::binary) << std::string("\x7f" "ELF\x02\x01\x01", 7);
+  auto error = load_error(file);
+  fs::remove(file);
+  // glibc says "file too short" here; the point is that its reason is kept, and Boost's
+  // wrapping and stale errno are not.
+  EXPECT_EQ(error, "cannot load plugin " + file.string() + ": " + file.string() + ": file too short");
 }
 
 TEST(Loader, ScanningADirectoryReportsBadLibrariesAndKeepsGoodOnes) {
