@@ -12,6 +12,7 @@ PACKAGES=(
   libturbojpeg0-dev libpng-dev libwebp-dev libtiff6 libfreetype-dev fonts-dejavu-core
   libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev
   libgtest-dev libgmock-dev
+  libpugixml-dev awscli python3-botocore
 )
 
 missing=()
@@ -24,6 +25,16 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The storage tests' emulators (s3rver, Azurite) and Microsoft's Azure client, from npm,
+# when node is here; the tests say they are skipped otherwise.
+if command -v npm >/dev/null && command -v node >/dev/null; then
+  lock=tests/servers/node_modules/.package-lock.json
+  if [[ ! -f $lock || tests/servers/package-lock.json -nt $lock ]]; then
+    echo "setup: npm ci --prefix tests/servers"
+    npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error >/dev/null
+  fi
 fi
 
 BUILD_DIR=${BUILD_DIR:-build}
