@@ -1,0 +1,182 @@
+// Provider `azure-openai`: OpenAI's image models deployed on Azure. The body and answers
+// are OpenAI's (../openai-common); what differs is the deployment-scoped URL with its
+// api-version, and the credential: the resource's `api-key` header or an Entra ID token.
+//   POST {endpoint}/openai/deployments/{deployment}/images/generations?api-version=...
+//   POST {endpoint}/openai/deployments/{deployment}/images/edits?api-version=...
+#include "imagepipe/plugin.hpp"
+#include "openai_client.hpp"
+#include "openai_requests.hpp"
+
+namespace imagepipe {
+namespace {
+
+using nlohmann::json;
+namespace oa = imagepipe::openai;
+
+constexpr const char* kName = "azure-openai";
+constexpr const char* kEndpoint = "endpoint";
+constexpr const char* kDeployment = "deployment";
+constexpr const char* kApiVersion = "api_version";
+constexpr const char* kApiKey = "api_key";
+constexpr const char* kBearerToken = "bearer_token";
+constexpr const char* kOperation = "operation";
+constexpr const char* kTimeout = "timeout";
+const std::string kJson = "application/json";
+
+class AzureOpenAIProvider final : public Provider {
+ public:
+  explicit AzureOpenAIProvider(const PluginArgs& args)
+      : host_(args.host),
+        options_(args.options),
+        operation_(args.options.at(kOperation).get<std::string>()) {
+    std::string endpoint = args.options.at(kEndpoint).get<std::string>();
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    const std::string base = endpoint + "/openai/deployments/" +
+                             url_encode(args.options.at(kDeployment).get<std::string>()) +
+                             "/images/";
+    const std::string query =
+        "?api-version=" + url_encode(args.options.at(kApiVersion).get<std::string>());
+    generations_url_ = base + "generations" + query;
+    edits_url_ = base + "edits" + query;
+
+    conn_.provider = kName;
+    conn_.http = host_.http;
+    conn_.timeout = std::chrono::milliseconds(
+        static_cast<long long>(args.options.at(kTimeout).get<double>() * 1000));
+    conn_.limits = host_.decode_limits;
+    const std::string key = args.options.at(kApiKey).get<std::string>();
+    const std::string token = args.options.at(kBearerToken).get<std::string>();
+    if (!key.empty() && !token.empty())
+      throw Error(ErrorClass::invalid_input, "set api_key or bearer_token, not both");
+    if (!key.empty()) conn_.headers.emplace_back("api-key", key);
+    if (!token.empty()) conn_.headers.emplace_back("Authorization", "Bearer " + token);
+    has_credential_ = !key.empty() || !token.empty();
+    for (const auto* s : {&key, &token})
+      if (!s->empty()) conn_.secrets.push_back(*s);
+    const auto params = oa::resolve_params(options_, json::object());
+    if (operation_ != "auto") oa::check_params(params, operation_);
+  }
+
+  Task<ProviderResult> run(ProviderRequest request) override {
+    const std::string op = operation_ != "auto"     ? operation_
+                           : request.images.empty() ? "generate"
+                                                    : "edit";
+    const oa::ImageParams p = oa::resolve_params(options_, request.params);
+    oa::check_params(p, op);
+    oa::require_credential(has_credential_, "api_key and bearer_token are both empty");
+    if (op == "generate") {
+      // The deployment names the model: the body carries no `model`.
+      std::string body = oa::generation_body(request.prompt, p, false).dump();
+      co_return co_await oa::post_for_images(conn_, generations_url_, kJson, body,
+                                             oa::AnswerKind::images, p);
+    }
+    if (request.images.empty()) throw Error(ErrorClass::invalid_input, "edit needs an input image");
+    oa::Inputs inputs = co_await oa::prepare_inputs(host_, request);
+    MultipartBody form =
+        encode_multipart(oa::edit_parts(request.prompt, inputs.images, inputs.mask, p, false));
+    co_return co_await oa::post_for_images(conn_, edits_url_, form.content_type, form.body,
+                                           oa::AnswerKind::images, p);
+  }
+
+ private:
+  const Host& host_;
+  json options_;
+  std::string operation_, generations_url_, edits_url_;
+  oa::Connection conn_;
+  bool has_credential_ = false;
+};
+
+json options_schema() {
+  json props = oa::image_option_schemas();
+  props.erase(oa::kExtraBody);
+  props[kEndpoint] = {{"type", "string"},
+                      {"pattern", "^https?://"},
+                      {"description",
+                       "The resource's endpoint: https://{resource}.openai.azure.com (or a "
+                       "*.cognitiveservices.azure.com / *.services.ai.azure.com host)."},
+                      {"examples", {"https://my-resource.openai.azure.com"}}};
+  props[kDeployment] = {{"type", "string"},
+                        {"minLength", 1},
+                        {"description", "The deployment name of the image model."},
+                        {"examples", {"gpt-image-1"}}};
+  props[kApiVersion] = {{"type", "string"},
+                        {"default", "2025-04-01-preview"},
+                        {"description",
+                         "api-version query parameter. 2025-04-01-preview is the first with "
+                         "gpt-image-1 and edits; 2024-10-21 (GA) covers DALL-E 3 only."},
+                        {"examples", {"2025-04-01-preview", "2024-10-21"}}};
+  props[kApiKey] = {{"type", "string"},
+                    {"default", ""},
+                    {"writeOnly", true},
+                    {"description", "The resource key, sent as the api-key header."},
+                    {"examples", {"${AZURE_OPENAI_API_KEY}"}}};
+  props[kBearerToken] = {{"type", "string"},
+                         {"default", ""},
+                         {"writeOnly", true},
+                         {"description",
+                          "Instead of api_key: an Entra ID access token for "
+                          "https://cognitiveservices.azure.com/.default, sent as "
+                          "Authorization: Bearer."},
+                         {"examples", {"${AZURE_OPENAI_AD_TOKEN}"}}};
+  props[kOperation] = {{"type", "string"},
+                       {"enum", {"auto", "generate", "edit"}},
+                       {"default", "auto"},
+                       {"description",
+                        "generate or edit (gpt-image deployments; DALL-E has no edits on "
+                        "Azure); auto: edit when the item has an image."},
+                       {"examples", {"edit"}}};
+  props[kTimeout] = {{"type", "number"},
+                     {"minimum", 0.1},
+                     {"maximum", 3600},
+                     {"default", 600},
+                     {"description", "Seconds for one request."},
+                     {"examples", {600}}};
+  props[oa::kModel] = {{"type", "string"},
+                       {"default", "gpt-image-1"},
+                       {"minLength", 1},
+                       {"description",
+                        "The model behind the deployment, for checking options at start-up "
+                        "(not sent: the deployment decides)."},
+                       {"examples", {"gpt-image-1", "dall-e-3"}}};
+  return {{"type", "object"},
+          {"additionalProperties", false},
+          {"required", {kEndpoint, kDeployment}},
+          {"properties", std::move(props)}};
+}
+
+}  // namespace
+}  // namespace imagepipe
+
+IMAGEPIPE_PLUGIN(provider_azure_openai) {
+  using namespace imagepipe;
+  PluginDescriptor d;
+  d.name = kName;
+  d.version = "1.0.0";
+  d.summary =
+      "OpenAI image models on Azure: deployment URLs with api-version, api-key or Entra ID.";
+  d.description =
+      "generate and edit against a deployment of gpt-image-1 (or dall-e-3 for generate). Same "
+      "request and answer shapes and the same error classes as `openai`; content_policy_violation "
+      "(Azure's content filter) is content_policy and 429s honour retry-after-ms. The answer's "
+      "apim-request-id is kept as the request id. The Responses API is not offered here yet.";
+  d.options_schema = options_schema();
+  d.capabilities = {{"operations", {"generate", "edit"}},
+                    {"sizes",
+                     {{"gpt-image-1", {"auto", "1024x1024", "1536x1024", "1024x1536"}},
+                      {"dall-e-3", {"1024x1024", "1792x1024", "1024x1792"}}}},
+                    {"max_images_per_request", 10},
+                    {"max_input_images", 16},
+                    {"seed", false},
+                    {"style", "dall-e-3 only"},
+                    {"quality", true},
+                    {"output_formats", {"png", "jpeg"}},
+                    {"typical_latency_ms", 30000}};
+  d.examples = {{{kEndpoint, "https://my-resource.openai.azure.com"},
+                 {kDeployment, "gpt-image-1"},
+                 {kApiKey, "${AZURE_OPENAI_API_KEY}"},
+                 {kOperation, "edit"},
+                 {oa::kQuality, "high"}}};
+  d.factory = ProviderFactory{
+      [](const PluginArgs& args) { return std::make_unique<AzureOpenAIProvider>(args); }};
+  return d;
+}
