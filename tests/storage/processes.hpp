@@ -1,0 +1,57 @@
+// Child processes for the storage tests: the emulators (s3rver, Azurite) on a free
+// loopback port, and independent tools (aws, curl, python3 with botocore, node) run to
+// completion with their output captured.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace imagepipe::testing {
+
+struct ProgramResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// argv[0] is looked up on PATH. `input` goes to stdin; `env` is added to the environment.
+ProgramResult run_program(const std::vector<std::string>& argv, const std::string& input = {},
+                          const std::map<std::string, std::string>& env = {});
+
+// Empty when `name` is not on PATH.
+std::string find_on_path(const std::string& name);
+
+std::uint16_t free_loopback_port();
+
+// A server started in its own process group, waited for until it accepts TCP connections
+// on 127.0.0.1:port, and killed (the whole group) on destruction.
+class ServerProcess {
+ public:
+  ServerProcess(std::vector<std::string> argv, std::uint16_t port,
+                std::map<std::string, std::string> env = {},
+                std::chrono::seconds ready_within = std::chrono::seconds(30));
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string log() const;  // what it printed
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_;
+  std::filesystem::path log_file_;
+};
+
+// tests/servers/node_modules/.bin/<name>, or empty when `npm ci --prefix tests/servers`
+// has not run (or node is missing).
+std::string node_tool(const std::string& name);
+std::filesystem::path make_temp_dir(const std::string& prefix);
+
+}  // namespace imagepipe::testing

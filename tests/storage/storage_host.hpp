@@ -1,0 +1,65 @@
+// A real host for driving a storage plugin from a test: an I/O thread, a CPU pool, the
+// host's HTTP client and a clock that can be set back (for expired presigned URLs).
+//
+//   StorageHost h;
+//   auto s3 = h.make("s3", {{"bucket", "b"}, {"endpoint", url}});
+//   h.run(s3->put("k", data, {}));
+#pragma once
+
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "imagepipe/http_client.hpp"
+
+#include <boost/asio/use_future.hpp>
+#include "imagepipe/registry.hpp"
+
+namespace imagepipe::testing {
+
+// System time plus an offset, so a test can sign "two hours ago".
+class ShiftedClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::now() + offset;
+  }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::now();
+  }
+  Task<void> sleep_for(std::chrono::milliseconds d) override { return system_.sleep_for(d); }
+  std::chrono::seconds offset{0};
+
+ private:
+  SystemClock system_;
+};
+
+class StorageHost {
+ public:
+  StorageHost();
+  ~StorageHost();
+
+  // Validates `with` against the plugin's schema (defaults filled) and builds it.
+  std::unique_ptr<Storage> make(const std::string& name, const nlohmann::json& with);
+
+  template <class T>
+  T run(Task<T> task) {
+    return asio::co_spawn(io_, std::move(task), asio::use_future).get();
+  }
+  void run(Task<void> task) { asio::co_spawn(io_, std::move(task), asio::use_future).get(); }
+
+  asio::io_context& io() { return io_; }
+
+  ShiftedClock clock;
+  Host host;
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::thread_pool pool_{2};
+  CpuPool cpu_{pool_};
+  std::unique_ptr<BeastHttpClient> http_;
+  PluginRegistry registry_;
+  std::thread thread_;
+};
+
+}  // namespace imagepipe::testing
