@@ -7,6 +7,7 @@
 #include "imagepipe/logging.hpp"
 #include "openapi.hpp"
 #include "serve_cos_config.hpp"
+#include "serve_providers.hpp"
 
 namespace imagepipe::serve {
 
@@ -61,6 +62,9 @@ Router::Router(RouterContext context) : ctx_(std::move(context)) {
   add("GET", "/health/ready", [this](Request&) { return health_ready(); });
   add("GET", "/metrics", [this](Request&) { return metrics(); });
   add("GET", "/openapi.json", [this](Request& r) -> Task<Response> { co_return openapi(r); });
+  add("GET", "/providers", [this](Request&) -> Task<Response> {
+    co_return json_response(200, providers_listing(ctx_.pipelines));
+  });
   bool wxo = false;
   for (const auto& served : ctx_.pipelines.all)
     wxo = wxo || served->pipeline->name.rfind("wxo-", 0) == 0;

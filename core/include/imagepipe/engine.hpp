@@ -54,8 +54,11 @@ struct ItemResult {
   int fall_throughs = 0;  // chain entries given up on
   std::vector<std::string> notes;  // non-fatal events worth reporting ("fell back to local")
   double duration_seconds = 0;
-  double provider_seconds = 0;
-  nlohmann::json usage = nlohmann::json::object();
+  double provider_seconds = 0;  // time inside provider calls, backoff waits excluded
+  nlohmann::json usage = nlohmann::json::object();  // as the answering provider reported it
+  // One entry per chain entry tried: {provider, attempts, outcome ("ok", an error class or
+  // "skipped"), seconds}.
+  nlohmann::json chain = nlohmann::json::array();
   std::vector<ItemOutput> outputs;
 };
 
@@ -71,7 +74,9 @@ struct JobResult {
   nlohmann::json sink = nlohmann::json::object();  // where results went (bucket, prefix...)
 
   // The seeds' batch metrics plus totals: total_files, processed, failed, fallback_local,
-  // total_files_processed, duration_seconds, errors (capped at 20), outputs, attempts.
+  // total_files_processed, duration_seconds, errors (capped at 20), outputs,
+  // provider_attempts, fall_throughs, provider_seconds, providers (answers per provider)
+  // and usage (the providers' numeric usage fields summed).
   nlohmann::json metrics() const;
 };
 

@@ -18,6 +18,8 @@ using namespace std::chrono;
 struct Engine::Instances {
   std::vector<std::unique_ptr<Provider>> providers;
   std::vector<std::unique_ptr<ProviderGate>> gates;
+  // Per chain entry: why it is not configured (every secret option empty), else empty.
+  std::vector<std::string> unconfigured;
   std::vector<std::unique_ptr<Transform>> transforms;
   std::unique_ptr<Storage> source_storage;
   std::unique_ptr<Storage> sink_storage;
@@ -84,6 +86,31 @@ milliseconds backoff_delay(const RetryPolicy& policy, int attempt, std::optional
   return delay;
 }
 
+// A provider whose secret options (writeOnly) are all empty strings cannot work:
+// "OPENAI_API_KEY is not set" is a deployment choice (a demo with the local fallback), not
+// a failure of each item. Such an entry is skipped when a later one exists.
+std::string unconfigured_reason(const PluginUse& use) {
+  if (!use.descriptor) return {};
+  const auto& props = use.descriptor->options_schema.value("properties", json::object());
+  std::string names;
+  for (const auto& [key, schema] : props.items()) {
+    if (!schema.is_object() || !schema.value("writeOnly", false)) continue;
+    const auto it = use.with.find(key);
+    // Absent (no default declared) says nothing; only an explicitly empty value does.
+    if (it == use.with.end() || !(it->is_string() && it->get<std::string>().empty())) return {};
+    names += (names.empty() ? "" : ", ") + key;
+  }
+  return names.empty() ? std::string() : "not configured: " + names + " empty";
+}
+
+// Numeric usage fields as Prometheus counters: tokens, credits, megapixels.
+void count_usage(Metrics& metrics, const std::string& provider, const json& usage) {
+  for (const auto& [k, v] : usage.items())
+    if (v.is_number())
+      metrics.inc("imagepipe_provider_usage_total", {{"provider", provider}, {"kind", k}},
+                  v.get<double>());
+}
+
 json item_scope(const ItemResult& item) {
   return {{"index", item.index}, {"name", item.name}, {"stem", item.stem}, {"ext", item.ext}};
 }
@@ -96,6 +123,7 @@ Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
   for (const auto& entry : p.providers) {
     instances_->providers.push_back(build_plugin<Provider>(entry.plugin, host_));
     instances_->gates.push_back(std::make_unique<ProviderGate>(entry.limit, *host_.clock));
+    instances_->unconfigured.push_back(unconfigured_reason(entry.plugin));
   }
   for (const auto& t : p.transforms) instances_->transforms.push_back(build_plugin<Transform>(t, host_));
   if (p.source.storage) instances_->source_storage = build_plugin<Storage>(*p.source.storage, host_);
@@ -237,6 +265,24 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
       const auto& entry = p.providers[e];
       auto& provider = *instances_->providers[e];
       auto& gate = *instances_->gates[e];
+      if (const auto& why = instances_->unconfigured[e];
+          !why.empty() && e + 1 < p.providers.size()) {
+        // Counted as a fall-through (the next entry did the work) but not reported as an
+        // error: running without a key is how the deployment was configured.
+        item.chain.push_back({{"provider", entry.plugin.use},
+                              {"attempts", 0},
+                              {"outcome", "skipped"},
+                              {"reason", why},
+                              {"seconds", 0}});
+        ++item.fall_throughs;
+        if (host_.metrics)
+          host_.metrics->inc("imagepipe_provider_skipped_total", {{"provider", entry.plugin.use}});
+        job.log->info("{}: {} skipped ({}), using {}", item.name, entry.plugin.use, why,
+                      p.providers[e + 1].plugin.use);
+        continue;
+      }
+      int entry_attempts = 0;
+      double entry_seconds = 0;
       ProviderRequest request;
       request.prompt = p.prompt.render_string(scope);
       request.images = artifacts;
@@ -260,14 +306,21 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
         }
         gate.release();
         ++item.attempts;
-        item.provider_seconds += duration<double>(host_.clock->steady_now() - t0).count();
-        if (host_.metrics)
+        ++entry_attempts;
+        const double call_seconds = duration<double>(host_.clock->steady_now() - t0).count();
+        item.provider_seconds += call_seconds;
+        entry_seconds += call_seconds;
+        if (host_.metrics) {
           host_.metrics->inc("imagepipe_provider_calls_total",
                              {{"provider", entry.plugin.use},
                               {"outcome", answer ? "ok" : std::string(to_string(last->cls()))}});
+          host_.metrics->observe("imagepipe_provider_call_seconds",
+                                 {{"provider", entry.plugin.use}}, call_seconds);
+        }
         if (answer) {
           item.provider = entry.plugin.use;
           if (!answer->usage.empty()) item.usage = answer->usage;
+          if (host_.metrics) count_usage(*host_.metrics, entry.plugin.use, answer->usage);
           for (auto& image : answer->images)
             for (const auto& [k, v] : answer->metadata.items()) image.metadata[k] = v;
           artifacts = std::move(answer->images);
@@ -275,9 +328,12 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
             throw Error(ErrorClass::internal, "provider '" + entry.plugin.use + "' returned no image");
           break;
         }
-        if (last->cls() == ErrorClass::rate_limited && last->retry_after()) gate.pause_for(*last->retry_after());
+        const auto delay = backoff_delay(entry.retry, attempt, last->retry_after());
+        // A 429 slows the whole entry down, every item and job behind this gate, rather
+        // than each item retrying on its own schedule.
+        if (last->cls() == ErrorClass::rate_limited)
+          gate.pause_for(last->retry_after().value_or(delay));
         if (is_retryable(last->cls()) && attempt < entry.retry.max_attempts) {
-          auto delay = backoff_delay(entry.retry, attempt, last->retry_after());
           job.log->info("{}: {} from {} (attempt {}/{}), retrying in {} ms", item.name, to_string(last->cls()),
                         entry.plugin.use, attempt, entry.retry.max_attempts, delay.count());
           co_await host_.clock->sleep_for(delay);
@@ -285,6 +341,11 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
         }
         break;
       }
+      item.chain.push_back(
+          {{"provider", entry.plugin.use},
+           {"attempts", entry_attempts},
+           {"outcome", last ? std::string(to_string(last->cls())) : std::string("ok")},
+           {"seconds", std::round(entry_seconds * 1000) / 1000}});
       if (!last) break;  // answered
       const bool can_fall_through = e + 1 < p.providers.size() && entry.fall_through_on.count(last->cls());
       if (!can_fall_through)

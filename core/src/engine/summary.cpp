@@ -41,6 +41,11 @@ json item_json(const ItemResult& item, bool with_base64) {
   if (item.error_class) j["error_class"] = to_string(*item.error_class);
   if (!item.notes.empty()) j["notes"] = item.notes;
   if (!item.usage.empty()) j["usage"] = item.usage;
+  if (!item.chain.empty()) {
+    j["fall_throughs"] = item.fall_throughs;
+    j["provider_seconds"] = std::round(item.provider_seconds * 1000) / 1000;
+    j["chain"] = item.chain;
+  }
   j["outputs"] = json::array();
   for (const auto& o : item.outputs) j["outputs"].push_back(output_json(o, with_base64));
   // The first output's fields on the item itself: what single-image callbacks want.
@@ -52,11 +57,28 @@ json item_json(const ItemResult& item, bool with_base64) {
   }
   return j;
 }
+// Adds every number of `from` into `into`, recursively: token counts, credits, megapixels.
+void add_usage(json& into, const json& from) {
+  for (const auto& [k, v] : from.items()) {
+    if (v.is_number()) {
+      if (!into.contains(k) || !into[k].is_number()) into[k] = 0;
+      if (v.is_number_integer() && into[k].is_number_integer())
+        into[k] = into[k].get<long long>() + v.get<long long>();
+      else
+        into[k] = into[k].get<double>() + v.get<double>();
+    } else if (v.is_object()) {
+      if (!into.contains(k) || !into[k].is_object()) into[k] = json::object();
+      add_usage(into[k], v);
+    }
+  }
+}
 }  // namespace
 
 json JobResult::metrics() const {
   std::size_t processed = 0, failed = 0, fallback = 0, outputs = 0;
-  int attempts = 0;
+  int attempts = 0, fall_throughs = 0;
+  double provider_seconds = 0;
+  json providers = json::object(), usage = json::object();
   json errors = json::array();
   auto add_error = [&](std::string text) {
     if (errors.size() < kMaxErrors) errors.push_back(std::move(text));
@@ -68,6 +90,10 @@ json JobResult::metrics() const {
     if (item.fall_throughs > 0) ++fallback;
     outputs += item.outputs.size();
     attempts += item.attempts;
+    fall_throughs += item.fall_throughs;
+    provider_seconds += item.provider_seconds;
+    if (!item.provider.empty()) providers[item.provider] = providers.value(item.provider, 0) + 1;
+    add_usage(usage, item.usage);
     for (const auto& note : item.notes) add_error(item.name + ": " + note);
     if (!item.error.empty()) add_error(item.name + ": " + item.error);
   }
@@ -79,6 +105,10 @@ json JobResult::metrics() const {
           {"duration_seconds", seconds_between(started_at, finished_at)},
           {"outputs", outputs},
           {"provider_attempts", attempts},
+          {"fall_throughs", fall_throughs},
+          {"provider_seconds", std::round(provider_seconds * 1000) / 1000},
+          {"providers", providers},
+          {"usage", usage},
           {"errors", errors}};
 }
 
