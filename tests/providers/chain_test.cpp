@@ -99,34 +99,29 @@ struct ImageFolder {
 };
 
 // 200 items, 16 at a time, through an entry limited to 60 requests a minute: no 60-second
-// window (in the fake clock's time, as stamped by the fake server) holds more than 60.
+// window of the fake clock holds more than 60 request starts. `generate` sends as soon as
+// the gate lets an item through, so the send time is the start the limit counts.
 TEST(ProviderChain, RequestsPerMinuteHoldsUnderConcurrency) {
   ProviderHarness h;
-  const auto dir = std::filesystem::temp_directory_path() / ("imagepipe-rpm-" + new_job_id());
-  std::filesystem::create_directories(dir);
-  const std::string png = encode(gradient(8, 8), ImageFormat::png);
-  for (int i = 0; i < 200; ++i) {
-    std::ofstream f(dir / ("img" + std::to_string(i) + ".png"), std::ios::binary);
-    f << png;
-  }
+  const ImageFolder folder(200);
   const std::string yaml = R"(name: batch
 concurrency: 16
 source: {from: files, paths: [")" +
-                           (dir / "*.png").string() + R"("]}
+                           folder.glob() + R"("]}
 prompt: "make it blue"
 provider:
   use: openai
-  with: {operation: edit, base_url: "${FAKE_OPENAI}", api_key: "${OPENAI_KEY}", model: gpt-image-1-mini}
+  with: {operation: generate, base_url: "${FAKE_OPENAI}", api_key: "${OPENAI_KEY}", model: gpt-image-1-mini,
+         size: 1024x1024, quality: low}
   limit: {per_minute: 60, in_flight: 8}
 sink: {inline: true}
 )";
   auto job = h.run(yaml);
   ASSERT_EQ(job.status, "completed");
   EXPECT_EQ(job.metrics()["processed"], 200);
-  const auto sent = h.fake().received("/v1/images/edits");
-  ASSERT_EQ(sent.size(), 200u);
-  std::vector<long long> at;
-  for (const auto& r : sent) at.push_back(r.at_ms);
+  EXPECT_EQ(h.fake().received("/v1/images/generations").size(), 200u);
+  std::vector<long long> at = h.send_times();
+  ASSERT_EQ(at.size(), 200u);
   std::sort(at.begin(), at.end());
   for (std::size_t i = 0; i + 60 < at.size(); ++i)
     EXPECT_GE(at[i + 60] - at[i], 60'000) << "at request " << i;

@@ -24,8 +24,10 @@ struct TempDir {
 
 std::vector<fs::path> files_under(const fs::path& dir) {
   std::vector<fs::path> out;
+  // The local storage keeps object metadata in .imagepipe-meta/ beside the objects.
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out.push_back(e.path());
+    if (e.is_regular_file() && e.path().string().find(".imagepipe-meta") == std::string::npos)
+      out.push_back(e.path());
   return out;
 }
 

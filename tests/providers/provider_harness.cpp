@@ -20,6 +20,30 @@ Task<void> run_provider(Provider& provider, ProviderRequest& request, ProviderRe
 
 }  // namespace
 
+class ProviderHarness::StampingClient final : public HttpClient {
+ public:
+  StampingClient(HttpClient& inner, FakeClock& clock) : inner_(inner), clock_(clock) {}
+  Task<HttpResponse> send(HttpRequest request) override {
+    {
+      std::lock_guard lock(mu_);
+      times_.push_back(static_cast<long long>(clock_.elapsed().count()));
+    }
+    co_return co_await inner_.send(std::move(request));
+  }
+  std::vector<long long> times() const {
+    std::lock_guard lock(mu_);
+    return times_;
+  }
+
+ private:
+  HttpClient& inner_;
+  FakeClock& clock_;
+  mutable std::mutex mu_;
+  std::vector<long long> times_;
+};
+
+std::vector<long long> ProviderHarness::send_times() const { return stamping_->times(); }
+
 ProviderHarness::ProviderHarness() {
   fake_.stamp = [this] { return static_cast<long long>(clock_.elapsed().count()); };
   register_builtin_plugins(registry_);
@@ -29,16 +53,20 @@ ProviderHarness::ProviderHarness() {
   HttpClientOptions options;
   options.log = log_;
   http_ = std::make_unique<BeastHttpClient>(io_.get_executor(), options);
+  stamping_ = std::make_unique<StampingClient>(*http_, clock_);
 }
 
-ProviderHarness::~ProviderHarness() { pool_.join(); }
+ProviderHarness::~ProviderHarness() {
+  stamping_.reset();
+  pool_.join();
+}
 
 Host ProviderHarness::host() {
   Host h;
   h.log = log_;
   h.clock = &clock_;
   h.cpu = &cpu_;
-  h.http = http_.get();
+  h.http = stamping_.get();
   h.metrics = &metrics_;
   return h;
 }

@@ -33,6 +33,9 @@ class ProviderHarness {
   FakeClock& clock() { return clock_; }
   Metrics& metrics() { return metrics_; }
   std::string log_text() const { return log_stream_->str(); }
+  // The fake clock's time (ms) at each HTTP send, in order: taken as the provider hands the
+  // request to the client, before any I/O lets the fake clock move on.
+  std::vector<long long> send_times() const;
   Host host();
 
  private:
@@ -46,6 +49,8 @@ class ProviderHarness {
   std::shared_ptr<std::ostringstream> log_stream_ = std::make_shared<std::ostringstream>();
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<BeastHttpClient> http_;
+  class StampingClient;
+  std::unique_ptr<StampingClient> stamping_;
 };
 
 // A request whose body carries one image as base64 (source: {from: request, field: image}).
