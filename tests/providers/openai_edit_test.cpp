@@ -125,6 +125,31 @@ TEST(OpenAIEdit, FakeRefusesOctetStreamMaskOfAnotherSizeAndUnknownParts) {
   r = post({{"prompt", "x", "", ""}, {"image", png, "a.jpg", "image/jpeg"}});
   EXPECT_THAT(r.body, HasSubstr("is not a valid image/jpeg image"));
   EXPECT_EQ(r.status, 400);
+
+  // A body cut short, and no key at all.
+  HttpRequest raw;
+  raw.method = "POST";
+  raw.url = h.fake().openai_base() + "/images/edits";
+  raw.headers = {{"Authorization", "Bearer " + h.fake().openai_key},
+                 {"Content-Type", "multipart/form-data; boundary=xyz"}};
+  raw.body = "--xyz\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nx";
+  HttpResponse out;
+  asio::co_spawn(io, client.send(raw),
+                 [&](std::exception_ptr, HttpResponse resp) { out = std::move(resp); });
+  io.restart();
+  io.run();
+  EXPECT_EQ(out.status, 400);
+  EXPECT_THAT(
+      out.body,
+      HasSubstr(
+          "Invalid multipart/form-data body: part 'prompt' is not terminated by the boundary"));
+  raw.headers = {{"Content-Type", "multipart/form-data; boundary=xyz"}};
+  asio::co_spawn(io, client.send(raw),
+                 [&](std::exception_ptr, HttpResponse resp) { out = std::move(resp); });
+  io.restart();
+  io.run();
+  EXPECT_EQ(out.status, 401);
+  EXPECT_THAT(out.body, HasSubstr("You didn't provide an API key."));
 }
 
 TEST(OpenAIEdit, PixelsOnlyInputsAreSentAsPngAndNoImageIsRefused) {

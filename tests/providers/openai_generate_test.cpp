@@ -60,6 +60,12 @@ TEST(OpenAIGenerate, GptImageAnswersBase64WithUsage) {
   EXPECT_EQ(sent[0].header("OpenAI-Project"), "proj_test");
   EXPECT_EQ(sent[0].header("Content-Type"), "application/json");
   EXPECT_EQ(job.metrics()["usage"]["total_tokens"], 4165);
+  EXPECT_EQ(h.metrics().value("imagepipe_provider_usage_total",
+                              {{"provider", "openai"}, {"kind", "total_tokens"}}),
+            4165);
+  EXPECT_EQ(h.metrics().value("imagepipe_provider_calls_total",
+                              {{"provider", "openai"}, {"outcome", "ok"}}),
+            1);
   EXPECT_EQ(job.metrics()["providers"]["openai"], 1);
 }
 
