@@ -678,6 +678,7 @@ TestResponse FakeUpstream::azure(const RecordedRequest& r, FakeRequest& rec) {
   static const std::string prefix = "/openai/deployments/";
   const auto not_found =
       json_answer(404, R"({"error":{"code":"404","message":"Resource not found"}})");
+  if (r.path == "/openai/v1/responses") return azure_responses(r, rec);
   if (r.path.rfind(prefix, 0) != 0) return not_found;
   const std::string rest = r.path.substr(prefix.size());
   const auto slash = rest.find('/');
@@ -689,13 +690,7 @@ TestResponse FakeUpstream::azure(const RecordedRequest& r, FakeRequest& rec) {
   if (!in(version, {"2024-02-01", "2024-10-21", "2025-04-01-preview"}))
     return json_answer(400,
                        R"({"error":{"code":"BadRequest","message":"API version not supported"}})");
-  const auto key = r.header("api-key");
-  const auto bearer = r.header("Authorization");
-  const bool ok = (key && *key == azure_key) || (bearer && *bearer == "Bearer " + azure_token);
-  if (!ok)
-    return json_answer(
-        401,
-        R"({"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}})");
+  if (!azure_authorized(r)) return azure_denied();
   auto it = azure_deployments.find(deployment);
   if (it == azure_deployments.end())
     return json_answer(
@@ -706,6 +701,33 @@ TestResponse FakeUpstream::azure(const RecordedRequest& r, FakeRequest& rec) {
         400,
         R"({"error":{"code":"OperationNotSupported","message":"The imagesEdit operation does not work with the specified model. Please choose different model and try again."}})");
   return openai(r, rec, route, it->second, true);
+}
+
+bool FakeUpstream::azure_authorized(const RecordedRequest& r) const {
+  const auto key = r.header("api-key");
+  const auto bearer = r.header("Authorization");
+  return (key && *key == azure_key) || (bearer && *bearer == "Bearer " + azure_token);
+}
+
+TestResponse FakeUpstream::azure_denied() {
+  return json_answer(
+      401,
+      R"({"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}})");
+}
+
+// The v1 Responses route: the body's model is the chat deployment; the hosted image tool
+// runs on the deployment named in x-ms-oai-image-generation-deployment.
+TestResponse FakeUpstream::azure_responses(const RecordedRequest& r, FakeRequest& rec) {
+  if (!azure_authorized(r)) return azure_denied();
+  const auto image = r.header("x-ms-oai-image-generation-deployment");
+  if (!image || !azure_deployments.count(*image) || family(azure_deployments.at(*image)) != "gpt")
+    return json_answer(400, R"({"error":{"code":"BadRequest","message":"Invalid request."}})");
+  const json body = json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !azure_deployments.count(body.value("model", "")))
+    return json_answer(
+        404,
+        R"({"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}})");
+  return openai(r, rec, "/responses", "", true);
 }
 
 }  // namespace imagepipe::testing

@@ -83,8 +83,8 @@ class FakeUpstream {
   std::string azure_key = "az-key-7d1e5b90c3a24f68";
   std::string azure_token = "eyJ0eXAiOiJKV1Qi.entra.token";
   std::string flux_key = "bfl-key-2b8c6e14a9f07d35";
-  std::map<std::string, std::string> azure_deployments = {{"images", "gpt-image-1"},
-                                                          {"dalle3", "dall-e-3"}};
+  std::map<std::string, std::string> azure_deployments = {
+      {"images", "gpt-image-1"}, {"dalle3", "dall-e-3"}, {"chat", "gpt-5"}};
   int flux_pending_polls = 2;  // "Pending" answers before "Ready"
   // Stamps each recorded request: tests pass their fake clock so rates are measured in
   // virtual time.
@@ -116,6 +116,9 @@ class FakeUpstream {
   TestResponse edits(const RecordedRequest& r, FakeRequest& rec, const std::string& model_override);
   TestResponse responses(FakeRequest& rec);
   TestResponse azure(const RecordedRequest& r, FakeRequest& rec);
+  TestResponse azure_responses(const RecordedRequest& r, FakeRequest& rec);
+  bool azure_authorized(const RecordedRequest& r) const;
+  static TestResponse azure_denied();
   TestResponse flux_submit(const RecordedRequest& r, FakeRequest& rec, const std::string& endpoint);
   TestResponse flux_poll(const RecordedRequest& r);
   TestResponse file(const RecordedRequest& r);

@@ -98,6 +98,30 @@ TEST(AzureOpenAI, DallEDeploymentsCannotEdit) {
       Error);
 }
 
+TEST(AzureOpenAI, RespondsThroughTheV1RouteWithTheImageDeploymentHeader) {
+  ProviderHarness h;
+  const std::string png = encode(gradient(24, 24), ImageFormat::png);
+  auto job =
+      h.run(azure_yaml("deployment: images, chat_deployment: chat, api_key: \"${AZURE_KEY}\", "
+                       "operation: respond, size: 1536x1024",
+                       true),
+            image_request(png, "a watercolor of this"));
+  ASSERT_EQ(job.status, "completed") << job.items[0].error;
+  EXPECT_EQ(output_image(job.items[0]).width, 1536);
+  const auto sent = h.fake().received("/openai/v1/responses");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].header("x-ms-oai-image-generation-deployment"), "images");
+  EXPECT_EQ(sent[0].header("api-key"), h.fake().azure_key);
+  EXPECT_EQ(sent[0].json["model"], "chat");
+  EXPECT_EQ(sent[0].json["tools"][0]["size"], "1536x1024");
+  EXPECT_EQ(sent[0].json["input"][0]["content"][1]["image_url"],
+            "data:image/png;base64," + base64_encode(png));
+  // Without a chat deployment there is nothing to call the tool.
+  EXPECT_THROW(h.run(azure_yaml("deployment: images, api_key: k-123456, operation: respond"),
+                     prompt_request("x")),
+               Error);
+}
+
 TEST(OpenAIRespond, ImageGenerationToolWithInputImagesAsDataUrls) {
   ProviderHarness h;
   const std::string png = encode(gradient(24, 24), ImageFormat::png);

@@ -3,6 +3,8 @@
 // api-version, and the credential: the resource's `api-key` header or an Entra ID token.
 //   POST {endpoint}/openai/deployments/{deployment}/images/generations?api-version=...
 //   POST {endpoint}/openai/deployments/{deployment}/images/edits?api-version=...
+//   POST {endpoint}/openai/v1/responses   (respond: the chat deployment calls the image
+//        tool; the image deployment goes in x-ms-oai-image-generation-deployment)
 #include "imagepipe/plugin.hpp"
 #include "openai_client.hpp"
 #include "openai_requests.hpp"
@@ -21,6 +23,8 @@ constexpr const char* kApiKey = "api_key";
 constexpr const char* kBearerToken = "bearer_token";
 constexpr const char* kOperation = "operation";
 constexpr const char* kTimeout = "timeout";
+constexpr const char* kChatDeployment = "chat_deployment";
+constexpr const char* kInputDetail = "input_detail";
 const std::string kJson = "application/json";
 
 class AzureOpenAIProvider final : public Provider {
@@ -38,6 +42,13 @@ class AzureOpenAIProvider final : public Provider {
         "?api-version=" + url_encode(args.options.at(kApiVersion).get<std::string>());
     generations_url_ = base + "generations" + query;
     edits_url_ = base + "edits" + query;
+    responses_url_ = endpoint + "/openai/v1/responses";
+    deployment_ = args.options.at(kDeployment).get<std::string>();
+    chat_deployment_ = args.options.at(kChatDeployment).get<std::string>();
+    detail_ = args.options.at(kInputDetail).get<std::string>();
+    if (operation_ == "respond" && chat_deployment_.empty())
+      throw Error(ErrorClass::invalid_input,
+                  "respond needs chat_deployment (the model that calls the image tool)");
 
     conn_.provider = kName;
     conn_.http = host_.http;
@@ -70,6 +81,7 @@ class AzureOpenAIProvider final : public Provider {
       co_return co_await oa::post_for_images(conn_, generations_url_, kJson, body,
                                              oa::AnswerKind::images, p);
     }
+    if (op == "respond") co_return co_await respond(request, p);
     if (request.images.empty()) throw Error(ErrorClass::invalid_input, "edit needs an input image");
     oa::Inputs inputs = co_await oa::prepare_inputs(host_, request);
     MultipartBody form =
@@ -79,9 +91,23 @@ class AzureOpenAIProvider final : public Provider {
   }
 
  private:
+  Task<ProviderResult> respond(const ProviderRequest& request, const oa::ImageParams& p) {
+    oa::Inputs inputs = co_await oa::prepare_inputs(host_, request);
+    std::string body = oa::responses_body(request.prompt, inputs.images, {}, inputs.mask, p,
+                                          chat_deployment_, detail_)
+                           .dump();
+    // Azure routes the hosted tool to the image deployment named in this header; without
+    // it the call fails with a generic 400.
+    oa::Connection conn = conn_;
+    conn.headers.emplace_back("x-ms-oai-image-generation-deployment", deployment_);
+    co_return co_await oa::post_for_images(conn, responses_url_, kJson, body,
+                                           oa::AnswerKind::responses, p);
+  }
+
   const Host& host_;
   json options_;
-  std::string operation_, generations_url_, edits_url_;
+  std::string operation_, generations_url_, edits_url_, responses_url_, deployment_,
+      chat_deployment_, detail_;
   oa::Connection conn_;
   bool has_credential_ = false;
 };
@@ -119,12 +145,24 @@ json options_schema() {
                           "Authorization: Bearer."},
                          {"examples", {"${AZURE_OPENAI_AD_TOKEN}"}}};
   props[kOperation] = {{"type", "string"},
-                       {"enum", {"auto", "generate", "edit"}},
+                       {"enum", {"auto", "generate", "edit", "respond"}},
                        {"default", "auto"},
                        {"description",
                         "generate or edit (gpt-image deployments; DALL-E has no edits on "
-                        "Azure); auto: edit when the item has an image."},
+                        "Azure); respond: the Responses API with the image_generation tool, "
+                        "called by chat_deployment; auto: edit when the item has an image."},
                        {"examples", {"edit"}}};
+  props[kChatDeployment] = {{"type", "string"},
+                            {"default", ""},
+                            {"description",
+                             "respond: the deployment of the chat model (gpt-5, gpt-4.1...) that "
+                             "calls the image tool; `deployment` is the image model's."},
+                            {"examples", {"gpt-5"}}};
+  props[kInputDetail] = {{"type", "string"},
+                         {"enum", {"auto", "low", "high", "original"}},
+                         {"default", "auto"},
+                         {"description", "respond: detail of the input_image parts."},
+                         {"examples", {"auto"}}};
   props[kTimeout] = {{"type", "number"},
                      {"minimum", 0.1},
                      {"maximum", 3600},
@@ -158,9 +196,10 @@ IMAGEPIPE_PLUGIN(provider_azure_openai) {
       "generate and edit against a deployment of gpt-image-1 (or dall-e-3 for generate). Same "
       "request and answer shapes and the same error classes as `openai`; content_policy_violation "
       "(Azure's content filter) is content_policy and 429s honour retry-after-ms. The answer's "
-      "apim-request-id is kept as the request id. The Responses API is not offered here yet.";
+      "apim-request-id is kept as the request id. respond goes through the v1 Responses route "
+      "with the image deployment in x-ms-oai-image-generation-deployment.";
   d.options_schema = options_schema();
-  d.capabilities = {{"operations", {"generate", "edit"}},
+  d.capabilities = {{"operations", {"generate", "edit", "respond"}},
                     {"sizes",
                      {{"gpt-image-1", {"auto", "1024x1024", "1536x1024", "1024x1536"}},
                       {"dall-e-3", {"1024x1024", "1792x1024", "1024x1792"}}}},
