@@ -120,6 +120,18 @@ json item_scope(const ItemResult& item) {
 Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
     : pipeline_(std::move(pipeline)), host_(std::move(host)), instances_(std::make_unique<Instances>()) {
   const auto& p = *pipeline_;
+  if (host_.metrics && !p.providers.empty()) {
+    host_.metrics->describe("imagepipe_provider_calls_total",
+                            "Provider calls, by provider and outcome");
+    host_.metrics->describe("imagepipe_provider_call_seconds",
+                            "Time of one provider call, by provider");
+    host_.metrics->describe("imagepipe_provider_usage_total",
+                            "Usage the providers reported (tokens, credits, megapixels), by kind");
+    host_.metrics->describe("imagepipe_fall_throughs_total",
+                            "Items passed to the next chain entry");
+    host_.metrics->describe("imagepipe_provider_skipped_total",
+                            "Items that skipped an unconfigured entry");
+  }
   for (const auto& entry : p.providers) {
     instances_->providers.push_back(build_plugin<Provider>(entry.plugin, host_));
     instances_->gates.push_back(std::make_unique<ProviderGate>(entry.limit, *host_.clock));
