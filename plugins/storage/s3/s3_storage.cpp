@@ -340,12 +340,12 @@ class S3Storage final : public Storage {
     in.headers = call.headers;
     in.headers.emplace_back("host", t.host);
     in.headers.emplace_back("x-amz-content-sha256", payload_hash);
-    in.headers.emplace_back("x-amz-date", amz_timestamp(host_.clock->now()));
+    in.timestamp = amz_timestamp(host_.clock->now());
+    in.headers.emplace_back("x-amz-date", in.timestamp);
     if (!creds_.session_token.empty())
       in.headers.emplace_back("x-amz-security-token", creds_.session_token);
     in.payload_hash = payload_hash;
     in.region = region_;
-    in.timestamp = in.headers[in.headers.size() - (creds_.session_token.empty() ? 1 : 2)].second;
     const auto s = sign(in, creds_);
 
     HttpRequest req;
