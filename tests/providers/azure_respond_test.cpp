@@ -162,6 +162,19 @@ sink: {inline: true}
   EXPECT_EQ(body["tool_choice"], (nlohmann::json{{"type", "image_generation"}}));
 }
 
+TEST(OpenAIRespond, APromptAloneIsEnough) {
+  ProviderHarness h;
+  auto job = h.run(
+      "name: r\nsource: {from: prompt}\nprovider: {use: openai, with: {operation: respond, "
+      "base_url: \"${FAKE_OPENAI}\", api_key: \"${OPENAI_KEY}\"}}\nsink: {inline: true}\n",
+      prompt_request("a paper crane"));
+  ASSERT_EQ(job.status, "completed") << job.items[0].error;
+  const auto sent = h.fake().received("/v1/responses");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].json["input"][0]["content"].size(), 1u);
+  EXPECT_EQ(output_image(job.items[0]).width, 1024);
+}
+
 TEST(OpenAIRespond, ToolHasNoN) {
   ProviderHarness h;
   try {

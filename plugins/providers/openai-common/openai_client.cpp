@@ -12,7 +12,7 @@ namespace {
 
 // The host client's own errors (reset, refused, deadline) keep their class; the message
 // loses any secret (the engine adds the provider name).
-Error prefixed(const Connection& c, const Error& e) {
+Error scrubbed(const Connection& c, const Error& e) {
   return Error(e.cls(), scrub(e.what(), c.secrets), e.retry_after());
 }
 
@@ -21,7 +21,7 @@ Task<HttpResponse> send(const Connection& c, HttpRequest& request) {
   try {
     co_return co_await c.http->send(std::move(request));
   } catch (const Error& e) {
-    failure = prefixed(c, e);
+    failure = scrubbed(c, e);
   }
   throw *failure;
 }

@@ -60,10 +60,9 @@ class OpenAIProvider final : public Provider {
     oa::check_params(params, op);
     oa::require_credential(has_key_, "api_key is empty (set OPENAI_API_KEY)");
     if (op == "generate") co_return co_await generate(request, params);
-    if (request.images.empty())
-      throw Error(ErrorClass::invalid_input, op + " needs an input image");
-    if (op == "edit") co_return co_await edit(request, params);
-    co_return co_await respond(request, params);
+    if (op == "respond") co_return co_await respond(request, params);  // images optional
+    if (request.images.empty()) throw Error(ErrorClass::invalid_input, "edit needs an input image");
+    co_return co_await edit(request, params);
   }
 
  private:
