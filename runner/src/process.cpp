@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "imagepipe/http_client.hpp"
+#include "thread_priority.hpp"
 
 namespace imagepipe::runner {
 
@@ -30,7 +31,8 @@ int cpu_threads(int requested) {
 }  // namespace
 
 Process::Process(const ProcessOptions& options)
-    : cpu_pool_(static_cast<std::size_t>(cpu_threads(options.cpu_threads))),
+    : cpu_threads_(cpu_threads(options.cpu_threads)),
+      cpu_pool_(static_cast<std::size_t>(cpu_threads_)),
       cpu_(cpu_pool_),
       log_(make_process_logger(options.log_format, options.log_level)) {
   HttpClientOptions http_options;
@@ -45,6 +47,8 @@ Process::Process(const ProcessOptions& options)
 Process::~Process() {
   cpu_pool_.join();
 }
+
+void Process::lower_cpu_priority() { lower_pool_priority(cpu_pool_, cpu_threads_); }
 
 Host Process::host() {
   Host host;

@@ -30,9 +30,12 @@ class Process {
   PluginRegistry& registry() { return registry_; }
   Metrics& metrics() { return metrics_; }
   std::shared_ptr<spdlog::logger> log() { return log_; }
+  // Image work below request handling (the daemon); see thread_priority.hpp.
+  void lower_cpu_priority();
 
  private:
   asio::io_context io_;
+  int cpu_threads_;
   asio::thread_pool cpu_pool_;
   CpuPool cpu_;
   SystemClock clock_;

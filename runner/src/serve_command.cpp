@@ -17,6 +17,7 @@
 #include "serve_dispatcher.hpp"
 #include "serve_outbox.hpp"
 #include "serve_routes.hpp"
+#include "thread_priority.hpp"
 
 namespace imagepipe::runner {
 
@@ -112,8 +113,14 @@ int serve_command(const ServeConfig& config, Process& process) {
 
   const EgressPolicy egress(config.egress);
   JobWaiters waiters;
-  Outbox outbox(io, *store, pipelines, config.callbacks, config.callbacks_in_flight, metrics, log);
-  Dispatcher dispatcher(io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
+  // Jobs and callbacks run on their own threads, below the priority of the HTTP threads:
+  // see thread_priority.hpp.
+  asio::io_context job_io;
+  auto job_io_work = asio::make_work_guard(job_io);
+  process.lower_cpu_priority();
+  Outbox outbox(job_io, *store, pipelines, config.callbacks, config.callbacks_in_flight, metrics,
+                log);
+  Dispatcher dispatcher(job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
                         [&] { outbox.wake(); });
   TriggerContext trigger{*store, waiters, egress, [&] { dispatcher.wake(); }, log};
   std::atomic<bool> shutting_down{false};
@@ -197,8 +204,18 @@ int serve_command(const ServeConfig& config, Process& process) {
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> workers;
   for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  std::vector<std::thread> job_workers;
+  for (int i = 0; i < threads; ++i)
+    job_workers.emplace_back([&job_io] {
+      lower_this_thread_priority();
+      job_io.run();
+    });
   io.run();
   for (auto& w : workers) w.join();
+  // Shutdown has drained the dispatcher and the outbox by now.
+  job_io_work.reset();
+  job_io.stop();
+  for (auto& w : job_workers) w.join();
   log->flush();
   return stopped ? kExitOk : kExitRuntime;
 }

@@ -26,6 +26,9 @@ struct JobRequest {
   nlohmann::json query = nlohmann::json::object();
   // Replaces the pipeline's `source.paths` (the runner's --input).
   std::vector<std::string> input_paths;
+  // Request fields already decoded to bytes, by field name. The daemon keeps a request's
+  // image as a file and hands it over here, rather than base64 in `body` to decode again.
+  std::map<std::string, std::shared_ptr<const std::string>> files;
 };
 
 struct ItemOutput {

@@ -93,18 +93,22 @@ const nlohmann::json* body_field(const SourceContext& ctx, const std::string& fi
   return it == ctx.request.body.end() ? nullptr : &*it;
 }
 
+// The field's bytes: handed over already decoded (the daemon), or base64 in the body.
+std::shared_ptr<const std::string> request_bytes(const SourceContext& ctx, const std::string& field) {
+  if (auto it = ctx.request.files.find(field); it != ctx.request.files.end() && it->second) return it->second;
+  const auto* value = body_field(ctx, field);
+  if (!value || value->is_null()) throw Error(ErrorClass::invalid_input, "request field '" + field + "' is missing");
+  if (!value->is_string()) throw Error(ErrorClass::invalid_input, "request field '" + field + "' must be a string");
+  return std::make_shared<const std::string>(decode_base64_field(value->get_ref<const std::string&>(), field));
+}
+
 Task<std::vector<SourceItem>> from_request(const SourceContext& ctx) {
   const auto& spec = ctx.pipeline.source;
-  const auto* value = body_field(ctx, spec.field);
-  if (!value || value->is_null())
-    throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' is missing");
-  if (!value->is_string())
-    throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' must be a string");
+  auto bytes = request_bytes(ctx, spec.field);
   std::string name = "image";
   if (!spec.filename_field.empty())
     if (const auto* f = body_field(ctx, spec.filename_field); f && f->is_string() && !f->get<std::string>().empty())
       name = f->get<std::string>();
-  auto bytes = std::make_shared<std::string>(decode_base64_field(value->get<std::string>(), spec.field));
   if (ctx.max_bytes && bytes->size() > ctx.max_bytes)
     throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' holds " +
                                                std::to_string(bytes->size()) + " bytes, over the limit of " +

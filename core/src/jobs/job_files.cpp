@@ -20,17 +20,26 @@ namespace {
 }
 }  // namespace
 
-fs::path JobFiles::input(const std::string& job, std::size_t n) const {
-  return root_ / "inputs" / job / (std::to_string(n) + ".bin");
+JobFiles::JobFiles(fs::path root, bool sync) : root_(std::move(root)), sync_(sync) {
+  std::error_code ignored;  // a failure shows at the first write, naming the file
+  fs::create_directories(root_ / "inputs", ignored);
+  fs::create_directories(root_ / "results", ignored);
 }
 
-fs::path JobFiles::result(const std::string& job, std::size_t item, std::size_t output) const {
-  return root_ / "results" / job / (std::to_string(item) + "-" + std::to_string(output) + ".bin");
+fs::path JobFiles::input(const std::string& job, std::size_t n) const {
+  return root_ / "inputs" / (job + "." + std::to_string(n) + ".bin");
+}
+
+fs::path JobFiles::result(const std::string& job, std::size_t k) const {
+  return root_ / "results" / (job + ".r" + std::to_string(k) + ".bin");
 }
 
 void JobFiles::write(const fs::path& file, std::string_view bytes) const {
-  fs::create_directories(file.parent_path());
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {  // the folder went away (an operator cleaning up)
+    fs::create_directories(file.parent_path());
+    fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  }
   if (fd < 0) fail(file, "create");
   std::size_t written = 0;
   while (written < bytes.size()) {
@@ -56,14 +65,14 @@ std::string JobFiles::read(const fs::path& file) const {
 }
 
 void JobFiles::remove_inputs(const std::string& job) const {
-  std::error_code ignored;  // already gone is fine
-  fs::remove_all(root_ / "inputs" / job, ignored);
+  for (std::size_t n = 0; ::unlink(input(job, n).c_str()) == 0; ++n) {
+  }
 }
 
 void JobFiles::remove_all(const std::string& job) const {
   remove_inputs(job);
-  std::error_code ignored;
-  fs::remove_all(root_ / "results" / job, ignored);
+  for (std::size_t k = 0; ::unlink(result(job, k).c_str()) == 0; ++k) {
+  }
 }
 
 }  // namespace imagepipe::jobs

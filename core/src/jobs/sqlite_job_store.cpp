@@ -266,8 +266,8 @@ class SqliteJobStore final : public JobStore {
     job.runs = static_cast<int>(q.integer(4)) + 1;
     job.created_at = from_unix_ms(q.integer(5));
     for (const auto& input : json::parse(q.text(3)))
-      job.request.body[input.at("field").get<std::string>()] =
-          base64_encode(files_.read(files_.input(job.id, input.at("n").get<std::size_t>())));
+      job.request.files[input.at("field").get<std::string>()] = std::make_shared<const std::string>(
+          files_.read(files_.input(job.id, input.at("n").get<std::size_t>())));
     db_.prepare("UPDATE jobs SET status='running', runs=runs+1, started_at=? WHERE id=?")
         .bind(1, now_ms())
         .bind(2, job.id)
@@ -276,10 +276,11 @@ class SqliteJobStore final : public JobStore {
   }
 
   void finish_now(const JobResult& result) {
+    // Numbered in the order load_inline_outputs reads them back.
+    std::size_t k = 0;
     for (const auto& item : result.items)
-      for (std::size_t n = 0; n < item.outputs.size(); ++n)
-        if (item.outputs[n].data)
-          files_.write(files_.result(result.id, item.index, n), *item.outputs[n].data);
+      for (const auto& output : item.outputs)
+        if (output.data) files_.write(files_.result(result.id, k++), *output.data);
     const auto now = now_ms();
     Transaction tx(db_);
     db_.prepare("UPDATE jobs SET status=?, finished_at=?, result=? WHERE id=?")
@@ -376,13 +377,14 @@ class SqliteJobStore final : public JobStore {
   // Which outputs were inline is recorded in the stored result; their bytes are files.
   void load_inline_outputs(DueCallback& d, const json& stored) {
     const auto items = stored.value("items", json::array());
-    for (auto& item : d.result.items) {
-      if (item.index >= items.size()) continue;
-      const auto outputs = items[item.index].value("outputs", json::array());
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < d.result.items.size() && i < items.size(); ++i) {
+      auto& item = d.result.items[i];
+      const auto outputs = items[i].value("outputs", json::array());
       for (std::size_t n = 0; n < item.outputs.size() && n < outputs.size(); ++n)
         if (outputs[n].value("inline", false))
-          item.outputs[n].data = std::make_shared<const std::string>(
-              files_.read(files_.result(d.job_id, item.index, n)));
+          item.outputs[n].data =
+              std::make_shared<const std::string>(files_.read(files_.result(d.job_id, k++)));
     }
   }
 

@@ -31,7 +31,7 @@ JobResult finished(const std::string& id, std::string status = "completed") {
   return r;
 }
 
-TEST_F(StoreTest, ClaimsTheOldestQueuedJobWithItsImageBackAsBase64) {
+TEST_F(StoreTest, ClaimsTheOldestQueuedJobWithItsImageBytes) {
   auto first = make_job("p", "first image");
   auto second = make_job("p", "second image");
   run(store_->add(first));
@@ -42,7 +42,10 @@ TEST_F(StoreTest, ClaimsTheOldestQueuedJobWithItsImageBackAsBase64) {
   EXPECT_EQ(claimed->id, first.id);
   EXPECT_EQ(claimed->runs, 1);
   EXPECT_EQ(claimed->request.body["prompt"], "add a dog");
-  EXPECT_EQ(claimed->request.body["image_base64"], base64_encode("first image"));
+  // The image comes back as bytes beside the body, not base64 in it (no second decode).
+  ASSERT_TRUE(claimed->request.files.count("image_base64"));
+  EXPECT_EQ(*claimed->request.files.at("image_base64"), "first image");
+  EXPECT_FALSE(claimed->request.body.contains("image_base64"));
   EXPECT_EQ(claimed->request.headers["callbackurl"], "http://127.0.0.1:9/cb");
 
   EXPECT_EQ(run(store_->claim_next())->id, second.id);
@@ -61,7 +64,8 @@ TEST_F(StoreTest, JobsRunningAtACrashAreQueuedAgainAfterReopening) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->id, job.id);
   EXPECT_EQ(again->runs, 2);
-  EXPECT_EQ(again->request.body["image_base64"], base64_encode("PNGBYTES"));
+  ASSERT_TRUE(again->request.files.count("image_base64"));
+  EXPECT_EQ(*again->request.files.at("image_base64"), "PNGBYTES");
 }
 
 TEST_F(StoreTest, ManyConcurrentAddsAreAllCommitted) {
@@ -165,12 +169,17 @@ TEST_F(StoreTest, RetentionRemovesSettledJobsAndTheirFilesButKeepsPendingCallbac
     run(store_->claim_next());
     run(store_->finish(finished(job->id)));
   }
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "results" / settled.id));
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "inputs" / settled.id));  // not needed once finished
+  const auto result_file = dir_ / "results" / (settled.id + ".r0.bin");
+  EXPECT_TRUE(std::filesystem::exists(result_file));
+  // Inputs are not needed once a job has finished.
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "inputs" / (settled.id + ".0.bin")));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "inputs"));
 
   EXPECT_EQ(run(store_->remove_finished_before(std::chrono::system_clock::now() + 1h)), 1);
   EXPECT_FALSE(run(store_->get(settled.id)));
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "results" / settled.id));
+  EXPECT_FALSE(std::filesystem::exists(result_file));
+  // The pending job's result stays: its callback still needs it.
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "results" / (pending.id + ".r0.bin")));
   EXPECT_TRUE(run(store_->get(pending.id)));
 }
 

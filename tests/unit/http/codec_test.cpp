@@ -40,6 +40,20 @@ TEST(Base64, RoundTripsEveryByteValue) {
   }
 }
 
+TEST(Base64, RoundTripsLongInputWrappedAsMimeDoes) {
+  std::string bytes;
+  for (int i = 0; i < 5000; ++i) bytes += static_cast<char>((i * 131 + 7) % 256);
+  const std::string text = base64_encode(bytes);
+  std::string wrapped;
+  for (std::size_t i = 0; i < text.size(); i += 76) wrapped += text.substr(i, 76) + "\r\n";
+  EXPECT_EQ(base64_decode(text), bytes);
+  EXPECT_EQ(base64_decode(wrapped), bytes);
+  // The fast path stops at the first bad group; the offset is still exact.
+  std::string broken = text;
+  broken[4001] = '*';
+  EXPECT_EQ(decode_error(broken), "invalid base64: unexpected character '*' at offset 4001");
+}
+
 TEST(Base64, DecodesWithAndWithoutPadding) {
   EXPECT_EQ(base64_decode("Zm9vYg=="), "foob");
   EXPECT_EQ(base64_decode("Zm9vYg"), "foob");

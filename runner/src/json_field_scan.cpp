@@ -1,0 +1,99 @@
+#include "json_field_scan.hpp"
+
+#include <cstring>
+
+namespace imagepipe::serve {
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+void skip_space(std::string_view s, std::size_t& i) {
+  while (i < s.size() && is_space(s[i])) ++i;
+}
+
+// At an opening quote: moves past the closing one. False when the string is unterminated.
+bool skip_string(std::string_view s, std::size_t& i) {
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      ++i;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Skips any value without judging it: the full parse of what remains does that.
+bool skip_value(std::string_view s, std::size_t& i) {
+  if (i >= s.size()) return false;
+  if (s[i] == '"') return skip_string(s, i);
+  if (s[i] == '{' || s[i] == '[') {
+    int depth = 0;
+    while (i < s.size()) {
+      const char c = s[i];
+      if (c == '"') {
+        if (!skip_string(s, i)) return false;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') {
+        if (--depth == 0) {
+          ++i;
+          return true;
+        }
+      }
+      ++i;
+    }
+    return false;
+  }
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_space(s[i])) ++i;
+  return true;
+}
+
+}  // namespace
+
+std::optional<CutField> cut_string_member(std::string_view body, std::string_view name) {
+  std::size_t i = 0;
+  skip_space(body, i);
+  if (i >= body.size() || body[i] != '{') return std::nullopt;
+  ++i;
+  for (;;) {
+    skip_space(body, i);
+    if (i >= body.size() || body[i] != '"') return std::nullopt;
+    const std::size_t key_start = i + 1;
+    if (!skip_string(body, i)) return std::nullopt;
+    const auto key = body.substr(key_start, i - 1 - key_start);
+    skip_space(body, i);
+    if (i >= body.size() || body[i] != ':') return std::nullopt;
+    ++i;
+    skip_space(body, i);
+    if (key == name) {
+      if (i >= body.size() || body[i] != '"') return std::nullopt;
+      const std::size_t start = i + 1;
+      const void* close = std::memchr(body.data() + start, '"', body.size() - start);
+      if (!close) return std::nullopt;
+      const std::size_t end =
+          static_cast<std::size_t>(static_cast<const char*>(close) - body.data());
+      const auto value = body.substr(start, end - start);
+      // A backslash means escapes to undo; a control character is invalid JSON. Either
+      // way the general parser decides.
+      // No early exit: the loop vectorises, and the answer is nearly always "none".
+      bool unusual = false;
+      for (const char c : value) unusual |= (c == '\\') | (static_cast<unsigned char>(c) < 0x20);
+      if (unusual) return std::nullopt;
+      CutField cut;
+      cut.rest.reserve(body.size() - value.size());
+      cut.rest.append(body.substr(0, start)).append(body.substr(end));
+      cut.value = value;
+      return cut;
+    }
+    if (!skip_value(body, i)) return std::nullopt;
+    skip_space(body, i);
+    if (i >= body.size() || body[i] != ',') return std::nullopt;  // '}' too: no such member
+    ++i;
+  }
+}
+
+}  // namespace imagepipe::serve
