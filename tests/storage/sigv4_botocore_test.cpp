@@ -212,7 +212,7 @@ TEST_F(SigV4Botocore, MultipartCalls) {
   for (std::size_t i = 0; i < 4; ++i) expect_same(http_.requests[i], theirs[i]);
   EXPECT_EQ(
       http_.requests[3].body,
-      "<CompleteMultipartUpload "
+      "<?xml version=\"1.0\"?><CompleteMultipartUpload "
       "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Part><PartNumber>1</PartNumber>"
       "<ETag>\"etag-1\"</ETag></Part><Part><PartNumber>2</PartNumber><ETag>\"etag-2\"</ETag></Part>"
       "</CompleteMultipartUpload>");
