@@ -1,0 +1,179 @@
+// What the plugins do when the service is busy or a multipart upload fails half-way, with
+// a scripted HTTP client and a clock that records sleeps instead of waiting.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <mutex>
+
+#include "storage_host.hpp"
+
+namespace imagepipe::testing {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+class RecordingClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::now();
+  }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::now();
+  }
+  Task<void> sleep_for(std::chrono::milliseconds d) override {
+    sleeps.push_back(d);
+    co_return;
+  }
+  std::vector<std::chrono::milliseconds> sleeps;
+};
+
+// Answers from a script, in order; 200 with an empty body once the script is used up.
+class ScriptedHttp final : public HttpClient {
+ public:
+  Task<HttpResponse> send(HttpRequest request) override {
+    HttpResponse r;
+    {
+      std::lock_guard lock(mu);
+      requests.push_back(request.method + " " + request.url.substr(request.url.find('/', 8)));
+      if (!script.empty()) {
+        r = script.front();
+        script.pop_front();
+      } else {
+        r.status = 200;
+      }
+    }
+    co_return r;
+  }
+  void add(int status, std::string body = {}, Headers headers = {}) {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    script.push_back(std::move(r));
+  }
+  std::mutex mu;
+  std::deque<HttpResponse> script;
+  std::vector<std::string> requests;
+};
+
+class StorageRetry : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host_.host.http = &http_;
+    host_.host.clock = &clock_;
+  }
+  std::unique_ptr<Storage> s3(json extra = json::object()) {
+    json o = {{"bucket", "bkt"},
+              {"endpoint", "http://127.0.0.1:9"},
+              {"access_key_id", "AK"},
+              {"secret_access_key", "SK"}};
+    o.update(extra);
+    return host_.make("s3", o);
+  }
+  std::unique_ptr<Storage> azure() {
+    return host_.make("azure-blob",
+                      {{"container", "box"}, {"connection_string", "UseDevelopmentStorage=true"}});
+  }
+  StorageHost host_;
+  ScriptedHttp http_;
+  RecordingClock clock_;
+};
+
+const std::string kSlowDown =
+    "<Error><Code>SlowDown</Code><Message>Please reduce your request "
+    "rate.</Message><RequestId>R1</RequestId></Error>";
+
+TEST_F(StorageRetry, S3SlowDownIsRetriedWithGrowingBackoff) {
+  http_.add(503, kSlowDown);
+  http_.add(503, kSlowDown);
+  auto data = std::make_shared<const std::string>("x");
+  host_.run(s3()->put("k.png", data, {}));
+  EXPECT_EQ(http_.requests,
+            (std::vector<std::string>{"PUT /bkt/k.png", "PUT /bkt/k.png", "PUT /bkt/k.png"}));
+  ASSERT_EQ(clock_.sleeps.size(), 2u);
+  EXPECT_GE(clock_.sleeps[0].count(), 200);
+  EXPECT_GE(clock_.sleeps[1].count(), 400);
+}
+
+TEST_F(StorageRetry, S3GivesUpAfterMaxAttemptsWithTheServiceError) {
+  for (int i = 0; i < 3; ++i) http_.add(503, kSlowDown, {{"Retry-After", "3"}});
+  try {
+    host_.run(s3({{"max_attempts", 3}})->get("k.png"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.cls(), ErrorClass::rate_limited);
+    EXPECT_STREQ(e.what(),
+                 "S3 GetObject: Please reduce your request rate. (object 'k.png' in bucket 'bkt') "
+                 "[SlowDown, HTTP 503, request id R1]");
+  }
+  EXPECT_EQ(http_.requests.size(), 3u);
+  EXPECT_EQ(clock_.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(3),
+                                                                   std::chrono::seconds(3)}));
+}
+
+TEST_F(StorageRetry, S3AccessDeniedIsNotRetried) {
+  http_.add(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+  EXPECT_THROW(host_.run(s3()->get("k.png")), Error);
+  EXPECT_EQ(http_.requests.size(), 1u);
+  EXPECT_TRUE(clock_.sleeps.empty());
+}
+
+TEST_F(StorageRetry, S3MultipartFailureAbortsTheUpload) {
+  http_.add(
+      200,
+      "<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>");
+  http_.add(200, "", {{"ETag", "\"p1\""}});
+  http_.add(
+      400,
+      "<Error><Code>EntityTooSmall</Code><Message>Your proposed upload is smaller than the minimum "
+      "allowed object size.</Message></Error>");
+  auto data = std::make_shared<const std::string>(std::string((5 << 20) + 10, 'a'));
+  try {
+    host_.run(
+        s3({{"multipart_threshold", 5 << 20}, {"part_size", 5 << 20}})->put("big.bin", data, {}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
+    EXPECT_THAT(e.what(), HasSubstr("S3 UploadPart: Your proposed upload is smaller"));
+  }
+  EXPECT_EQ(http_.requests,
+            (std::vector<std::string>{
+                "POST /bkt/big.bin?uploads=", "PUT /bkt/big.bin?partNumber=1&uploadId=U1",
+                "PUT /bkt/big.bin?partNumber=2&uploadId=U1", "DELETE /bkt/big.bin?uploadId=U1"}));
+}
+
+TEST_F(StorageRetry, S3CompleteThatAnswers200WithAnErrorIsAFailure) {
+  http_.add(
+      200,
+      "<InitiateMultipartUploadResult><UploadId>U2</UploadId></InitiateMultipartUploadResult>");
+  http_.add(200, "", {{"ETag", "\"p1\""}});
+  http_.add(200, "", {{"ETag", "\"p2\""}});
+  // A 200 carrying <Error> is not retried: the upload is aborted instead.
+  http_.add(200,
+            "<Error><Code>InternalError</Code><Message>We encountered an internal "
+            "error.</Message></Error>");
+  auto data = std::make_shared<const std::string>(std::string((5 << 20) + 10, 'a'));
+  try {
+    host_.run(
+        s3({{"multipart_threshold", 5 << 20}, {"part_size", 5 << 20}})->put("big.bin", data, {}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.cls(), ErrorClass::unavailable);
+    EXPECT_THAT(e.what(),
+                HasSubstr("S3 CompleteMultipartUpload: We encountered an internal error."));
+  }
+  EXPECT_EQ(http_.requests.back(), "DELETE /bkt/big.bin?uploadId=U2");
+}
+
+TEST_F(StorageRetry, AzureServerBusyIsRetried) {
+  http_.add(503, "", {{"x-ms-error-code", "ServerBusy"}});
+  host_.run(azure()->put("k.png", std::make_shared<const std::string>("x"), {}));
+  EXPECT_EQ(http_.requests, (std::vector<std::string>{"PUT /devstoreaccount1/box/k.png",
+                                                      "PUT /devstoreaccount1/box/k.png"}));
+  EXPECT_EQ(clock_.sleeps.size(), 1u);
+}
+
+}  // namespace
+}  // namespace imagepipe::testing
