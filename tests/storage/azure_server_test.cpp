@@ -48,6 +48,8 @@ class AzureServer : public ::testing::Test {
     endpoint_ = nullptr;
   }
   void SetUp() override {
+    if (find_on_path("curl").empty())
+      GTEST_SKIP() << "curl missing (Debian package curl): it fetches the SAS URLs";
     if (!server_)
       GTEST_SKIP()
           << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";

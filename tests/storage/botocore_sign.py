@@ -12,6 +12,7 @@ and prints one JSON line per case: {"url", "authorization"} (header signing) or 
 import datetime
 import json
 import sys
+import types
 
 import botocore.auth
 from botocore.awsrequest import AWSRequest
@@ -22,13 +23,26 @@ AK = "AKIAIOSFODNN7EXAMPLE"
 SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
+def fixed_clock(fixed):
+    """Freezes botocore's clock: recent versions call auth.get_current_datetime(), older
+    ones (Debian 12's 1.29) datetime.datetime.utcnow()."""
+
+    class Frozen(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return fixed
+
+    botocore.auth.get_current_datetime = lambda: fixed
+    botocore.auth.datetime = types.SimpleNamespace(datetime=Frozen, timezone=datetime.timezone,
+                                                   timedelta=datetime.timedelta)
+
+
 def main():
     for line in sys.stdin:
         if not line.strip():
             continue
         case = json.loads(line)
-        fixed = datetime.datetime.strptime(case["time"], "%Y%m%dT%H%M%SZ")
-        botocore.auth.get_current_datetime = lambda fixed=fixed: fixed
+        fixed_clock(datetime.datetime.strptime(case["time"], "%Y%m%dT%H%M%SZ"))
         path = "/" + percent_encode(case["bucket"], safe="") + "/" + percent_encode(case["key"], safe="/~")
         url = case["endpoint"] + path
         if case.get("params"):

@@ -52,6 +52,9 @@ class S3Server : public ::testing::Test {
   }
 
   void SetUp() override {
+    if (find_on_path("aws").empty() || find_on_path("curl").empty())
+      GTEST_SKIP()
+          << "aws or curl missing (Debian packages awscli, curl): they check what the plugin wrote";
     if (!server_)
       GTEST_SKIP()
           << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
@@ -78,7 +81,6 @@ class S3Server : public ::testing::Test {
                         {"AWS_CONFIG_FILE", "/dev/null"},
                         {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}});
   }
-  bool have_aws() const { return !find_on_path("aws").empty(); }
 
   // get-object prints the object's headers as JSON and writes its bytes: one process
   // (the CLI takes about a second to start) checks both.
@@ -117,15 +119,13 @@ TEST_F(S3Server, PutGetHeadDeleteWithContentTypeAndMetadata) {
   EXPECT_EQ(info.etag, written.etag);
   EXPECT_EQ(info.metadata, put.metadata);  // the UTF-8 prompt comes back as written
 
-  if (have_aws()) {
-    auto [head, bytes] = aws_get(key);
-    EXPECT_EQ(head["ContentType"], "image/png");
-    EXPECT_EQ(head["ContentLength"], 3000);
-    EXPECT_EQ(head["Metadata"]["job_id"], "job-1");
-    // Non-ASCII metadata travels as an RFC 2047 encoded word, as AWS documents.
-    EXPECT_EQ(head["Metadata"]["prompt"], "=?UTF-8?B?YSBjYXQgaW4gYSBoYXQsIGNhZsOp?=");
-    EXPECT_EQ(bytes, *data);
-  }
+  auto [head, bytes] = aws_get(key);
+  EXPECT_EQ(head["ContentType"], "image/png");
+  EXPECT_EQ(head["ContentLength"], 3000);
+  EXPECT_EQ(head["Metadata"]["job_id"], "job-1");
+  // Non-ASCII metadata travels as an RFC 2047 encoded word, as AWS documents.
+  EXPECT_EQ(head["Metadata"]["prompt"], "=?UTF-8?B?YSBjYXQgaW4gYSBoYXQsIGNhZsOp?=");
+  EXPECT_EQ(bytes, *data);
 
   host_.run(s3->remove(key));
   try {
@@ -170,20 +170,18 @@ TEST_F(S3Server, AwkwardKeysRoundTripAndAreSeenByTheAwsCli) {
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(listed, sorted);
   EXPECT_TRUE(page.next_token.empty());
-  if (have_aws()) {
-    // The CLI encodes keys its own way; one recursive copy fetches every key by name.
-    auto dir = make_temp_dir("ip-aws");
-    auto r = aws({"s3", "cp", "--quiet", "--recursive",
-                  std::string("s3://") + kBucket + "/awkward/", dir.string()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      std::ifstream in(dir / keys[i].substr(8), std::ios::binary);
-      EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}),
-                random_bytes(100 + i, static_cast<unsigned>(i)))
-          << keys[i];
-    }
-    std::filesystem::remove_all(dir);
+  // The CLI encodes keys its own way; one recursive copy fetches every key by name.
+  auto dir = make_temp_dir("ip-aws");
+  auto r = aws({"s3", "cp", "--quiet", "--recursive", std::string("s3://") + kBucket + "/awkward/",
+                dir.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    std::ifstream in(dir / keys[i].substr(8), std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}),
+              random_bytes(100 + i, static_cast<unsigned>(i)))
+        << keys[i];
   }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(S3Server, Lists2500KeysAcrossPages) {
@@ -227,13 +225,11 @@ TEST_F(S3Server, MultipartUploadOf20MB) {
   auto info = host_.run(s3->head(key));
   EXPECT_EQ(info.size, 20u << 20);
   EXPECT_EQ(info.metadata.at("job_id"), "big");
-  if (have_aws()) {
-    auto [head, bytes] = aws_get(key);
-    EXPECT_EQ(head["ContentLength"], 20 << 20);
-    EXPECT_EQ(head["ContentType"], "application/octet-stream");
-    EXPECT_EQ(head["Metadata"]["job_id"], "big");
-    EXPECT_TRUE(bytes == *data);
-  }
+  auto [head, bytes] = aws_get(key);
+  EXPECT_EQ(head["ContentLength"], 20 << 20);
+  EXPECT_EQ(head["ContentType"], "application/octet-stream");
+  EXPECT_EQ(head["Metadata"]["job_id"], "big");
+  EXPECT_TRUE(bytes == *data);
 }
 
 TEST_F(S3Server, MultipartUploadToAMissingBucketFailsClearly) {

@@ -55,6 +55,7 @@ void expect_outputs(const json& summary, const std::string& url_pattern) {
 
 TEST(StoragePipeline, S3AsSourceAndSink) {
   const auto s3rver = node_tool("s3rver");
+  if (find_on_path("curl").empty()) GTEST_SKIP() << "curl missing (Debian package curl)";
   if (s3rver.empty())
     GTEST_SKIP()
         << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
@@ -107,6 +108,7 @@ sink:
 
 TEST(StoragePipeline, AzureAsSourceAndSink) {
   const auto azurite = node_tool("azurite-blob");
+  if (find_on_path("curl").empty()) GTEST_SKIP() << "curl missing (Debian package curl)";
   if (azurite.empty())
     GTEST_SKIP()
         << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
