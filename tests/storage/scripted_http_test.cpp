@@ -1,5 +1,5 @@
-// What the plugins do when the service is busy or a multipart upload fails half-way, with
-// a scripted HTTP client and a clock that records sleeps instead of waiting.
+// What the plugins send and do when the service is busy or a multipart upload fails
+// half-way, with a scripted HTTP client and a clock that records sleeps instead of waiting.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -36,6 +36,7 @@ class ScriptedHttp final : public HttpClient {
     HttpResponse r;
     {
       std::lock_guard lock(mu);
+      urls.push_back(request.url);
       requests.push_back(request.method + " " + request.url.substr(request.url.find('/', 8)));
       if (!script.empty()) {
         r = script.front();
@@ -56,9 +57,10 @@ class ScriptedHttp final : public HttpClient {
   std::mutex mu;
   std::deque<HttpResponse> script;
   std::vector<std::string> requests;
+  std::vector<std::string> urls;
 };
 
-class StorageRetry : public ::testing::Test {
+class StorageScripted : public ::testing::Test {
  protected:
   void SetUp() override {
     host_.host.http = &http_;
@@ -71,6 +73,9 @@ class StorageRetry : public ::testing::Test {
               {"secret_access_key", "SK"}};
     o.update(extra);
     return host_.make("s3", o);
+  }
+  std::unique_ptr<Storage> s3_with_endpoint(const std::string& endpoint) {
+    return s3({{"endpoint", endpoint}, {"region", "eu-de"}});
   }
   std::unique_ptr<Storage> azure() {
     return host_.make("azure-blob",
@@ -85,7 +90,7 @@ const std::string kSlowDown =
     "<Error><Code>SlowDown</Code><Message>Please reduce your request "
     "rate.</Message><RequestId>R1</RequestId></Error>";
 
-TEST_F(StorageRetry, S3SlowDownIsRetriedWithGrowingBackoff) {
+TEST_F(StorageScripted, S3SlowDownIsRetriedWithGrowingBackoff) {
   http_.add(503, kSlowDown);
   http_.add(503, kSlowDown);
   auto data = std::make_shared<const std::string>("x");
@@ -97,7 +102,7 @@ TEST_F(StorageRetry, S3SlowDownIsRetriedWithGrowingBackoff) {
   EXPECT_GE(clock_.sleeps[1].count(), 400);
 }
 
-TEST_F(StorageRetry, S3GivesUpAfterMaxAttemptsWithTheServiceError) {
+TEST_F(StorageScripted, S3GivesUpAfterMaxAttemptsWithTheServiceError) {
   for (int i = 0; i < 3; ++i) http_.add(503, kSlowDown, {{"Retry-After", "3"}});
   try {
     host_.run(s3({{"max_attempts", 3}})->get("k.png"));
@@ -113,14 +118,14 @@ TEST_F(StorageRetry, S3GivesUpAfterMaxAttemptsWithTheServiceError) {
                                                                    std::chrono::seconds(3)}));
 }
 
-TEST_F(StorageRetry, S3AccessDeniedIsNotRetried) {
+TEST_F(StorageScripted, S3AccessDeniedIsNotRetried) {
   http_.add(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
   EXPECT_THROW(host_.run(s3()->get("k.png")), Error);
   EXPECT_EQ(http_.requests.size(), 1u);
   EXPECT_TRUE(clock_.sleeps.empty());
 }
 
-TEST_F(StorageRetry, S3MultipartFailureAbortsTheUpload) {
+TEST_F(StorageScripted, S3MultipartFailureAbortsTheUpload) {
   http_.add(
       200,
       "<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>");
@@ -144,7 +149,7 @@ TEST_F(StorageRetry, S3MultipartFailureAbortsTheUpload) {
                 "PUT /bkt/big.bin?partNumber=2&uploadId=U1", "DELETE /bkt/big.bin?uploadId=U1"}));
 }
 
-TEST_F(StorageRetry, S3CompleteThatAnswers200WithAnErrorIsAFailure) {
+TEST_F(StorageScripted, S3CompleteThatAnswers200WithAnErrorIsAFailure) {
   http_.add(
       200,
       "<InitiateMultipartUploadResult><UploadId>U2</UploadId></InitiateMultipartUploadResult>");
@@ -167,12 +172,34 @@ TEST_F(StorageRetry, S3CompleteThatAnswers200WithAnErrorIsAFailure) {
   EXPECT_EQ(http_.requests.back(), "DELETE /bkt/big.bin?uploadId=U2");
 }
 
-TEST_F(StorageRetry, AzureServerBusyIsRetried) {
+TEST_F(StorageScripted, AzureServerBusyIsRetried) {
   http_.add(503, "", {{"x-ms-error-code", "ServerBusy"}});
   host_.run(azure()->put("k.png", std::make_shared<const std::string>("x"), {}));
   EXPECT_EQ(http_.requests, (std::vector<std::string>{"PUT /devstoreaccount1/box/k.png",
                                                       "PUT /devstoreaccount1/box/k.png"}));
   EXPECT_EQ(clock_.sleeps.size(), 1u);
+}
+
+TEST_F(StorageScripted, S3VirtualHostedUrlsAndCdnUrls) {
+  auto s3 = host_.make("s3", {{"bucket", "my-images"},
+                              {"region", "eu-west-1"},
+                              {"access_key_id", "AK"},
+                              {"secret_access_key", "SK"},
+                              {"public_base_url", "https://cdn.example.com/"}});
+  host_.run(s3->get("generated-images/1700000000_a b+c.png"));
+  EXPECT_EQ(
+      http_.urls.at(0),
+      "https://my-images.s3.eu-west-1.amazonaws.com/generated-images/1700000000_a%20b%2Bc.png");
+  EXPECT_EQ(s3->public_url("generated-images/1700000000_a b+c.png"),
+            "https://cdn.example.com/generated-images/1700000000_a%20b%2Bc.png");
+  EXPECT_EQ(s3->location(), (json{{"storage", "s3"},
+                                  {"bucket", "my-images"},
+                                  {"region", "eu-west-1"},
+                                  {"endpoint", "https://my-images.s3.eu-west-1.amazonaws.com"}}));
+  auto cos = s3_with_endpoint("https://s3.eu-de.cloud-object-storage.appdomain.cloud");
+  host_.run(cos->get("results/job/x_modified.png"));
+  EXPECT_EQ(http_.urls.at(1),
+            "https://s3.eu-de.cloud-object-storage.appdomain.cloud/bkt/results/job/x_modified.png");
 }
 
 }  // namespace
