@@ -3,13 +3,11 @@
 // persistence belong to the daemon's outbox, which decides from the error class this
 // plugin throws (5xx → unavailable, 429 → rate_limited with Retry-After, 4xx →
 // invalid_input, which is not retried).
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <ctime>
 
 #include "imagepipe/error.hpp"
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/signing.hpp"
 #include "imagepipe/template.hpp"
 #include "imagepipe/url.hpp"
 
@@ -24,26 +22,6 @@ constexpr const char* kSignatureHeader = "signature_header";
 constexpr const char* kTimeoutMs = "timeout_ms";
 constexpr const char* kOmitEmpty = "omit_empty";
 constexpr const char* kMapValues = "map_values";
-
-std::string hex(const unsigned char* data, unsigned size) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (unsigned i = 0; i < size; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 0xf];
-  }
-  return out;
-}
-
-std::string hmac_sha256_hex(const std::string& key, const std::string& message) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned size = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &size))
-    throw Error(ErrorClass::internal, "cannot compute the callback signature");
-  return hex(mac, size);
-}
 
 // Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
 std::optional<std::chrono::milliseconds> parse_retry_after(

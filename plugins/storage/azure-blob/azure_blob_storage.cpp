@@ -200,7 +200,7 @@ class AzureBlobStorage final : public Storage {
 
   std::string public_url(const std::string& key) const override {
     if (public_base_.empty()) return {};
-    return public_base_ + (public_base_.back() == '/' ? "" : "/") + uri_encode(key, true);
+    return public_base_ + (public_base_.back() == '/' ? "" : "/") + url_encode(key, true);
   }
 
   json location() const override {
@@ -226,14 +226,14 @@ class AzureBlobStorage final : public Storage {
   }
 
   std::string path_for(const std::string& blob) const {
-    return base_path_ + "/" + container_ + (blob.empty() ? "" : "/" + uri_encode(blob, true));
+    return base_path_ + "/" + container_ + (blob.empty() ? "" : "/" + url_encode(blob, true));
   }
 
   std::string url_for(const std::string& blob, const Pairs& query) const {
     std::string url = endpoint_.scheme + "://" + endpoint_.host_header() + path_for(blob);
     for (std::size_t i = 0; i < query.size(); ++i)
-      url += (i ? "&" : "?") + uri_encode(query[i].first, false) + "=" +
-             uri_encode(query[i].second, false);
+      url += (i ? "&" : "?") + url_encode(query[i].first, false) + "=" +
+             url_encode(query[i].second, false);
     return url;
   }
 

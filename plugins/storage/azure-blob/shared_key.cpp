@@ -12,23 +12,6 @@
 
 namespace imagepipe::azure {
 
-std::string uri_encode(std::string_view s, bool keep_slash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
-  }
-  return out;
-}
-
 namespace {
 std::string format_time(std::chrono::system_clock::time_point t, const char* format) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
@@ -123,9 +106,9 @@ std::string sas_string_to_sign(const SasInput& in) {
 }
 
 std::string sas_query(const SasInput& in, std::string_view base64_key) {
-  return "sv=" + std::string(kApiVersion) + "&spr=" + uri_encode(in.protocol, false) +
-         "&se=" + uri_encode(in.expiry, false) + "&sr=b&sp=" + in.permissions +
-         "&sig=" + uri_encode(signature(base64_key, sas_string_to_sign(in)), false);
+  return "sv=" + std::string(kApiVersion) + "&spr=" + url_encode(in.protocol, false) +
+         "&se=" + url_encode(in.expiry, false) + "&sr=b&sp=" + in.permissions +
+         "&sig=" + url_encode(signature(base64_key, sas_string_to_sign(in)), false);
 }
 
 }  // namespace imagepipe::azure

@@ -2,6 +2,8 @@
 // checked against worked examples (shared_key_test.cpp) and against Azurite.
 #pragma once
 
+#include "imagepipe/http.hpp"  // url_encode
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -16,8 +18,6 @@ inline constexpr const char* kApiVersion = "2021-08-06";
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-// RFC 3986: unreserved characters stay, the rest becomes %XX; keep_slash for blob paths.
-std::string uri_encode(std::string_view s, bool keep_slash);
 std::string rfc1123(std::chrono::system_clock::time_point t);  // Mon, 01 Jan 2024 00:00:00 GMT
 std::string iso8601(std::chrono::system_clock::time_point t);  // 2024-01-01T00:00:00Z
 

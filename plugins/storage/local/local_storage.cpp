@@ -4,7 +4,9 @@
 #include <fstream>
 #include <random>
 
+#include "imagepipe/http.hpp"
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/signing.hpp"
 #include "local_paths.hpp"
 
 namespace fs = std::filesystem;
@@ -16,6 +18,8 @@ namespace {
 constexpr const char* kRoot = "root";
 constexpr const char* kCreate = "create";
 constexpr const char* kPublicBaseUrl = "public_base_url";
+constexpr const char* kUrlBase = "url_base";
+constexpr const char* kUrlSecret = "url_secret";
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -46,7 +50,12 @@ class LocalStorage final : public Storage {
   LocalStorage(const PluginArgs& args)
       : host_(args.host),
         root_(fs::absolute(args.options.at(kRoot).get<std::string>()).lexically_normal()),
-        public_base_(args.options.value(kPublicBaseUrl, "")) {
+        public_base_(args.options.value(kPublicBaseUrl, "")),
+        link_base_(args.options.value(kUrlBase, "")),
+        link_secret_(args.options.value(kUrlSecret, "")) {
+    if (!link_base_.empty() && link_secret_.empty())
+      throw Error(ErrorClass::invalid_input, "url_base needs url_secret to sign links with");
+    while (!link_base_.empty() && link_base_.back() == '/') link_base_.pop_back();
     std::error_code ec;
     if (args.options.at(kCreate).get<bool>()) fs::create_directories(root_, ec);
     if (!fs::is_directory(root_))
@@ -113,10 +122,17 @@ class LocalStorage final : public Storage {
     });
   }
 
+  // With url_base, a link `imagepipe serve` answers (GET /files/<pipeline>/<key>) until it
+  // expires; without, the file's own URL, which is all a one-shot run can offer.
   Task<std::string> presign(std::string key, std::chrono::seconds expires) override {
-    (void)expires;
-    // Signed URLs need the daemon to serve them; from here a file URL is the honest answer.
-    co_return "file://" + local_storage::resolve_key(root_, key).string();
+    const auto path = local_storage::resolve_key(root_, key);
+    if (link_base_.empty()) co_return "file://" + path.string();
+    const std::int64_t until =
+        std::chrono::duration_cast<std::chrono::seconds>(
+            (host_.clock->now() + expires).time_since_epoch())
+            .count();
+    co_return link_base_ + "/" + url_encode(key, true) + "?expires=" + std::to_string(until) +
+        "&signature=" + storage_link_signature(link_secret_, key, until);
   }
 
   std::string public_url(const std::string& key) const override {
@@ -151,6 +167,8 @@ class LocalStorage final : public Storage {
   const Host& host_;
   fs::path root_;
   std::string public_base_;
+  std::string link_base_;
+  std::string link_secret_;
 };
 
 }  // namespace
@@ -176,7 +194,21 @@ IMAGEPIPE_PLUGIN(storage_local) {
         {kCreate, {{"type", "boolean"}, {"default", true}, {"description", "Create the directory when missing."}}},
         {kPublicBaseUrl,
          {{"type", "string"}, {"description", "Base URL under which the root is served, for `url: public`."},
-          {"examples", {"https://cdn.example.com/images"}}}}}}};
+          {"examples", {"https://cdn.example.com/images"}}}},
+        {kUrlBase,
+         {{"type", "string"},
+          {"description",
+           "Where `imagepipe serve` answers this pipeline's files, for `url: presigned`: "
+           "`<daemon URL>/files/<pipeline name>`. Links carry an expiry and an HMAC signature "
+           "made with `url_secret`; without `url_base`, presigned URLs are `file://` URLs."},
+          {"examples", {"http://localhost:8000/files/local-edit"}}}},
+        {kUrlSecret,
+         {{"type", "string"},
+          {"minLength", 16},
+          {"writeOnly", true},
+          {"description", "Secret that signs the links under `url_base` (at least 16 characters)."},
+          {"examples", {"${IMAGEPIPE_URL_SECRET}"}}}}}},
+      {"dependencies", {{kUrlBase, {kUrlSecret}}}}};
   d.examples = {{{kRoot, "./out"}}};
   d.factory = StorageFactory{[](const PluginArgs& args) { return std::make_unique<LocalStorage>(args); }};
   return d;

@@ -15,10 +15,10 @@ Target Addresser::target(const std::string& key, const Params& query) const {
   std::string host = endpoint_.host_header();
   if (addressing_ == Addressing::virtual_hosted) {
     host = bucket_ + "." + host;
-    t.path = base_path_ + "/" + uri_encode(key, true);
+    t.path = base_path_ + "/" + url_encode(key, true);
   } else {
-    t.path = base_path_ + "/" + uri_encode(bucket_, false) +
-             (key.empty() ? "" : "/" + uri_encode(key, true));
+    t.path = base_path_ + "/" + url_encode(bucket_, false) +
+             (key.empty() ? "" : "/" + url_encode(key, true));
   }
   t.host = host;
   const auto q = canonical_query(query);

@@ -179,7 +179,7 @@ class S3Storage final : public Storage {
 
   std::string public_url(const std::string& key) const override {
     if (public_base_.empty()) return {};
-    return public_base_ + (public_base_.back() == '/' ? "" : "/") + uri_encode(key, true);
+    return public_base_ + (public_base_.back() == '/' ? "" : "/") + url_encode(key, true);
   }
 
   json location() const override {

@@ -6,6 +6,8 @@
 // x-amz-content-sha256.
 #pragma once
 
+#include "imagepipe/http.hpp"  // url_encode
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -20,10 +22,6 @@ std::string sha256_hex(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);  // raw bytes
 std::string hex(std::string_view bytes);
 
-// RFC 3986 encoding as SigV4 wants it: unreserved characters stay, everything else is %XX
-// with uppercase hex. keep_slash for object paths ('/' separates segments), not for
-// query names and values.
-std::string uri_encode(std::string_view s, bool keep_slash);
 
 // "name=value" pairs, encoded, sorted by encoded name then value, joined by '&'. A
 // valueless sub-resource (?uploads) is a pair with an empty value: "uploads=".
@@ -38,7 +36,7 @@ struct Credentials {
   std::string session_token;  // empty unless temporary credentials
 };
 
-// One request as it goes on the wire. `path` is already URI-encoded (see uri_encode);
+// One request as it goes on the wire. `path` is already URI-encoded (see url_encode);
 // `headers` must hold `host` and everything else that is sent and should be signed.
 struct SignInput {
   std::string method;

@@ -58,8 +58,8 @@ TEST(SigV4Suite, GetVanillaQueryUnreserved) {
 }
 
 TEST(SigV4Suite, GetUtf8) {
-  EXPECT_EQ(uri_encode("/\xE1\x88\xB4", true), "/%E1%88%B4");
-  auto s = sign(suite("GET", uri_encode("/\xE1\x88\xB4", true)), kSuite);
+  EXPECT_EQ(url_encode("/\xE1\x88\xB4", true), "/%E1%88%B4");
+  auto s = sign(suite("GET", url_encode("/\xE1\x88\xB4", true)), kSuite);
   EXPECT_EQ(s.signature, "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85");
 }
 
@@ -117,9 +117,9 @@ TEST(SigV4S3, GetObjectWithRange) {
 }
 
 TEST(SigV4S3, PutObjectWithDollarInKey) {
-  EXPECT_EQ(uri_encode("/test$file.text", true), "/test%24file.text");
+  EXPECT_EQ(url_encode("/test$file.text", true), "/test%24file.text");
   auto in =
-      s3doc("PUT", uri_encode("/test$file.text", true), {}, sha256_hex("Welcome to Amazon S3."));
+      s3doc("PUT", url_encode("/test$file.text", true), {}, sha256_hex("Welcome to Amazon S3."));
   in.headers.emplace_back("Date", "Fri, 24 May 2013 00:00:00 GMT");
   in.headers.emplace_back("x-amz-storage-class", "REDUCED_REDUNDANCY");
   auto s = sign(in, kS3Doc);
@@ -160,9 +160,9 @@ TEST(SigV4S3, PresignedGet) {
 }
 
 TEST(SigV4, UriEncodingOfAwkwardKeys) {
-  EXPECT_EQ(uri_encode("a b+c%d=e~f/g", true), "a%20b%2Bc%25d%3De~f/g");
-  EXPECT_EQ(uri_encode("a/b", false), "a%2Fb");
-  EXPECT_EQ(uri_encode("caf\xC3\xA9", true), "caf%C3%A9");
+  EXPECT_EQ(url_encode("a b+c%d=e~f/g", true), "a%20b%2Bc%25d%3De~f/g");
+  EXPECT_EQ(url_encode("a/b", false), "a%2Fb");
+  EXPECT_EQ(url_encode("caf\xC3\xA9", true), "caf%C3%A9");
   EXPECT_EQ(canonical_query({{"uploads", ""}}), "uploads=");
   EXPECT_EQ(canonical_query({{"b", "2"}, {"a", "1"}, {"A", "0"}}), "A=0&a=1&b=2");
 }
