@@ -52,7 +52,8 @@ json callback_json(const CallbackState& c) {
 
 }  // namespace
 
-Router::Router(RouterContext context) : ctx_(std::move(context)) {
+Router::Router(RouterContext context)
+    : ctx_(std::move(context)), files_(ctx_.pipelines, ctx_.host) {
   add("GET", "/health", [](Request&) -> Task<Response> {
     co_return json_response(200, {{"ok", true}});
   });
@@ -97,6 +98,15 @@ Task<Response> Router::handle(Request& request) {
       response.headers["Allow"] = "GET";
     } else {
       response = co_await job(request.path.substr(std::strlen(kJobsPrefix)));
+    }
+  } else if (request.path.rfind(kFilesPrefix, 0) == 0) {
+    request.route = "/files/{pipeline}/{key}";
+    if (request.method != "GET") {
+      response = error_response(
+          405, "method " + request.method + " is not allowed on /files/; allowed: GET");
+      response.headers["Allow"] = "GET";
+    } else {
+      response = co_await files_.handle(request);
     }
   } else if (auto path = routes_.find(request.path); path == routes_.end()) {
     request.route = "unmatched";

@@ -1,5 +1,6 @@
 // The daemon's routes: the pipelines' triggers plus the operational ones (/health,
-// /health/live, /health/ready, /metrics, /jobs/{id}, /openapi.json, /cos/config). Unknown
+// /health/live, /health/ready, /metrics, /jobs/{id}, /files/..., /providers, /openapi.json,
+// /cos/config). Unknown
 // paths get 404 and known paths with another method 405, both as JSON.
 #pragma once
 
@@ -7,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "serve_files.hpp"
 #include "serve_trigger.hpp"
 
 namespace imagepipe::serve {
@@ -18,6 +20,7 @@ struct RouterContext {
   std::map<std::string, std::string> env;  // .env values, for /cos/config
   std::string public_url;                  // empty: http://<Host header>
   std::atomic<bool>& shutting_down;
+  const Host& host;  // for the storage behind /files/ links
 };
 
 class Router {
@@ -35,6 +38,7 @@ class Router {
   Response openapi(const Request& request) const;
 
   RouterContext ctx_;
+  FileLinks files_;
   std::map<std::string, std::map<std::string, RouteFn>> routes_;  // path → method → handler
 };
 

@@ -105,13 +105,24 @@ TEST(Options, ValidatesAndFillsDefaults) {
   EXPECT_EQ(bad.issues[0].pointer, "/craete");
   EXPECT_EQ(bad.issues[0].message, "unknown option 'craete'");
   EXPECT_EQ(bad.issues[0].kind, OptionIssue::Kind::unknown_key);
-  EXPECT_EQ(bad.issues[0].allowed, (std::vector<std::string>{"create", "public_base_url", "root"}));
+  EXPECT_EQ(bad.issues[0].allowed, (std::vector<std::string>{"create", "public_base_url", "root",
+                                                              "url_base", "url_secret"}));
   EXPECT_EQ(bad.issues[1].pointer, "/root");
   EXPECT_EQ(bad.issues[1].message, "must be a string, got number 5");
 
   auto missing = check_options(*local->descriptor, nlohmann::json::object());
   ASSERT_EQ(missing.issues.size(), 1u);
   EXPECT_EQ(missing.issues[0].message, "missing required option 'root'");
+
+  // Links cannot be signed without a secret, nor with a short one.
+  auto unsigned_links =
+      check_options(*local->descriptor, {{"root", "/tmp/x"}, {"url_base", "http://h/files/p"}});
+  ASSERT_EQ(unsigned_links.issues.size(), 1u);
+  auto short_secret = check_options(*local->descriptor, {{"root", "/tmp/x"},
+                                                         {"url_base", "http://h/files/p"},
+                                                         {"url_secret", "short"}});
+  ASSERT_EQ(short_secret.issues.size(), 1u);
+  EXPECT_EQ(short_secret.issues[0].pointer, "/url_secret");
 }
 
 TEST(Options, RangeEnumAndValijsonRules) {
