@@ -2,6 +2,7 @@
 # Installs imagepipe's build dependencies from Debian 12's packages (idempotent) and builds.
 #   scripts/setup.sh            # Release-ish build in ./build
 #   BUILD_DIR=build-asan IMAGEPIPE_SANITIZE=address,undefined scripts/setup.sh
+#   DEBUG_INFO=0 scripts/setup.sh   # no -g: faster to build (scripts/test.sh does this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,7 +42,12 @@ BUILD_DIR=${BUILD_DIR:-build}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 # Relative paths in the cache key: a fresh clone elsewhere still hits the cache.
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# DEBUG_INFO=0 (the test command's choice) builds the same -O2 code without -g: about a
+# quarter less compile time, which is what keeps a cold CI build short.
+flags=()
+[[ ${DEBUG_INFO:-1} == 0 ]] && flags+=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG")
+[[ ${DEBUG_INFO:-1} == 1 ]] && flags+=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG")
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-  -DIMAGEPIPE_SANITIZE="${IMAGEPIPE_SANITIZE:-}" >/dev/null
+  -DIMAGEPIPE_SANITIZE="${IMAGEPIPE_SANITIZE:-}" "${flags[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "setup: built $BUILD_DIR/bin/imagepipe"
