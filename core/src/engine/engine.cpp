@@ -5,6 +5,7 @@
 #include <random>
 
 #include "imagepipe/logging.hpp"
+#include "imagepipe/retry.hpp"
 #include "instances.hpp"
 #include "provider_gate.hpp"
 #include "sources.hpp"
@@ -74,17 +75,6 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
   return text;
 }
 
-// Exponential backoff with "equal jitter": half fixed, half random, so retries of many
-// items spread out instead of arriving together.
-milliseconds backoff_delay(const RetryPolicy& policy, int attempt, std::optional<milliseconds> retry_after) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  double base = static_cast<double>(policy.base_delay.count()) * std::pow(2.0, attempt - 1);
-  base = std::min(base, static_cast<double>(policy.max_delay.count()));
-  std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  auto delay = milliseconds(static_cast<long long>(base * jitter(rng)));
-  if (retry_after) delay = std::max(delay, *retry_after);
-  return delay;
-}
 
 // A provider whose secret options (writeOnly) are all empty strings cannot work:
 // "OPENAI_API_KEY is not set" is a deployment choice (a demo with the local fallback), not
@@ -340,7 +330,8 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
             throw Error(ErrorClass::internal, "provider '" + entry.plugin.use + "' returned no image");
           break;
         }
-        const auto delay = backoff_delay(entry.retry, attempt, last->retry_after());
+        const auto delay = backoff_delay(entry.retry.base_delay, entry.retry.max_delay, attempt,
+                                          last->retry_after());
         // A 429 slows the whole entry down, every item and job behind this gate, rather
         // than each item retrying on its own schedule.
         if (last->cls() == ErrorClass::rate_limited)

@@ -7,6 +7,7 @@
 
 #include "imagepipe/error.hpp"
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/retry.hpp"
 #include "imagepipe/signing.hpp"
 #include "imagepipe/template.hpp"
 #include "imagepipe/url.hpp"
@@ -22,19 +23,6 @@ constexpr const char* kSignatureHeader = "signature_header";
 constexpr const char* kTimeoutMs = "timeout_ms";
 constexpr const char* kOmitEmpty = "omit_empty";
 constexpr const char* kMapValues = "map_values";
-
-// Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-std::optional<std::chrono::milliseconds> parse_retry_after(
-    const std::optional<std::string>& value, std::chrono::system_clock::time_point now) {
-  if (!value || value->empty()) return std::nullopt;
-  if (value->find_first_not_of("0123456789") == std::string::npos && value->size() < 10)
-    return std::chrono::seconds(std::stoll(*value));
-  std::tm tm{};
-  if (!strptime(value->c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  if (at <= now) return std::chrono::milliseconds(0);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
-}
 
 ErrorClass class_of_status(int status) {
   if (status == 429) return ErrorClass::rate_limited;
@@ -91,7 +79,8 @@ class HttpCallbackNotifier final : public Notifier {
     const auto cls = class_of_status(response.status);
     std::optional<std::chrono::milliseconds> retry_after;
     if (response.status == 429 || response.status == 503)
-      retry_after = parse_retry_after(response.header("Retry-After"), host_.clock->now());
+      if (auto value = response.header("Retry-After"))
+        retry_after = parse_retry_after(*value, host_.clock->now());
     throw Error(
         cls,
         "callback to " + target.redacted() + " answered HTTP " + std::to_string(response.status),

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "imagepipe/retry.hpp"
+
 namespace imagepipe::flux {
 
 using nlohmann::json;
@@ -84,12 +86,8 @@ std::string detail_text(const std::string& body) {
 }
 
 std::optional<std::chrono::milliseconds> retry_after(const HttpResponse& r) {
-  if (auto h = r.header("retry-after")) {
-    double v = 0;
-    auto [end, ec] = std::from_chars(h->data(), h->data() + h->size(), v);
-    if (ec == std::errc() && end == h->data() + h->size() && v >= 0)
-      return std::chrono::milliseconds(static_cast<long long>(std::ceil(v * 1000)));
-  }
+  if (auto h = r.header("retry-after"))
+    if (auto d = parse_retry_after(*h)) return d;
   const json j = json::parse(r.body, nullptr, false);
   if (j.is_object() && j.contains("retry_after") && j["retry_after"].is_number())
     return std::chrono::milliseconds(static_cast<long long>(j["retry_after"].get<double>() * 1000));

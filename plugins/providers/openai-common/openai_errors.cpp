@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "imagepipe/retry.hpp"
+
 namespace imagepipe::openai {
 
 using nlohmann::json;
@@ -25,14 +27,6 @@ std::optional<double> parse_number(std::string_view s) {
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 0)
     return std::nullopt;
   return v;
-}
-
-std::optional<milliseconds> parse_http_date(const std::string& text) {
-  std::tm tm{};
-  if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  const auto d = std::chrono::duration_cast<milliseconds>(at - std::chrono::system_clock::now());
-  return std::max(d, milliseconds(0));
 }
 
 // Codes that say "out of credit": billing or spend caps, never worth retrying.
@@ -93,11 +87,8 @@ std::optional<milliseconds> parse_go_duration(std::string_view text) {
 std::optional<milliseconds> retry_delay(const HttpResponse& response) {
   if (auto ms = response.header("retry-after-ms"))
     if (auto v = parse_number(*ms)) return milliseconds(static_cast<long long>(std::ceil(*v)));
-  if (auto ra = response.header("retry-after")) {
-    if (auto v = parse_number(*ra))
-      return milliseconds(static_cast<long long>(std::ceil(*v * 1000)));
-    if (auto d = parse_http_date(*ra)) return d;
-  }
+  if (auto ra = response.header("retry-after"))
+    if (auto d = parse_retry_after(*ra)) return d;
   std::optional<milliseconds> reset;
   for (const char* name : {"x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"})
     if (auto h = response.header(name))

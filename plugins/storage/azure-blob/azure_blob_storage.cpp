@@ -7,6 +7,7 @@
 
 #include "azure_xml.hpp"
 #include "connection_string.hpp"
+#include "imagepipe/retry.hpp"
 #include "imagepipe/plugin.hpp"
 #include "imagepipe/url.hpp"
 #include "shared_key.hpp"
@@ -15,6 +16,11 @@ using nlohmann::json;
 
 namespace imagepipe::azure {
 namespace {
+
+// A sink write retried by the plugin itself (the engine does not retry sinks): 200-400 ms,
+// then doubling up to 10 s.
+constexpr std::chrono::milliseconds kRetryBase{400};
+constexpr std::chrono::milliseconds kRetryMax{10'000};
 
 constexpr const char* kContainer = "container";
 constexpr const char* kConnectionString = "connection_string";
@@ -89,12 +95,6 @@ std::string decode_meta_value(const std::string& v) {
   return v;
 }
 
-std::chrono::system_clock::time_point parse_http_date(const std::string& text) {
-  std::tm tm{};
-  if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm)) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 struct Call {
   std::string operation;
   std::string method;
@@ -167,7 +167,8 @@ class AzureBlobStorage final : public Storage {
     if (auto v = r.header("content-length")) info.size = std::strtoull(v->c_str(), nullptr, 10);
     info.content_type = r.header("content-type").value_or("");
     info.etag = r.header("etag").value_or("");
-    if (auto v = r.header("last-modified")) info.last_modified = parse_http_date(*v);
+    if (auto v = r.header("last-modified"))
+      info.last_modified = parse_http_date(*v).value_or(std::chrono::system_clock::time_point{});
     for (const auto& [name, value] : r.headers) {
       auto n = lower(name);
       if (n.rfind("x-ms-meta-", 0) == 0) info.metadata[n.substr(10)] = decode_meta_value(value);
@@ -289,10 +290,7 @@ class AzureBlobStorage final : public Storage {
         if (!is_retryable(e.cls()) || attempt >= max_attempts_) throw;
         failure = e;
       }
-      static thread_local std::mt19937 rng{std::random_device{}()};
-      auto backoff = std::chrono::milliseconds(100 << std::min(attempt, 8));
-      backoff += std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 100)(rng));
-      if (failure->retry_after()) backoff = std::max(backoff, *failure->retry_after());
+      const auto backoff = backoff_delay(kRetryBase, kRetryMax, attempt, failure->retry_after());
       if (host_.log)
         host_.log->info("azure-blob: {} (attempt {}), retrying in {} ms", failure->what(), attempt,
                         backoff.count());

@@ -5,17 +5,9 @@
 #include <ctime>
 #include <sstream>
 
+#include "imagepipe/retry.hpp"
+
 namespace imagepipe::azure {
-namespace {
-
-std::chrono::system_clock::time_point parse_http_date(const std::string& text) {
-  std::tm tm{};
-  if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm)) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-}  // namespace
-
 ListPage parse_list(const std::string& body) {
   pugi::xml_document doc;
   if (!doc.load_buffer(body.data(), body.size()))
@@ -31,7 +23,8 @@ ListPage parse_list(const std::string& body) {
     info.size = std::strtoull(props.child_value("Content-Length"), nullptr, 10);
     info.content_type = props.child_value("Content-Type");
     info.etag = props.child_value("Etag");
-    info.last_modified = parse_http_date(props.child_value("Last-Modified"));
+    info.last_modified =
+        parse_http_date(props.child_value("Last-Modified")).value_or(std::chrono::system_clock::time_point{});
     for (auto m : blob.child("Metadata").children()) info.metadata[m.name()] = m.text().as_string();
     page.objects.push_back(std::move(info));
   }
@@ -95,12 +88,7 @@ Error to_error(const HttpResponse& response, const std::string& operation,
   if (!request_id.empty()) msg += ", request id " + request_id;
   msg += "]";
   std::optional<std::chrono::milliseconds> retry_after;
-  if (auto ra = response.header("retry-after")) {
-    try {
-      retry_after = std::chrono::seconds(std::stol(*ra));
-    } catch (...) {
-    }
-  }
+  if (auto ra = response.header("retry-after")) retry_after = parse_retry_after(*ra);
   return Error(class_for(code, response.status), msg, retry_after);
 }
 

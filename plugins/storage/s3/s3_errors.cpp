@@ -2,6 +2,8 @@
 
 #include "s3_xml.hpp"
 
+#include "imagepipe/retry.hpp"
+
 namespace imagepipe::s3 {
 
 ErrorClass class_for(std::string_view code, int status) {
@@ -50,12 +52,7 @@ Error to_error(const HttpResponse& response, std::string_view operation, const s
   if (!e.request_id.empty()) msg += ", request id " + e.request_id;
   msg += "]";
   std::optional<std::chrono::milliseconds> retry_after;
-  if (auto ra = response.header("retry-after")) {
-    try {
-      retry_after = std::chrono::seconds(std::stol(*ra));
-    } catch (...) {
-    }
-  }
+  if (auto ra = response.header("retry-after")) retry_after = parse_retry_after(*ra);
   return Error(cls, msg, retry_after);
 }
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "imagepipe/retry.hpp"
 #include "imagepipe/plugin.hpp"
 #include "s3_address.hpp"
 #include "s3_errors.hpp"
@@ -14,6 +15,11 @@ using nlohmann::json;
 
 namespace imagepipe::s3 {
 namespace {
+
+// A sink write retried by the plugin itself (the engine does not retry sinks): 200-400 ms,
+// then doubling up to 10 s.
+constexpr std::chrono::milliseconds kRetryBase{400};
+constexpr std::chrono::milliseconds kRetryMax{10'000};
 
 constexpr const char* kBucket = "bucket";
 constexpr const char* kRegion = "region";
@@ -75,7 +81,8 @@ ObjectInfo info_from_headers(const std::string& key, const HttpResponse& r) {
   if (auto v = r.header("content-length")) info.size = std::strtoull(v->c_str(), nullptr, 10);
   info.content_type = r.header("content-type").value_or("");
   info.etag = r.header("etag").value_or("");
-  if (auto v = r.header("last-modified")) info.last_modified = parse_http_date(*v);
+  if (auto v = r.header("last-modified"))
+    info.last_modified = parse_http_date(*v).value_or(std::chrono::system_clock::time_point{});
   for (const auto& [name, value] : r.headers) {
     auto n = lower(name);
     if (n.rfind("x-amz-meta-", 0) == 0) info.metadata[n.substr(11)] = decode_meta_value(value);
@@ -311,10 +318,7 @@ class S3Storage final : public Storage {
         if (!is_retryable(e.cls()) || attempt >= max_attempts_) throw;
         failure = e;
       }
-      static thread_local std::mt19937 rng{std::random_device{}()};
-      auto backoff = std::chrono::milliseconds(100 << std::min(attempt, 8));
-      backoff += std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 100)(rng));
-      if (failure->retry_after()) backoff = std::max(backoff, *failure->retry_after());
+      const auto backoff = backoff_delay(kRetryBase, kRetryMax, attempt, failure->retry_after());
       if (host_.log)
         host_.log->info("s3: {} (attempt {}), retrying in {} ms", failure->what(), attempt,
                         backoff.count());

@@ -127,10 +127,4 @@ std::chrono::system_clock::time_point parse_iso8601(const std::string& text) {
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-std::chrono::system_clock::time_point parse_http_date(const std::string& text) {
-  std::tm tm{};
-  if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S", &tm)) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 }  // namespace imagepipe::s3

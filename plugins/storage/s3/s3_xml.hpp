@@ -28,6 +28,5 @@ std::string parse_upload_id(const std::string& body);
 std::string complete_body(const std::vector<std::pair<int, std::string>>& parts);
 
 std::chrono::system_clock::time_point parse_iso8601(const std::string& text);
-std::chrono::system_clock::time_point parse_http_date(const std::string& text);
 
 }  // namespace imagepipe::s3
