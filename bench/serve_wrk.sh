@@ -5,6 +5,7 @@
 # (p50, p99) at full speed, and the latency at a paced 500 jobs/s.
 #
 #   bench/serve_wrk.sh [BUILD_DIR] [SECONDS]        (default: build, 10 s per run)
+#   DELAYS="0" bench/serve_wrk.sh ...              (provider delays in ms; default "0 1000")
 #
 # The pipeline is the b64 tool's (same route, schema, callback) over the `slow-echo` test
 # provider, so what is measured is the daemon, not image work. Callbacks go to a small
@@ -93,7 +94,7 @@ LUA
 }
 
 printf "%-10s %-6s %-22s %10s %9s %9s %7s\n" provider body load "jobs/s" "p50 ms" "p99 ms" errors
-for delay in 0 1000; do
+for delay in ${DELAYS:-0 1000}; do
   run_daemon "$delay"
   for size in 100k 560k; do
     url="http://127.0.0.1:$port/process-image-async-b64"

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "imagepipe/http_client.hpp"
+#include "imagepipe/threads.hpp"
 #include "thread_priority.hpp"
 
 namespace imagepipe::runner {
@@ -42,11 +43,10 @@ Process::Process(const ProcessOptions& options)
   auto dirs = env_plugin_dirs();
   dirs.insert(dirs.end(), options.plugin_dirs.begin(), options.plugin_dirs.end());
   for (const auto& refused : registry_.load_directories(dirs)) log_->warn("{}", refused);
+  on_each_pool_thread(cpu_pool_, cpu_threads_, [] { name_this_thread("imagepipe-cpu"); });
 }
 
-Process::~Process() {
-  cpu_pool_.join();
-}
+Process::~Process() { cpu_pool_.join(); }
 
 void Process::lower_cpu_priority() { lower_pool_priority(cpu_pool_, cpu_threads_); }
 

@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "imagepipe/http_client.hpp"
+#include "imagepipe/threads.hpp"
 #include "serve_dispatcher.hpp"
 #include "serve_outbox.hpp"
 #include "serve_routes.hpp"
@@ -204,10 +205,16 @@ int serve_command(const ServeConfig& config, Process& process) {
                           ? config.io_threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> workers;
-  for (int i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  name_this_thread("imagepipe-http");
+  for (int i = 1; i < threads; ++i)
+    workers.emplace_back([&io] {
+      name_this_thread("imagepipe-http");
+      io.run();
+    });
   std::vector<std::thread> job_workers;
   for (int i = 0; i < threads; ++i)
     job_workers.emplace_back([&job_io] {
+      name_this_thread("imagepipe-jobs");
       lower_this_thread_priority();
       job_io.run();
     });

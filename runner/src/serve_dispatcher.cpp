@@ -77,7 +77,11 @@ Task<void> Dispatcher::run_job(ClaimedJob job) {
                short_id(job.id), job.runs);
 
   JobResult result;
-  if (served && served->engine) {
+  if (!job.unreadable.empty()) {
+    result.status = "failed";
+    result.error = "the job's stored images cannot be read: " + job.unreadable;
+    result.error_class = ErrorClass::unavailable;
+  } else if (served && served->engine) {
     try {
       result = co_await served->engine->run(std::move(job.request), job.id);
     } catch (const std::exception& e) {

@@ -4,9 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <latch>
-
-#include <boost/asio/post.hpp>
+#include "imagepipe/threads.hpp"
 
 namespace imagepipe::runner {
 
@@ -17,14 +15,7 @@ void lower_this_thread_priority() {
 }
 
 void lower_pool_priority(boost::asio::thread_pool& pool, int threads) {
-  std::latch all_started(threads);
-  for (int i = 0; i < threads; ++i)
-    boost::asio::post(pool, [&all_started] {
-      lower_this_thread_priority();
-      // Waiting here keeps this thread from taking another of the tasks.
-      all_started.arrive_and_wait();
-    });
-  all_started.wait();
+  on_each_pool_thread(pool, threads, [] { lower_this_thread_priority(); });
 }
 
 }  // namespace imagepipe::runner

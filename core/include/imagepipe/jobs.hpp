@@ -47,9 +47,12 @@ struct NewJob {
 struct ClaimedJob {
   std::string id;
   std::string pipeline;
-  JobRequest request;  // inputs restored as base64
+  JobRequest request;  // with the stored images in request.files
   int runs = 0;        // including this one: > 1 after a crash or restart
   TimePoint created_at{};
+  // Set when the stored images cannot be read back (their file removed by hand, say):
+  // the job is claimed anyway, so it fails with this reason instead of blocking the queue.
+  std::string unreadable;
 };
 
 // One callback delivery attempt, as GET /jobs/{id} shows it.
@@ -140,6 +143,8 @@ enum class Durability {
 struct SqliteStoreOptions {
   std::filesystem::path directory;  // jobs.db, inputs/, results/ inside
   Durability durability = Durability::process;
+  // Job bytes are appended to segment files of about this size (see segment_log.hpp).
+  std::uint64_t segment_bytes = 64u << 20;
 };
 
 // Creates the directory and schema. Throws Error(unavailable) naming the file when the

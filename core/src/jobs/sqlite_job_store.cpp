@@ -5,40 +5,50 @@
 
 #include "imagepipe/http.hpp"
 #include "imagepipe/jobs.hpp"
-#include "jobs/job_files.hpp"
+#include "imagepipe/threads.hpp"
+#include "jobs/segment_log.hpp"
 #include "jobs/sqlite_db.hpp"
 
 namespace imagepipe {
 
 namespace {
 
+using jobs::BlobRef;
 using jobs::Database;
-using jobs::JobFiles;
+using jobs::SegmentLog;
 using jobs::Statement;
 using jobs::Transaction;
 using nlohmann::json;
 
-constexpr const char* kSchemaVersion = "imagepipe-jobs-1";
+constexpr const char* kSchemaVersion = "imagepipe-jobs-2";
 // A callback handed out for delivery is not handed out again for this long, unless the
 // process restarts (then every lease is void).
 constexpr std::chrono::minutes kDeliveryLease{5};
 
+constexpr const char* kMeta =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+// inputs: [{"field", "offset", "length"}] in segment input_segment of inputs/, held while
+// the job is queued or running. Inline results are in segment result_segment of
+// results/ (offset and length in the stored result), held until the job is removed.
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs(
   id TEXT PRIMARY KEY,
   pipeline TEXT NOT NULL,
   status TEXT NOT NULL,
   request TEXT NOT NULL,
   inputs TEXT NOT NULL,
+  input_segment INTEGER,
   notify INTEGER NOT NULL,
   request_id TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   started_at INTEGER,
   finished_at INTEGER,
   runs INTEGER NOT NULL DEFAULT 0,
-  result TEXT);
+  result TEXT,
+  result_segment INTEGER);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_result_segment ON jobs(result_segment)
+  WHERE result_segment IS NOT NULL;
 CREATE TABLE IF NOT EXISTS callbacks(
   job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
   status TEXT NOT NULL,
@@ -79,14 +89,20 @@ class SqliteJobStore final : public JobStore {
  public:
   explicit SqliteJobStore(SqliteStoreOptions options)
       : options_(std::move(options)),
-        files_(options_.directory, options_.durability == Durability::power),
-        db_(prepare_directory(options_.directory) / "jobs.db") {
+        db_(prepare_directory(options_.directory) / "jobs.db"),
+        inputs_(options_.directory / "inputs", options_.durability == Durability::power,
+                options_.segment_bytes),
+        results_(options_.directory / "results", options_.durability == Durability::power,
+                 options_.segment_bytes) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec(options_.durability == Durability::power ? "PRAGMA synchronous=FULL"
                                                       : "PRAGMA synchronous=NORMAL");
     db_.exec("PRAGMA foreign_keys=ON");
-    db_.exec(kSchema);
+    db_.exec(kMeta);
     check_schema_version();
+    db_.exec(kSchema);
+    count_segment_holds();
+    on_each_pool_thread(thread_, 1, [] { name_this_thread("imagepipe-store"); });
   }
 
   ~SqliteJobStore() override { thread_.join(); }
@@ -189,7 +205,23 @@ class SqliteJobStore final : public JobStore {
     if (q.step() && q.text(0) != kSchemaVersion)
       throw Error(ErrorClass::unavailable,
                   "job store " + (options_.directory / "jobs.db").string() + " has schema '" +
-                      q.text(0) + "', this build reads '" + kSchemaVersion + "'");
+                      q.text(0) + "', this build reads '" + kSchemaVersion +
+                      "': let the build that wrote it finish its jobs, or start with another "
+                      "data directory");
+  }
+
+  // Which segments the stored jobs hold; then the rest can go.
+  void count_segment_holds() {
+    auto in = db_.prepare(
+        "SELECT input_segment, count(*) FROM jobs WHERE status IN ('queued', 'running') AND "
+        "input_segment IS NOT NULL GROUP BY input_segment");
+    while (in.step()) inputs_.hold(static_cast<std::uint64_t>(in.integer(0)), in.integer(1));
+    auto out = db_.prepare(
+        "SELECT result_segment, count(*) FROM jobs WHERE result_segment IS NOT NULL GROUP BY "
+        "result_segment");
+    while (out.step()) results_.hold(static_cast<std::uint64_t>(out.integer(0)), out.integer(1));
+    inputs_.remove_unheld();
+    results_.remove_unheld();
   }
 
   // Runs f() on the store's thread and resumes the caller on its own executor. Callers
@@ -222,42 +254,61 @@ class SqliteJobStore final : public JobStore {
     open_batch_.reset();
     try {
       const auto now = now_ms();
-      std::vector<json> inputs(batch->jobs.size(), json::array());
-      for (std::size_t j = 0; j < batch->jobs.size(); ++j) {
-        const auto& job = batch->jobs[j];
-        for (std::size_t n = 0; n < job.inputs.size(); ++n) {
-          files_.write(files_.input(job.id, n), *job.inputs[n].bytes);
-          inputs[j].push_back({{"field", job.inputs[n].field}, {"n", n}});
-        }
-      }
+      // The whole batch's images in one append: one write per image, one sync at most.
+      std::vector<std::string_view> blobs;
+      for (const auto& job : batch->jobs)
+        for (const auto& input : job.inputs) blobs.push_back(*input.bytes);
+      const auto refs = inputs_.append(blobs);
+      std::optional<std::uint64_t> segment;
+      if (!refs.empty()) segment = refs.front().segment;
       Transaction tx(db_);
       auto insert = db_.prepare(
-          "INSERT INTO jobs(id, pipeline, status, request, inputs, notify, request_id, created_at) "
-          "VALUES(?, ?, 'queued', ?, ?, ?, ?, ?)");
-      for (std::size_t j = 0; j < batch->jobs.size(); ++j) {
-        const auto& job = batch->jobs[j];
+          "INSERT INTO jobs(id, pipeline, status, request, inputs, input_segment, notify, "
+          "request_id, created_at) VALUES(?, ?, 'queued', ?, ?, ?, ?, ?, ?)");
+      std::size_t next_ref = 0;
+      std::int64_t holding = 0;
+      for (const auto& job : batch->jobs) {
+        json inputs = json::array();
+        for (const auto& input : job.inputs) {
+          const auto& ref = refs[next_ref++];
+          inputs.push_back(
+              {{"field", input.field}, {"offset", ref.offset}, {"length", ref.length}});
+        }
         auto rid = job.request.headers.find("x-request-id");
         insert.bind(1, job.id)
             .bind(2, job.pipeline)
             .bind(3, request_to_json(job.request).dump())
-            .bind(4, inputs[j].dump())
-            .bind(5, std::int64_t{job.notify})
-            .bind(6, rid == job.request.headers.end() ? std::string() : rid->second)
-            .bind(7, now)
+            .bind(4, inputs.dump())
+            .bind(5, job.inputs.empty() ? std::nullopt : to_int(segment))
+            .bind(6, std::int64_t{job.notify})
+            .bind(7, rid == job.request.headers.end() ? std::string() : rid->second)
+            .bind(8, now)
             .run();
+        if (!job.inputs.empty()) ++holding;
       }
       tx.commit();
+      if (holding) inputs_.hold(*segment, holding);
     } catch (...) {
+      // Bytes already appended stay unreferenced; the segment goes when its jobs are done.
       batch->error = std::current_exception();
-      for (const auto& job : batch->jobs) files_.remove_inputs(job.id);
     }
     batch->done.cancel();
   }
 
+  static std::optional<std::uint64_t> segment_at(const Statement& row, int column) {
+    if (row.is_null(column)) return std::nullopt;
+    return static_cast<std::uint64_t>(row.integer(column));
+  }
+
+  static std::optional<std::int64_t> to_int(std::optional<std::uint64_t> n) {
+    if (!n) return std::nullopt;
+    return static_cast<std::int64_t>(*n);
+  }
+
   std::optional<ClaimedJob> claim_next_now() {
     auto q = db_.prepare(
-        "SELECT id, pipeline, request, inputs, runs, created_at FROM jobs WHERE status='queued' "
-        "ORDER BY created_at, rowid LIMIT 1");
+        "SELECT id, pipeline, request, inputs, runs, created_at, input_segment FROM jobs WHERE "
+        "status='queued' ORDER BY created_at, rowid LIMIT 1");
     if (!q.step()) return std::nullopt;
     ClaimedJob job;
     job.id = q.text(0);
@@ -265,9 +316,19 @@ class SqliteJobStore final : public JobStore {
     job.request = request_from_json(json::parse(q.text(2)));
     job.runs = static_cast<int>(q.integer(4)) + 1;
     job.created_at = from_unix_ms(q.integer(5));
-    for (const auto& input : json::parse(q.text(3)))
-      job.request.files[input.at("field").get<std::string>()] = std::make_shared<const std::string>(
-          files_.read(files_.input(job.id, input.at("n").get<std::size_t>())));
+    try {
+      for (const auto& input : json::parse(q.text(3))) {
+        const BlobRef ref{static_cast<std::uint64_t>(q.integer(6)),
+                          input.at("offset").get<std::uint64_t>(),
+                          input.at("length").get<std::uint64_t>()};
+        job.request.files[input.at("field").get<std::string>()] =
+            std::make_shared<const std::string>(inputs_.read(ref));
+      }
+    } catch (const Error& e) {
+      if (e.cls() != ErrorClass::not_found) throw;  // a disk error: try again later
+      job.request.files.clear();
+      job.unreadable = e.what();
+    }
     db_.prepare("UPDATE jobs SET status='running', runs=runs+1, started_at=? WHERE id=?")
         .bind(1, now_ms())
         .bind(2, job.id)
@@ -276,18 +337,39 @@ class SqliteJobStore final : public JobStore {
   }
 
   void finish_now(const JobResult& result) {
-    // Numbered in the order load_inline_outputs reads them back.
-    std::size_t k = 0;
+    auto before = db_.prepare("SELECT status, input_segment, result_segment FROM jobs WHERE id=?");
+    before.bind(1, result.id);
+    if (!before.step()) return;  // removed meanwhile: nothing to record
+    const bool was_unfinished = before.text(0) == "queued" || before.text(0) == "running";
+    const auto input_segment = segment_at(before, 1);
+    const auto replaced = segment_at(before, 2);  // a job finished twice (run again)
+    before.reset();
+
+    // Inline outputs go to one results segment; where each went is kept in the result.
+    json stored = job_result_to_json(result);
+    std::vector<std::string_view> blobs;
     for (const auto& item : result.items)
       for (const auto& output : item.outputs)
-        if (output.data) files_.write(files_.result(result.id, k++), *output.data);
+        if (output.data) blobs.push_back(*output.data);
+    const auto refs = results_.append(blobs);
+    std::size_t next_ref = 0;
+    for (std::size_t i = 0; i < result.items.size(); ++i)
+      for (std::size_t n = 0; n < result.items[i].outputs.size(); ++n)
+        if (result.items[i].outputs[n].data) {
+          const auto& ref = refs[next_ref++];
+          stored["items"][i]["outputs"][n]["blob"] = {ref.offset, ref.length};
+        }
+    std::optional<std::uint64_t> result_segment;
+    if (!refs.empty()) result_segment = refs.front().segment;
+
     const auto now = now_ms();
     Transaction tx(db_);
-    db_.prepare("UPDATE jobs SET status=?, finished_at=?, result=? WHERE id=?")
+    db_.prepare("UPDATE jobs SET status=?, finished_at=?, result=?, result_segment=? WHERE id=?")
         .bind(1, result.status)
         .bind(2, now)
-        .bind(3, job_result_to_json(result).dump())
-        .bind(4, result.id)
+        .bind(3, stored.dump())
+        .bind(4, to_int(result_segment))
+        .bind(5, result.id)
         .run();
     db_.prepare(
            "INSERT OR IGNORE INTO callbacks(job_id, status, attempts, created_at, next_at) "
@@ -297,7 +379,10 @@ class SqliteJobStore final : public JobStore {
         .bind(3, result.id)
         .run();
     tx.commit();
-    files_.remove_inputs(result.id);
+    if (result_segment) results_.hold(*result_segment);
+    if (replaced) results_.release(*replaced);
+    // Inputs are not needed once a job has finished.
+    if (was_unfinished && input_segment) inputs_.release(*input_segment);
   }
 
   std::optional<JobRecord> get_now(const std::string& id) {
@@ -350,9 +435,9 @@ class SqliteJobStore final : public JobStore {
   std::vector<DueCallback> due_now(TimePoint now, int limit) {
     const auto at = to_unix_ms(now);
     auto q = db_.prepare(
-        "SELECT c.job_id, c.attempts, c.created_at, j.pipeline, j.result, j.request FROM callbacks "
-        "c "
-        "JOIN jobs j ON j.id = c.job_id WHERE c.status='pending' AND c.next_at <= ? "
+        "SELECT c.job_id, c.attempts, c.created_at, j.pipeline, j.result, j.request, "
+        "j.result_segment FROM callbacks c JOIN jobs j ON j.id = c.job_id WHERE c.status='pending' "
+        "AND c.next_at <= ? "
         "AND (c.leased_until IS NULL OR c.leased_until <= ?) ORDER BY c.next_at LIMIT ?");
     q.bind(1, at).bind(2, at).bind(3, std::int64_t{limit});
     std::vector<DueCallback> due;
@@ -366,7 +451,7 @@ class SqliteJobStore final : public JobStore {
       const auto stored = json::parse(q.text(4));
       d.result = job_result_from_json(stored);
       d.request = request_from_json(json::parse(q.text(5)));
-      load_inline_outputs(d, stored);
+      if (!q.is_null(6)) load_inline_outputs(d, stored, static_cast<std::uint64_t>(q.integer(6)));
       due.push_back(std::move(d));
     }
     for (const auto& d : due)
@@ -374,17 +459,19 @@ class SqliteJobStore final : public JobStore {
     return due;
   }
 
-  // Which outputs were inline is recorded in the stored result; their bytes are files.
-  void load_inline_outputs(DueCallback& d, const json& stored) {
+  // Which outputs were inline, and where their bytes are, is recorded in the stored result.
+  void load_inline_outputs(DueCallback& d, const json& stored, std::uint64_t segment) {
     const auto items = stored.value("items", json::array());
-    std::size_t k = 0;
     for (std::size_t i = 0; i < d.result.items.size() && i < items.size(); ++i) {
       auto& item = d.result.items[i];
       const auto outputs = items[i].value("outputs", json::array());
-      for (std::size_t n = 0; n < item.outputs.size() && n < outputs.size(); ++n)
-        if (outputs[n].value("inline", false))
-          item.outputs[n].data =
-              std::make_shared<const std::string>(files_.read(files_.result(d.job_id, k++)));
+      for (std::size_t n = 0; n < item.outputs.size() && n < outputs.size(); ++n) {
+        const auto blob = outputs[n].find("blob");
+        if (blob == outputs[n].end()) continue;
+        const BlobRef ref{segment, blob->at(0).get<std::uint64_t>(),
+                          blob->at(1).get<std::uint64_t>()};
+        item.outputs[n].data = std::make_shared<const std::string>(results_.read(ref));
+      }
     }
   }
 
@@ -415,11 +502,16 @@ class SqliteJobStore final : public JobStore {
 
   int remove_now(TimePoint cutoff) {
     auto q = db_.prepare(
-        "SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND NOT EXISTS "
-        "(SELECT 1 FROM callbacks c WHERE c.job_id = jobs.id AND c.status='pending') LIMIT 1000");
+        "SELECT id, result_segment FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? "
+        "AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.job_id = jobs.id AND "
+        "c.status='pending') LIMIT 1000");
     q.bind(1, to_unix_ms(cutoff));
     std::vector<std::string> ids;
-    while (q.step()) ids.push_back(q.text(0));
+    std::map<std::uint64_t, std::int64_t> released;
+    while (q.step()) {
+      ids.push_back(q.text(0));
+      if (!q.is_null(1)) ++released[static_cast<std::uint64_t>(q.integer(1))];
+    }
     if (ids.empty()) return 0;
     {
       Transaction tx(db_);
@@ -427,13 +519,14 @@ class SqliteJobStore final : public JobStore {
       for (const auto& id : ids) del.bind(1, id).run();
       tx.commit();
     }
-    for (const auto& id : ids) files_.remove_all(id);
+    for (const auto& [segment, jobs] : released) results_.release(segment, jobs);
     return static_cast<int>(ids.size());
   }
 
   SqliteStoreOptions options_;
-  JobFiles files_;
   Database db_;
+  SegmentLog inputs_;  // touched on the store's thread only, like db_
+  SegmentLog results_;
   std::shared_ptr<Batch> open_batch_;  // touched on the store's thread only
   asio::thread_pool thread_{1};        // the one thread that uses db_
 };

@@ -160,7 +160,9 @@ TEST_F(StoreTest, EveryAttemptIsRecordedAndARetryWaitsForItsTime) {
   EXPECT_FALSE(run(store_->next_callback_at()));
 }
 
-TEST_F(StoreTest, RetentionRemovesSettledJobsAndTheirFilesButKeepsPendingCallbacks) {
+TEST_F(StoreTest, RetentionRemovesSettledJobsAndTheirBytesButKeepsPendingCallbacks) {
+  segment_bytes_ = 1;  // every append starts a segment: one per job here
+  reopen();
   auto settled = make_job();
   settled.notify = false;
   auto pending = make_job();
@@ -169,18 +171,89 @@ TEST_F(StoreTest, RetentionRemovesSettledJobsAndTheirFilesButKeepsPendingCallbac
     run(store_->claim_next());
     run(store_->finish(finished(job->id)));
   }
-  const auto result_file = dir_ / "results" / (settled.id + ".r0.bin");
-  EXPECT_TRUE(std::filesystem::exists(result_file));
-  // Inputs are not needed once a job has finished.
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "inputs" / (settled.id + ".0.bin")));
-  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "inputs"));
+  EXPECT_EQ(segments("results"), 2u);
+  // Inputs are not needed once a job has finished: the settled job's segment is gone, the
+  // other is the one being written (a restart removes it).
+  EXPECT_EQ(segments("inputs"), 1u);
 
   EXPECT_EQ(run(store_->remove_finished_before(std::chrono::system_clock::now() + 1h)), 1);
   EXPECT_FALSE(run(store_->get(settled.id)));
-  EXPECT_FALSE(std::filesystem::exists(result_file));
-  // The pending job's result stays: its callback still needs it.
-  EXPECT_TRUE(std::filesystem::exists(dir_ / "results" / (pending.id + ".r0.bin")));
-  EXPECT_TRUE(run(store_->get(pending.id)));
+  EXPECT_EQ(segments("results"), 1u);
+  // The pending job's result stays, across a restart too: its callback still needs it.
+  reopen();
+  EXPECT_EQ(segments("inputs"), 0u);
+  EXPECT_EQ(segments("results"), 1u);
+  auto due = run(store_->due_callbacks(std::chrono::system_clock::now() + 1h, 10));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].job_id, pending.id);
+  ASSERT_TRUE(due[0].result.items.at(0).outputs.at(0).data);
+  EXPECT_EQ(*due[0].result.items[0].outputs[0].data, "RESULTBYTES");
+}
+
+TEST_F(StoreTest, ASegmentGoesWhenTheLastJobInItHasFinished) {
+  segment_bytes_ = 20;  // two 8-byte images fit, the third starts a new segment
+  reopen();
+  auto a = make_job("p", "IMAGE--A");
+  auto b = make_job("p", "IMAGE--B");
+  auto c = make_job("p", "IMAGE--C");
+  for (auto* job : {&a, &b, &c}) run(store_->add(*job));
+  EXPECT_EQ(segments("inputs"), 2u);
+
+  for (const auto* expected : {&a, &b}) {
+    auto claimed = run(store_->claim_next());
+    ASSERT_TRUE(claimed);
+    EXPECT_EQ(claimed->id, expected->id);
+    EXPECT_EQ(*claimed->request.files.at("image_base64"), *expected->inputs[0].bytes);
+    run(store_->finish(finished(claimed->id)));
+    // b still holds the first segment after a has finished.
+    EXPECT_EQ(segments("inputs"), expected == &a ? 2u : 1u);
+  }
+  // Finishing twice (a job run again after a restart) releases nothing twice.
+  run(store_->finish(finished(a.id)));
+  auto last = run(store_->claim_next());
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last->request.files.at("image_base64"), "IMAGE--C");
+}
+
+TEST_F(StoreTest, QueuedBytesSurviveARestartAndUnreferencedSegmentsAreRemoved) {
+  auto a = make_job("p", "first image");
+  auto b = make_job("p", "second image");
+  run(store_->add(a));
+  run(store_->add(b));
+  store_.reset();
+  // What a crash between appending and committing leaves: bytes no job refers to.
+  std::ofstream(dir_ / "inputs" / "000000000007.seg") << "torn";
+  reopen();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "inputs" / "000000000007.seg"));
+  EXPECT_EQ(*run(store_->claim_next())->request.files.at("image_base64"), "first image");
+  reopen();  // b is still queued, a was running: both are queued again, bytes intact
+  EXPECT_EQ(run(store_->requeue_running()), 1);
+  EXPECT_EQ(*run(store_->claim_next())->request.files.at("image_base64"), "first image");
+  EXPECT_EQ(*run(store_->claim_next())->request.files.at("image_base64"), "second image");
+}
+
+TEST_F(StoreTest, AJobWhoseBytesAreGoneIsClaimedWithTheReasonAndDoesNotBlockTheQueue) {
+  auto lost = make_job("p", "lost image");
+  run(store_->add(lost));
+  store_.reset();
+  const auto segment = dir_ / "inputs" / "000000000001.seg";
+  ASSERT_TRUE(std::filesystem::exists(segment));
+  std::filesystem::remove(segment);
+  reopen();
+  auto next = make_job("p", "next image");
+  run(store_->add(next));
+
+  auto claimed = run(store_->claim_next());
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, lost.id);
+  EXPECT_EQ(claimed->unreadable, "job store: missing file " + segment.string());
+  EXPECT_TRUE(claimed->request.files.empty());
+  EXPECT_EQ(run(store_->get(lost.id))->status, "running");
+  auto after = run(store_->claim_next());
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->id, next.id);
+  EXPECT_TRUE(after->unreadable.empty());
+  EXPECT_EQ(*after->request.files.at("image_base64"), "next image");
 }
 
 TEST_F(StoreTest, UnknownJobIsNotFound) {

@@ -49,7 +49,14 @@ class StoreTest : public ::testing::Test {
   // Closes and opens the store again: what a restart sees.
   void reopen() {
     store_.reset();
-    store_ = open_sqlite_job_store({dir_});
+    store_ = open_sqlite_job_store({dir_, Durability::process, segment_bytes_});
+  }
+  // Segment files (job bytes) in inputs/ or results/.
+  std::size_t segments(const char* folder) const {
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ / folder))
+      if (entry.path().extension() == ".seg") ++n;
+    return n;
   }
 
   template <class T>
@@ -70,6 +77,7 @@ class StoreTest : public ::testing::Test {
 
   asio::io_context io_;
   std::filesystem::path dir_;
+  std::uint64_t segment_bytes_ = 64u << 20;  // a test sets it, then reopen()s
   std::unique_ptr<JobStore> store_;
 };
 
