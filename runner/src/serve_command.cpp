@@ -86,10 +86,15 @@ int serve_command(const ServeConfig& config, Process& process) {
   load.env_overrides = env;
   load.allow_missing_env = true;  // such pipelines are listed by /health/ready and answer 503
 
+  // Jobs and callbacks run on their own threads, below the priority of the HTTP threads
+  // (see thread_priority.hpp); so do their outbound requests (providers, storage,
+  // callbacks), which would otherwise take the HTTP threads' time.
+  asio::io_context job_io;
+  auto job_io_work = asio::make_work_guard(job_io);
   HttpClientOptions http_options;
   http_options.log = log;
   http_options.egress = config.egress;
-  BeastHttpClient http(io.get_executor(), http_options);
+  BeastHttpClient http(job_io.get_executor(), http_options);
   Host host = process.host();
   host.http = &http;
 
@@ -114,10 +119,6 @@ int serve_command(const ServeConfig& config, Process& process) {
 
   const EgressPolicy egress(config.egress);
   JobWaiters waiters;
-  // Jobs and callbacks run on their own threads, below the priority of the HTTP threads:
-  // see thread_priority.hpp.
-  asio::io_context job_io;
-  auto job_io_work = asio::make_work_guard(job_io);
   process.lower_cpu_priority();
   Outbox outbox(job_io, *store, pipelines, config.callbacks, config.callbacks_in_flight, metrics,
                 log);

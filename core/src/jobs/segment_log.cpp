@@ -44,8 +44,12 @@ void sync_folder(const fs::path& folder) {
 
 }  // namespace
 
-SegmentLog::SegmentLog(fs::path folder, bool sync, std::uint64_t segment_bytes)
-    : folder_(std::move(folder)), sync_(sync), segment_bytes_(segment_bytes) {
+SegmentLog::SegmentLog(fs::path folder, bool sync, std::uint64_t segment_bytes, Remover remove)
+    : folder_(std::move(folder)),
+      sync_(sync),
+      segment_bytes_(segment_bytes),
+      remove_(remove ? std::move(remove)
+                     : [](const fs::path& file) { (void)::unlink(file.c_str()); }) {
   std::error_code ec;
   fs::create_directories(folder_, ec);
   if (ec)
@@ -88,6 +92,7 @@ void SegmentLog::open_next_segment() {
 
 std::vector<BlobRef> SegmentLog::append(const std::vector<std::string_view>& blobs) {
   if (blobs.empty()) return {};
+  std::lock_guard lock(mu_);
   std::uint64_t total = 0;
   for (const auto& b : blobs) total += b.size();
   if (fd_ < 0 || (size_ > 0 && size_ + total > segment_bytes_)) open_next_segment();
@@ -119,6 +124,7 @@ std::vector<BlobRef> SegmentLog::append(const std::vector<std::string_view>& blo
     fail(file(current_), "sync");
   }
   size_ = at;
+  ++holds_[current_];
   return refs;
 }
 
@@ -147,12 +153,14 @@ std::string SegmentLog::read(const BlobRef& ref) const {
 }
 
 void SegmentLog::hold(std::uint64_t segment, std::int64_t jobs) {
+  std::lock_guard lock(mu_);
   holds_[segment] += jobs;
   // A number a stored job refers to is never used again, even if its file has gone.
   if (fd_ < 0 && segment >= current_) current_ = segment + 1;
 }
 
 void SegmentLog::release(std::uint64_t segment, std::int64_t jobs) {
+  std::lock_guard lock(mu_);
   auto it = holds_.find(segment);
   if (it == holds_.end()) return;
   if ((it->second -= jobs) > 0) return;
@@ -162,23 +170,16 @@ void SegmentLog::release(std::uint64_t segment, std::int64_t jobs) {
 
 void SegmentLog::remove_if_unheld(std::uint64_t segment) {
   if (holds_.count(segment) || (segment == current_ && fd_ >= 0)) return;
-  (void)::unlink(file(segment).c_str());
+  remove_(file(segment));
 }
 
 void SegmentLog::remove_unheld() {
+  std::lock_guard lock(mu_);
   std::vector<std::uint64_t> found;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder_, ec))
     if (const auto n = segment_number(entry.path())) found.push_back(*n);
   for (const auto n : found) remove_if_unheld(n);
-}
-
-std::uint64_t SegmentLog::segment_count() const {
-  std::uint64_t n = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder_, ec))
-    if (segment_number(entry.path())) ++n;
-  return n;
 }
 
 }  // namespace imagepipe::jobs

@@ -14,7 +14,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,17 +29,25 @@ struct BlobRef {
   std::uint64_t length = 0;
 };
 
+// Thread-safe.
 class SegmentLog {
  public:
+  using Remover = std::function<void(const std::filesystem::path&)>;
+
   // `sync`: appends reach the disk before append() returns. A segment that has reached
-  // `segment_bytes` is closed and the next append starts a new one.
-  SegmentLog(std::filesystem::path folder, bool sync, std::uint64_t segment_bytes);
+  // `segment_bytes` is closed and the next append starts a new one. `remove` deletes a
+  // segment nobody holds (the store hands it to a background thread: unlinking 64 MB
+  // takes the file system milliseconds); by default it unlinks at once.
+  SegmentLog(std::filesystem::path folder, bool sync, std::uint64_t segment_bytes,
+             Remover remove = {});
   ~SegmentLog();
   SegmentLog(const SegmentLog&) = delete;
   SegmentLog& operator=(const SegmentLog&) = delete;
 
-  // Appends every blob to one segment (so a job's bytes share one reference) and returns
-  // where each went. Throws Error(unavailable) naming the file; then nothing was added.
+  // Appends every blob to one segment and returns where each went. The caller then holds
+  // that segment once, until it release()s it: the bytes cannot vanish between the write
+  // and the commit that refers to them. Throws Error(unavailable) naming the file; then
+  // nothing was added and nothing is held.
   std::vector<BlobRef> append(const std::vector<std::string_view>& blobs);
   // Error(not_found) when the bytes are not there (a segment removed by hand, say).
   std::string read(const BlobRef& ref) const;
@@ -50,7 +60,6 @@ class SegmentLog {
   void remove_unheld();
 
   std::filesystem::path file(std::uint64_t segment) const;
-  std::uint64_t segment_count() const;  // segment files on disk, for tests and metrics
 
  private:
   void open_next_segment();
@@ -62,7 +71,11 @@ class SegmentLog {
   std::uint64_t current_ = 0;  // the segment being appended to
   std::uint64_t size_ = 0;     // its length
   int fd_ = -1;
+  Remover remove_;
   std::map<std::uint64_t, std::int64_t> holds_;  // jobs per segment; absent: none
+  // Results are appended by the job threads, everything else happens on the store's
+  // thread: one lock for the state above.
+  std::mutex mu_;
 };
 
 }  // namespace imagepipe::jobs

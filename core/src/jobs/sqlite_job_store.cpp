@@ -1,7 +1,12 @@
 // The embedded job store: SQLite in WAL mode, one connection owned by one thread. Jobs
 // added while a commit is under way join the next one (group commit), so durability
 // costs one commit per batch rather than one per request.
+#include <unistd.h>
+
+#include <atomic>
+
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "imagepipe/http.hpp"
 #include "imagepipe/jobs.hpp"
@@ -21,6 +26,10 @@ using jobs::Transaction;
 using nlohmann::json;
 
 constexpr const char* kSchemaVersion = "imagepipe-jobs-2";
+// The WAL is checkpointed by a thread of its own once it holds this many pages (SQLite's
+// own default), so the commit that crosses the line does not wait for the copy and its
+// fsyncs: they had put tens of milliseconds on the odd 202.
+constexpr int kCheckpointPages = 1000;
 // A callback handed out for delivery is not handed out again for this long, unless the
 // process restarts (then every lease is void).
 constexpr std::chrono::minutes kDeliveryLease{5};
@@ -91,9 +100,9 @@ class SqliteJobStore final : public JobStore {
       : options_(std::move(options)),
         db_(prepare_directory(options_.directory) / "jobs.db"),
         inputs_(options_.directory / "inputs", options_.durability == Durability::power,
-                options_.segment_bytes),
+                options_.segment_bytes, remove_in_background()),
         results_(options_.directory / "results", options_.durability == Durability::power,
-                 options_.segment_bytes) {
+                 options_.segment_bytes, remove_in_background()) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec(options_.durability == Durability::power ? "PRAGMA synchronous=FULL"
                                                       : "PRAGMA synchronous=NORMAL");
@@ -102,22 +111,41 @@ class SqliteJobStore final : public JobStore {
     check_schema_version();
     db_.exec(kSchema);
     count_segment_holds();
+    checkpoint_db_ = std::make_unique<Database>(options_.directory / "jobs.db");
+    checkpoint_db_->exec(options_.durability == Durability::power ? "PRAGMA synchronous=FULL"
+                                                                  : "PRAGMA synchronous=NORMAL");
+    sqlite3_wal_hook(db_.handle(), &SqliteJobStore::after_commit, this);  // replaces autocheckpoint
     on_each_pool_thread(thread_, 1, [] { name_this_thread("imagepipe-store"); });
+    on_each_pool_thread(housekeeping_, 1, [] { name_this_thread("imagepipe-wal"); });
   }
 
-  ~SqliteJobStore() override { thread_.join(); }
+  ~SqliteJobStore() override {
+    thread_.join();
+    housekeeping_.join();
+  }
 
   Task<void> add(NewJob job) override {
     co_await asio::co_spawn(thread_.get_executor(), join_batch(std::move(job)),
                             asio::use_awaitable);
   }
 
+  // The bytes are read and written on the caller's thread (a job thread, below the HTTP
+  // threads' priority); the store's thread only records where they are.
   Task<std::optional<ClaimedJob>> claim_next() override {
-    co_return co_await on_db([this] { return claim_next_now(); });
+    auto claim = co_await on_db([this] { return claim_next_now(); });
+    if (!claim) co_return std::nullopt;
+    read_inputs(*claim);
+    co_return std::move(claim->job);
   }
 
   Task<void> finish(JobResult result) override {
-    co_await on_db([this, &result] { finish_now(result); });
+    auto stored = store_result_bytes(result);
+    try {
+      co_await on_db([this, &result, &stored] { finish_now(result, stored); });
+    } catch (...) {
+      if (stored.segment) results_.release(*stored.segment);
+      throw;
+    }
   }
 
   Task<int> requeue_running() override {
@@ -136,7 +164,15 @@ class SqliteJobStore final : public JobStore {
   }
 
   Task<std::vector<DueCallback>> due_callbacks(TimePoint now, int limit) override {
-    co_return co_await on_db([this, now, limit] { return due_now(now, limit); });
+    auto due = co_await on_db([this, now, limit] { return due_now(now, limit); });
+    std::vector<DueCallback> callbacks;
+    for (auto& d : due) {
+      for (const auto& [item, output, ref] : d.inline_outputs)
+        d.callback.result.items[item].outputs[output].data =
+            std::make_shared<const std::string>(results_.read(ref));
+      callbacks.push_back(std::move(d.callback));
+    }
+    co_return callbacks;
   }
 
   Task<std::optional<TimePoint>> next_callback_at() override {
@@ -182,6 +218,23 @@ class SqliteJobStore final : public JobStore {
   }
 
  private:
+  struct Claim {
+    ClaimedJob job;
+    std::vector<std::pair<std::string, BlobRef>> inputs;  // field, bytes
+  };
+  struct InlineOutput {
+    std::size_t item = 0, output = 0;
+    BlobRef bytes;
+  };
+  struct Due {
+    DueCallback callback;
+    std::vector<InlineOutput> inline_outputs;
+  };
+  struct StoredResult {
+    json result;  // job_result_to_json, with where each inline output's bytes are
+    std::optional<std::uint64_t> segment;  // held until the job is removed
+  };
+
   struct Batch {
     explicit Batch(asio::any_io_executor ex)
         : done(ex, std::chrono::steady_clock::time_point::max()) {}
@@ -189,6 +242,29 @@ class SqliteJobStore final : public JobStore {
     asio::steady_timer done;  // cancelled once the batch is committed (or failed)
     std::exception_ptr error;
   };
+
+  // Called by SQLite on the store's thread after each commit, with the WAL's size.
+  static int after_commit(void* self, sqlite3*, const char*, int pages) {
+    auto* store = static_cast<SqliteJobStore*>(self);
+    if (pages >= kCheckpointPages && !store->checkpoint_queued_.exchange(true))
+      asio::post(store->housekeeping_, [store] { store->checkpoint(); });
+    return SQLITE_OK;
+  }
+
+  // PASSIVE: copies what it can without waiting for the writer, which carries on
+  // appending; the WAL starts over at the first commit after a complete pass.
+  void checkpoint() {
+    checkpoint_queued_ = false;
+    int wal_pages = 0, copied = 0;
+    (void)sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                    &wal_pages, &copied);
+  }
+
+  SegmentLog::Remover remove_in_background() {
+    return [this](const std::filesystem::path& file) {
+      asio::post(housekeeping_, [file] { (void)::unlink(file.c_str()); });
+    };
+  }
 
   static const std::filesystem::path& prepare_directory(const std::filesystem::path& dir) {
     std::error_code ec;
@@ -230,9 +306,16 @@ class SqliteJobStore final : public JobStore {
   template <class F>
   Task<std::invoke_result_t<F>> on_db(F f) {
     using R = std::invoke_result_t<F>;
-    co_return co_await asio::co_spawn(
-        thread_.get_executor(), [f = std::move(f)]() mutable -> Task<R> { co_return f(); },
-        asio::use_awaitable);
+    co_return co_await asio::co_spawn(thread_.get_executor(), run_after_accepts<R>(f),
+                                      asio::use_awaitable);
+  }
+
+  // Requests waiting for their 202 go first: a job's own call that finds a batch of them
+  // about to commit lets it, once. (Jobs wait in the queue; a client waits on the socket.)
+  template <class R, class F>
+  Task<R> run_after_accepts(F& f) {
+    if (open_batch_) co_await asio::post(thread_.get_executor(), asio::use_awaitable);
+    co_return f();
   }
 
   // On the store's thread: joins the open batch (or opens one and schedules its commit
@@ -261,6 +344,14 @@ class SqliteJobStore final : public JobStore {
       const auto refs = inputs_.append(blobs);
       std::optional<std::uint64_t> segment;
       if (!refs.empty()) segment = refs.front().segment;
+      // append() held the segment once for the batch; its jobs hold it from the commit.
+      struct ReleaseAppendHold {
+        SegmentLog& log;
+        std::optional<std::uint64_t> segment;
+        ~ReleaseAppendHold() {
+          if (segment) log.release(*segment);
+        }
+      } release_append_hold{inputs_, segment};
       Transaction tx(db_);
       auto insert = db_.prepare(
           "INSERT INTO jobs(id, pipeline, status, request, inputs, input_segment, notify, "
@@ -305,70 +396,80 @@ class SqliteJobStore final : public JobStore {
     return static_cast<std::int64_t>(*n);
   }
 
-  std::optional<ClaimedJob> claim_next_now() {
+  std::optional<Claim> claim_next_now() {
     auto q = db_.prepare(
         "SELECT id, pipeline, request, inputs, runs, created_at, input_segment FROM jobs WHERE "
         "status='queued' ORDER BY created_at, rowid LIMIT 1");
     if (!q.step()) return std::nullopt;
-    ClaimedJob job;
+    Claim claim;
+    auto& job = claim.job;
     job.id = q.text(0);
     job.pipeline = q.text(1);
     job.request = request_from_json(json::parse(q.text(2)));
     job.runs = static_cast<int>(q.integer(4)) + 1;
     job.created_at = from_unix_ms(q.integer(5));
-    try {
-      for (const auto& input : json::parse(q.text(3))) {
-        const BlobRef ref{static_cast<std::uint64_t>(q.integer(6)),
-                          input.at("offset").get<std::uint64_t>(),
-                          input.at("length").get<std::uint64_t>()};
-        job.request.files[input.at("field").get<std::string>()] =
-            std::make_shared<const std::string>(inputs_.read(ref));
-      }
-    } catch (const Error& e) {
-      if (e.cls() != ErrorClass::not_found) throw;  // a disk error: try again later
-      job.request.files.clear();
-      job.unreadable = e.what();
-    }
+    for (const auto& input : json::parse(q.text(3)))
+      claim.inputs.emplace_back(
+          input.at("field").get<std::string>(),
+          BlobRef{static_cast<std::uint64_t>(q.integer(6)), input.at("offset").get<std::uint64_t>(),
+                  input.at("length").get<std::uint64_t>()});
     db_.prepare("UPDATE jobs SET status='running', runs=runs+1, started_at=? WHERE id=?")
         .bind(1, now_ms())
         .bind(2, job.id)
         .run();
-    return job;
+    return claim;
   }
 
-  void finish_now(const JobResult& result) {
-    auto before = db_.prepare("SELECT status, input_segment, result_segment FROM jobs WHERE id=?");
-    before.bind(1, result.id);
-    if (!before.step()) return;  // removed meanwhile: nothing to record
-    const bool was_unfinished = before.text(0) == "queued" || before.text(0) == "running";
-    const auto input_segment = segment_at(before, 1);
-    const auto replaced = segment_at(before, 2);  // a job finished twice (run again)
-    before.reset();
+  // The claimed job holds its segment until it finishes, so this needs no lock.
+  void read_inputs(Claim& claim) const {
+    auto& job = claim.job;
+    try {
+      for (const auto& [field, ref] : claim.inputs)
+        job.request.files[field] = std::make_shared<const std::string>(inputs_.read(ref));
+    } catch (const Error& e) {
+      // Claimed all the same, so it fails with the reason instead of blocking the queue.
+      job.request.files.clear();
+      job.unreadable = e.what();
+    }
+  }
 
-    // Inline outputs go to one results segment; where each went is kept in the result.
-    json stored = job_result_to_json(result);
+  StoredResult store_result_bytes(const JobResult& result) {
+    StoredResult stored{job_result_to_json(result), std::nullopt};
     std::vector<std::string_view> blobs;
     for (const auto& item : result.items)
       for (const auto& output : item.outputs)
         if (output.data) blobs.push_back(*output.data);
-    const auto refs = results_.append(blobs);
+    const auto refs = results_.append(blobs);  // held: it becomes the job's hold
     std::size_t next_ref = 0;
     for (std::size_t i = 0; i < result.items.size(); ++i)
       for (std::size_t n = 0; n < result.items[i].outputs.size(); ++n)
         if (result.items[i].outputs[n].data) {
           const auto& ref = refs[next_ref++];
-          stored["items"][i]["outputs"][n]["blob"] = {ref.offset, ref.length};
+          stored.result["items"][i]["outputs"][n]["blob"] = {ref.offset, ref.length};
         }
-    std::optional<std::uint64_t> result_segment;
-    if (!refs.empty()) result_segment = refs.front().segment;
+    if (!refs.empty()) stored.segment = refs.front().segment;
+    return stored;
+  }
+
+  void finish_now(const JobResult& result, const StoredResult& stored) {
+    auto before = db_.prepare("SELECT status, input_segment, result_segment FROM jobs WHERE id=?");
+    before.bind(1, result.id);
+    if (!before.step()) {  // removed meanwhile: nothing to record
+      if (stored.segment) results_.release(*stored.segment);
+      return;
+    }
+    const bool was_unfinished = before.text(0) == "queued" || before.text(0) == "running";
+    const auto input_segment = segment_at(before, 1);
+    const auto replaced = segment_at(before, 2);  // a job finished twice (run again)
+    before.reset();
 
     const auto now = now_ms();
     Transaction tx(db_);
     db_.prepare("UPDATE jobs SET status=?, finished_at=?, result=?, result_segment=? WHERE id=?")
         .bind(1, result.status)
         .bind(2, now)
-        .bind(3, stored.dump())
-        .bind(4, to_int(result_segment))
+        .bind(3, stored.result.dump())
+        .bind(4, to_int(stored.segment))
         .bind(5, result.id)
         .run();
     db_.prepare(
@@ -379,7 +480,6 @@ class SqliteJobStore final : public JobStore {
         .bind(3, result.id)
         .run();
     tx.commit();
-    if (result_segment) results_.hold(*result_segment);
     if (replaced) results_.release(*replaced);
     // Inputs are not needed once a job has finished.
     if (was_unfinished && input_segment) inputs_.release(*input_segment);
@@ -432,7 +532,7 @@ class SqliteJobStore final : public JobStore {
     return record;
   }
 
-  std::vector<DueCallback> due_now(TimePoint now, int limit) {
+  std::vector<Due> due_now(TimePoint now, int limit) {
     const auto at = to_unix_ms(now);
     auto q = db_.prepare(
         "SELECT c.job_id, c.attempts, c.created_at, j.pipeline, j.result, j.request, "
@@ -440,10 +540,10 @@ class SqliteJobStore final : public JobStore {
         "AND c.next_at <= ? "
         "AND (c.leased_until IS NULL OR c.leased_until <= ?) ORDER BY c.next_at LIMIT ?");
     q.bind(1, at).bind(2, at).bind(3, std::int64_t{limit});
-    std::vector<DueCallback> due;
-    auto lease = db_.prepare("UPDATE callbacks SET leased_until=? WHERE job_id=?");
+    std::vector<Due> due;
     while (q.step()) {
-      DueCallback d;
+      Due entry;
+      auto& d = entry.callback;
       d.job_id = q.text(0);
       d.attempts = static_cast<int>(q.integer(1));
       d.created_at = from_unix_ms(q.integer(2));
@@ -451,28 +551,40 @@ class SqliteJobStore final : public JobStore {
       const auto stored = json::parse(q.text(4));
       d.result = job_result_from_json(stored);
       d.request = request_from_json(json::parse(q.text(5)));
-      if (!q.is_null(6)) load_inline_outputs(d, stored, static_cast<std::uint64_t>(q.integer(6)));
-      due.push_back(std::move(d));
+      if (!q.is_null(6))
+        entry.inline_outputs =
+            inline_outputs(d.result, stored, static_cast<std::uint64_t>(q.integer(6)));
+      due.push_back(std::move(entry));
     }
+    q.reset();  // ends the read before the write
+    if (due.empty()) return due;
+    Transaction tx(db_);
+    auto lease = db_.prepare("UPDATE callbacks SET leased_until=? WHERE job_id=?");
     for (const auto& d : due)
-      lease.bind(1, at + std::chrono::milliseconds(kDeliveryLease).count()).bind(2, d.job_id).run();
+      lease.bind(1, at + std::chrono::milliseconds(kDeliveryLease).count())
+          .bind(2, d.callback.job_id)
+          .run();
+    tx.commit();
     return due;
   }
 
   // Which outputs were inline, and where their bytes are, is recorded in the stored result.
-  void load_inline_outputs(DueCallback& d, const json& stored, std::uint64_t segment) {
+  // The job holds its results segment until it is removed, which waits for its callback.
+  static std::vector<InlineOutput> inline_outputs(const JobResult& result, const json& stored,
+                                                  std::uint64_t segment) {
+    std::vector<InlineOutput> found;
     const auto items = stored.value("items", json::array());
-    for (std::size_t i = 0; i < d.result.items.size() && i < items.size(); ++i) {
-      auto& item = d.result.items[i];
+    for (std::size_t i = 0; i < result.items.size() && i < items.size(); ++i) {
       const auto outputs = items[i].value("outputs", json::array());
-      for (std::size_t n = 0; n < item.outputs.size() && n < outputs.size(); ++n) {
+      for (std::size_t n = 0; n < result.items[i].outputs.size() && n < outputs.size(); ++n) {
         const auto blob = outputs[n].find("blob");
         if (blob == outputs[n].end()) continue;
-        const BlobRef ref{segment, blob->at(0).get<std::uint64_t>(),
-                          blob->at(1).get<std::uint64_t>()};
-        item.outputs[n].data = std::make_shared<const std::string>(results_.read(ref));
+        found.push_back(
+            {i, n,
+             BlobRef{segment, blob->at(0).get<std::uint64_t>(), blob->at(1).get<std::uint64_t>()}});
       }
     }
+    return found;
   }
 
   void record_attempt_now(const std::string& job_id, const CallbackAttempt& attempt) {
@@ -524,6 +636,10 @@ class SqliteJobStore final : public JobStore {
   }
 
   SqliteStoreOptions options_;
+  // Checkpoints and segment removal; joined before the connections close.
+  asio::thread_pool housekeeping_{1};
+  std::unique_ptr<Database> checkpoint_db_;  // used on housekeeping_ only
+  std::atomic<bool> checkpoint_queued_{false};
   Database db_;
   SegmentLog inputs_;  // touched on the store's thread only, like db_
   SegmentLog results_;

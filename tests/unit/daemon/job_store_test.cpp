@@ -171,18 +171,18 @@ TEST_F(StoreTest, RetentionRemovesSettledJobsAndTheirBytesButKeepsPendingCallbac
     run(store_->claim_next());
     run(store_->finish(finished(job->id)));
   }
-  EXPECT_EQ(segments("results"), 2u);
+  EXPECT_EQ(segments("results", 2), 2u);
   // Inputs are not needed once a job has finished: the settled job's segment is gone, the
   // other is the one being written (a restart removes it).
-  EXPECT_EQ(segments("inputs"), 1u);
+  EXPECT_EQ(segments("inputs", 1), 1u);
 
   EXPECT_EQ(run(store_->remove_finished_before(std::chrono::system_clock::now() + 1h)), 1);
   EXPECT_FALSE(run(store_->get(settled.id)));
-  EXPECT_EQ(segments("results"), 1u);
+  EXPECT_EQ(segments("results", 1), 1u);
   // The pending job's result stays, across a restart too: its callback still needs it.
   reopen();
-  EXPECT_EQ(segments("inputs"), 0u);
-  EXPECT_EQ(segments("results"), 1u);
+  EXPECT_EQ(segments("inputs", 0), 0u);
+  EXPECT_EQ(segments("results", 1), 1u);
   auto due = run(store_->due_callbacks(std::chrono::system_clock::now() + 1h, 10));
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].job_id, pending.id);
@@ -197,7 +197,7 @@ TEST_F(StoreTest, ASegmentGoesWhenTheLastJobInItHasFinished) {
   auto b = make_job("p", "IMAGE--B");
   auto c = make_job("p", "IMAGE--C");
   for (auto* job : {&a, &b, &c}) run(store_->add(*job));
-  EXPECT_EQ(segments("inputs"), 2u);
+  EXPECT_EQ(segments("inputs", 2), 2u);
 
   for (const auto* expected : {&a, &b}) {
     auto claimed = run(store_->claim_next());
@@ -206,7 +206,8 @@ TEST_F(StoreTest, ASegmentGoesWhenTheLastJobInItHasFinished) {
     EXPECT_EQ(*claimed->request.files.at("image_base64"), *expected->inputs[0].bytes);
     run(store_->finish(finished(claimed->id)));
     // b still holds the first segment after a has finished.
-    EXPECT_EQ(segments("inputs"), expected == &a ? 2u : 1u);
+    const std::size_t left = expected == &a ? 2 : 1;
+    EXPECT_EQ(segments("inputs", left), left);
   }
   // Finishing twice (a job run again after a restart) releases nothing twice.
   run(store_->finish(finished(a.id)));
@@ -224,6 +225,7 @@ TEST_F(StoreTest, QueuedBytesSurviveARestartAndUnreferencedSegmentsAreRemoved) {
   // What a crash between appending and committing leaves: bytes no job refers to.
   std::ofstream(dir_ / "inputs" / "000000000007.seg") << "torn";
   reopen();
+  EXPECT_EQ(segments("inputs", 1), 1u);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "inputs" / "000000000007.seg"));
   EXPECT_EQ(*run(store_->claim_next())->request.files.at("image_base64"), "first image");
   reopen();  // b is still queued, a was running: both are queued again, bytes intact

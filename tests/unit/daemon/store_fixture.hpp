@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -51,11 +52,17 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     store_ = open_sqlite_job_store({dir_, Durability::process, segment_bytes_});
   }
-  // Segment files (job bytes) in inputs/ or results/.
-  std::size_t segments(const char* folder) const {
+  // Segment files (job bytes) in inputs/ or results/, once their number is `expected`
+  // or a second has passed: the store removes segments on a background thread.
+  std::size_t segments(const char* folder, std::size_t expected) const {
     std::size_t n = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_ / folder))
-      if (entry.path().extension() == ".seg") ++n;
+    for (int tries = 0; tries < 100; ++tries) {
+      n = 0;
+      for (const auto& entry : std::filesystem::directory_iterator(dir_ / folder))
+        if (entry.path().extension() == ".seg") ++n;
+      if (n == expected) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     return n;
   }
 
