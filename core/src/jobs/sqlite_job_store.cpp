@@ -30,6 +30,10 @@ constexpr const char* kSchemaVersion = "imagepipe-jobs-2";
 // own default), so the commit that crosses the line does not wait for the copy and its
 // fsyncs: they had put tens of milliseconds on the odd 202.
 constexpr int kCheckpointPages = 1000;
+// But the WAL only starts over once a checkpoint has copied every frame, which a
+// background pass racing a busy writer never does. Past this size the writer finishes
+// the job itself: little is left to copy by then, and the WAL stays bounded.
+constexpr int kWriterCheckpointPages = 4000;
 // A callback handed out for delivery is not handed out again for this long, unless the
 // process restarts (then every lease is void).
 constexpr std::chrono::minutes kDeliveryLease{5};
@@ -246,6 +250,12 @@ class SqliteJobStore final : public JobStore {
   // Called by SQLite on the store's thread after each commit, with the WAL's size.
   static int after_commit(void* self, sqlite3*, const char*, int pages) {
     auto* store = static_cast<SqliteJobStore*>(self);
+    if (pages >= kWriterCheckpointPages) {
+      int wal_pages = 0, copied = 0;  // SQLITE_BUSY while the background pass runs: next time
+      (void)sqlite3_wal_checkpoint_v2(store->db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                      &wal_pages, &copied);
+      return SQLITE_OK;
+    }
     if (pages >= kCheckpointPages && !store->checkpoint_queued_.exchange(true))
       asio::post(store->housekeeping_, [store] { store->checkpoint(); });
     return SQLITE_OK;

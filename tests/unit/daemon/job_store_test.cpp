@@ -258,6 +258,15 @@ TEST_F(StoreTest, AJobWhoseBytesAreGoneIsClaimedWithTheReasonAndDoesNotBlockTheQ
   EXPECT_EQ(*after->request.files.at("image_base64"), "next image");
 }
 
+TEST_F(StoreTest, TheWriteAheadLogIsCheckpointedWhileJobsKeepComing) {
+  // Each add is a commit of about four pages: 4,000 of them make a WAL of some 60 MB
+  // unless checkpoints keep starting it over (it stays near 4,000 pages, 16 MB).
+  for (int i = 0; i < 4000; ++i) run(store_->add(make_job("p", "x")));
+  const auto wal = std::filesystem::file_size(dir_ / "jobs.db-wal");
+  EXPECT_LT(wal, 24u << 20) << "the WAL grew to " << wal << " bytes";
+  EXPECT_EQ(run(store_->counts()).queued, 4000);
+}
+
 TEST_F(StoreTest, UnknownJobIsNotFound) {
   EXPECT_FALSE(run(store_->get("00000000-0000-4000-8000-000000000000")));
 }
