@@ -134,11 +134,15 @@ int serve_command(const ServeConfig& config, Process& process) {
   metrics.describe("imagepipe_jobs", "Jobs in the store, by pipeline and status");
   metrics.describe("imagepipe_queue_depth", "Jobs accepted and not yet started");
   metrics.describe("imagepipe_callbacks_pending", "Callbacks waiting for delivery or a retry");
+  const int threads = config.io_threads > 0
+                          ? config.io_threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   HttpServer server(
       io, config.host, config.port, config.http, [&](Request& r) { return router.handle(r); },
       [&](const Request& r, int status, double seconds) {
         observe_request(metrics, *log, r, status, seconds);
-      });
+      },
+      threads);
 
   asio::steady_timer sweep_timer(io);
   asio::signal_set signals(io, SIGTERM, SIGINT);
@@ -202,16 +206,7 @@ int serve_command(const ServeConfig& config, Process& process) {
         io.stop();
       });
 
-  const int threads = config.io_threads > 0
-                          ? config.io_threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> workers;
-  name_this_thread("imagepipe-http");
-  for (int i = 1; i < threads; ++i)
-    workers.emplace_back([&io] {
-      name_this_thread("imagepipe-http");
-      io.run();
-    });
+  name_this_thread("imagepipe-http");  // `io` is run by this thread only: see serve_http.hpp
   std::vector<std::thread> job_workers;
   for (int i = 0; i < threads; ++i)
     job_workers.emplace_back([&job_io] {
@@ -220,7 +215,6 @@ int serve_command(const ServeConfig& config, Process& process) {
       job_io.run();
     });
   io.run();
-  for (auto& w : workers) w.join();
   // Shutdown has drained the dispatcher and the outbox by now.
   job_io_work.reset();
   job_io.stop();

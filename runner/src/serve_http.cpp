@@ -2,6 +2,7 @@
 
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "imagepipe/error.hpp"
+#include "imagepipe/threads.hpp"
 
 namespace imagepipe::serve {
 
@@ -45,15 +47,42 @@ std::string lower(boost::beast::string_view s) {
 
 }  // namespace
 
+// The event loops besides the caller's, each run by a thread of its own.
+struct HttpServer::Loops {
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+
+  void start() {
+    for (auto& context : contexts)
+      threads.emplace_back([&context = *context] {
+        name_this_thread("imagepipe-http");
+        context.run();
+      });
+  }
+  void stop_and_join() {
+    work.clear();
+    // Connections were told to close by stop(); what is left (a handler still waiting)
+    // is abandoned, as the caller's own loop abandons its handlers when it stops.
+    for (auto& context : contexts) context->stop();
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+};
+
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, ServerLimits limits, Handler handler, RequestObserver observer)
+  Impl(asio::io_context& io, std::vector<asio::io_context*> loops, ServerLimits limits,
+       Handler handler, RequestObserver observer)
       : io(io),
-        acceptor(asio::make_strand(io)),
+        loops(std::move(loops)),
+        acceptor(io),
         limits(limits),
         handler(std::move(handler)),
         observer(std::move(observer)) {}
 
   asio::io_context& io;
+  std::vector<asio::io_context*> loops;  // where connections go, in turn; loops[0] is io
+  std::size_t next_loop = 0;             // touched by the accept loop only
   tcp::acceptor acceptor;
   ServerLimits limits;
   Handler handler;
@@ -67,8 +96,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     while (!stopping) {
       error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(
-          asio::make_strand(io), asio::redirect_error(asio::use_awaitable, ec));
+      auto& loop = *loops[next_loop++ % loops.size()];
+      tcp::socket socket =
+          co_await acceptor.async_accept(loop, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (!acceptor.is_open() || stopping) co_return;
         continue;  // EMFILE and friends: keep serving the connections we have
@@ -224,8 +254,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
 };
 
 HttpServer::HttpServer(asio::io_context& io, const std::string& host, std::uint16_t port,
-                       ServerLimits limits, Handler handler, RequestObserver observer)
-    : impl_(std::make_shared<Impl>(io, limits, std::move(handler), std::move(observer))) {
+                       ServerLimits limits, Handler handler, RequestObserver observer, int threads)
+    : loops_(std::make_unique<Loops>()) {
+  std::vector<asio::io_context*> loops{&io};
+  for (int i = 1; i < threads; ++i) {
+    loops_->contexts.push_back(std::make_unique<asio::io_context>(1));
+    loops_->work.push_back(asio::make_work_guard(*loops_->contexts.back()));
+    loops.push_back(loops_->contexts.back().get());
+  }
+  impl_ =
+      std::make_shared<Impl>(io, std::move(loops), limits, std::move(handler), std::move(observer));
   error_code ec;
   const auto address = asio::ip::make_address(host, ec);
   if (ec)
@@ -242,9 +280,13 @@ HttpServer::HttpServer(asio::io_context& io, const std::string& host, std::uint1
   impl_->port = acceptor.local_endpoint().port();
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+  loops_->stop_and_join();
+}
 
 void HttpServer::start() {
+  loops_->start();
   asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
 }
 
