@@ -136,6 +136,40 @@ TEST_F(ServeTest, AFailedJobStillCallsBackWithItsError) {
             {"error", "cat.png: slow-echo: slow-echo was told to fail with content_policy"}}));
 }
 
+TEST_F(ServeTest, AJobWhoseStoredImageIsGoneFailsWithTheReasonAndTheQueueMovesOn) {
+  std::string lost;
+  std::filesystem::path data;
+  {
+    DaemonProcess first({.pipelines = {slow_pipeline(60000)}});
+    lost = accept(first, "/slow", {{"image_base64", png_base64(8, 8)}});
+    first.signal(SIGKILL);
+    first.wait();
+    first.keep_data_dir();
+    data = first.data_dir();
+  }
+  // An operator "cleaning up" while the daemon is down.
+  std::vector<std::filesystem::path> segments;
+  for (const auto& entry : std::filesystem::directory_iterator(data / "inputs"))
+    segments.push_back(entry.path());
+  ASSERT_EQ(segments.size(), 1u);
+  std::filesystem::remove(segments[0]);
+
+  DaemonProcess second({.pipelines = {slow_pipeline(0)}, .data_dir = data});
+  const auto job =
+      wait_for_job(second, lost, [](const json& j) { return j["status"] == "failed"; });
+  EXPECT_EQ(job["error"], "the job's stored images cannot be read: job store: missing file " +
+                              segments[0].string())
+      << job.dump(2);
+  ASSERT_TRUE(receiver_.wait_for_requests(1, 30s)) << second.log();
+  EXPECT_EQ(callbacks()[0]["job_id"], lost);
+  EXPECT_EQ(callbacks()[0]["status"], "failed");
+
+  const auto next = accept(second, "/slow", {{"image_base64", png_base64(8, 8)}});
+  ASSERT_TRUE(receiver_.wait_for_requests(2, 30s)) << second.log();
+  EXPECT_EQ(callbacks()[1]["job_id"], next);
+  EXPECT_EQ(callbacks()[1]["status"], "completed");
+}
+
 TEST_F(ServeTest, SigtermLetsTheRunningJobFinishAndItsCallbackGoOut) {
   DaemonProcess daemon({.pipelines = {slow_pipeline(800)}});
   const auto id = accept(daemon, "/slow", {{"image_base64", png_base64(8, 8)}});
