@@ -1,6 +1,7 @@
 // The embedded job store: SQLite in WAL mode, one connection owned by one thread. Jobs
 // added while a commit is under way join the next one (group commit), so durability
-// costs one commit per batch rather than one per request.
+// costs one commit per batch rather than one per request. Image bytes live in segment
+// files beside it (segment_log.hpp); checkpoints run elsewhere (wal_checkpointer.hpp).
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,8 @@
 #include "imagepipe/threads.hpp"
 #include "jobs/segment_log.hpp"
 #include "jobs/sqlite_db.hpp"
+#include "jobs/store_rows.hpp"
+#include "jobs/wal_checkpointer.hpp"
 
 namespace imagepipe {
 
@@ -20,20 +23,13 @@ namespace {
 
 using jobs::BlobRef;
 using jobs::Database;
+using jobs::DueRow;
 using jobs::SegmentLog;
 using jobs::Statement;
 using jobs::Transaction;
 using nlohmann::json;
 
 constexpr const char* kSchemaVersion = "imagepipe-jobs-2";
-// The WAL is checkpointed by a thread of its own once it holds this many pages (SQLite's
-// own default), so the commit that crosses the line does not wait for the copy and its
-// fsyncs: they had put tens of milliseconds on the odd 202.
-constexpr int kCheckpointPages = 1000;
-// But the WAL only starts over once a checkpoint has copied every frame, which a
-// background pass racing a busy writer never does. Past this size the writer finishes
-// the job itself: little is left to copy by then, and the WAL stays bounded.
-constexpr int kWriterCheckpointPages = 4000;
 // A callback handed out for delivery is not handed out again for this long, unless the
 // process restarts (then every lease is void).
 constexpr std::chrono::minutes kDeliveryLease{5};
@@ -83,21 +79,6 @@ CREATE TABLE IF NOT EXISTS callback_attempts(
 
 std::int64_t now_ms() { return to_unix_ms(std::chrono::system_clock::now()); }
 
-json request_to_json(const JobRequest& r) {
-  json headers = json::object();
-  for (const auto& [k, v] : r.headers) headers[k] = v;
-  return {{"body", r.body}, {"headers", headers}, {"query", r.query}};
-}
-
-JobRequest request_from_json(const json& j) {
-  JobRequest r;
-  r.body = j.value("body", json::object());
-  const json headers = j.value("headers", json::object());
-  for (const auto& [k, v] : headers.items()) r.headers[k] = v.get<std::string>();
-  r.query = j.value("query", json::object());
-  return r;
-}
-
 class SqliteJobStore final : public JobStore {
  public:
   explicit SqliteJobStore(SqliteStoreOptions options)
@@ -108,17 +89,14 @@ class SqliteJobStore final : public JobStore {
         results_(options_.directory / "results", options_.durability == Durability::power,
                  options_.segment_bytes, remove_in_background()) {
     db_.exec("PRAGMA journal_mode=WAL");
-    db_.exec(options_.durability == Durability::power ? "PRAGMA synchronous=FULL"
-                                                      : "PRAGMA synchronous=NORMAL");
+    db_.exec(synchronous_pragma());
     db_.exec("PRAGMA foreign_keys=ON");
     db_.exec(kMeta);
     check_schema_version();
     db_.exec(kSchema);
     count_segment_holds();
-    checkpoint_db_ = std::make_unique<Database>(options_.directory / "jobs.db");
-    checkpoint_db_->exec(options_.durability == Durability::power ? "PRAGMA synchronous=FULL"
-                                                                  : "PRAGMA synchronous=NORMAL");
-    sqlite3_wal_hook(db_.handle(), &SqliteJobStore::after_commit, this);  // replaces autocheckpoint
+    checkpointer_ = std::make_unique<jobs::WalCheckpointer>(db_, options_.directory / "jobs.db",
+                                                            synchronous_pragma(), housekeeping_);
     on_each_pool_thread(thread_, 1, [] { name_this_thread("imagepipe-store"); });
     on_each_pool_thread(housekeeping_, 1, [] { name_this_thread("imagepipe-wal"); });
   }
@@ -164,11 +142,12 @@ class SqliteJobStore final : public JobStore {
   }
 
   Task<std::optional<JobRecord>> get(std::string id) override {
-    co_return co_await on_db([this, &id] { return get_now(id); });
+    co_return co_await on_db([this, &id] { return jobs::select_job_record(db_, id); });
   }
 
   Task<std::vector<DueCallback>> due_callbacks(TimePoint now, int limit) override {
-    auto due = co_await on_db([this, now, limit] { return due_now(now, limit); });
+    auto due = co_await on_db(
+        [this, now, limit] { return jobs::lease_due_callbacks(db_, now, limit, kDeliveryLease); });
     std::vector<DueCallback> callbacks;
     for (auto& d : due) {
       for (const auto& [item, output, ref] : d.inline_outputs)
@@ -180,17 +159,12 @@ class SqliteJobStore final : public JobStore {
   }
 
   Task<std::optional<TimePoint>> next_callback_at() override {
-    co_return co_await on_db([this]() -> std::optional<TimePoint> {
-      auto q = db_.prepare(
-          "SELECT min(max(next_at, coalesce(leased_until, 0))) FROM callbacks WHERE "
-          "status='pending'");
-      if (!q.step() || q.is_null(0)) return std::nullopt;
-      return from_unix_ms(q.integer(0));
-    });
+    co_return co_await on_db([this] { return jobs::next_callback_time(db_); });
   }
 
   Task<void> record_attempt(std::string job_id, CallbackAttempt attempt) override {
-    co_await on_db([this, &job_id, &attempt] { record_attempt_now(job_id, attempt); });
+    co_await on_db(
+        [this, &job_id, &attempt] { jobs::record_callback_attempt(db_, job_id, attempt); });
   }
 
   Task<int> remove_finished_before(TimePoint cutoff) override {
@@ -226,14 +200,6 @@ class SqliteJobStore final : public JobStore {
     ClaimedJob job;
     std::vector<std::pair<std::string, BlobRef>> inputs;  // field, bytes
   };
-  struct InlineOutput {
-    std::size_t item = 0, output = 0;
-    BlobRef bytes;
-  };
-  struct Due {
-    DueCallback callback;
-    std::vector<InlineOutput> inline_outputs;
-  };
   struct StoredResult {
     json result;  // job_result_to_json, with where each inline output's bytes are
     std::optional<std::uint64_t> segment;  // held until the job is removed
@@ -247,27 +213,9 @@ class SqliteJobStore final : public JobStore {
     std::exception_ptr error;
   };
 
-  // Called by SQLite on the store's thread after each commit, with the WAL's size.
-  static int after_commit(void* self, sqlite3*, const char*, int pages) {
-    auto* store = static_cast<SqliteJobStore*>(self);
-    if (pages >= kWriterCheckpointPages) {
-      int wal_pages = 0, copied = 0;  // SQLITE_BUSY while the background pass runs: next time
-      (void)sqlite3_wal_checkpoint_v2(store->db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                      &wal_pages, &copied);
-      return SQLITE_OK;
-    }
-    if (pages >= kCheckpointPages && !store->checkpoint_queued_.exchange(true))
-      asio::post(store->housekeeping_, [store] { store->checkpoint(); });
-    return SQLITE_OK;
-  }
-
-  // PASSIVE: copies what it can without waiting for the writer, which carries on
-  // appending; the WAL starts over at the first commit after a complete pass.
-  void checkpoint() {
-    checkpoint_queued_ = false;
-    int wal_pages = 0, copied = 0;
-    (void)sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                    &wal_pages, &copied);
+  const char* synchronous_pragma() const {
+    return options_.durability == Durability::power ? "PRAGMA synchronous=FULL"
+                                                    : "PRAGMA synchronous=NORMAL";
   }
 
   SegmentLog::Remover remove_in_background() {
@@ -378,7 +326,7 @@ class SqliteJobStore final : public JobStore {
         auto rid = job.request.headers.find("x-request-id");
         insert.bind(1, job.id)
             .bind(2, job.pipeline)
-            .bind(3, request_to_json(job.request).dump())
+            .bind(3, jobs::request_to_json(job.request).dump())
             .bind(4, inputs.dump())
             .bind(5, job.inputs.empty() ? std::nullopt : to_int(segment))
             .bind(6, std::int64_t{job.notify})
@@ -415,7 +363,7 @@ class SqliteJobStore final : public JobStore {
     auto& job = claim.job;
     job.id = q.text(0);
     job.pipeline = q.text(1);
-    job.request = request_from_json(json::parse(q.text(2)));
+    job.request = jobs::request_from_json(json::parse(q.text(2)));
     job.runs = static_cast<int>(q.integer(4)) + 1;
     job.created_at = from_unix_ms(q.integer(5));
     for (const auto& input : json::parse(q.text(3)))
@@ -495,133 +443,6 @@ class SqliteJobStore final : public JobStore {
     if (was_unfinished && input_segment) inputs_.release(*input_segment);
   }
 
-  std::optional<JobRecord> get_now(const std::string& id) {
-    auto q = db_.prepare(
-        "SELECT pipeline, status, created_at, started_at, finished_at, runs, result, request_id "
-        "FROM jobs "
-        "WHERE id=?");
-    q.bind(1, id);
-    if (!q.step()) return std::nullopt;
-    JobRecord record;
-    record.id = id;
-    record.pipeline = q.text(0);
-    record.status = q.text(1);
-    record.created_at = from_unix_ms(q.integer(2));
-    if (!q.is_null(3)) record.started_at = from_unix_ms(q.integer(3));
-    if (!q.is_null(4)) record.finished_at = from_unix_ms(q.integer(4));
-    record.runs = static_cast<int>(q.integer(5));
-    if (!q.is_null(6)) record.result = job_result_from_json(json::parse(q.text(6)));
-    record.request_id = q.text(7);
-
-    auto c =
-        db_.prepare("SELECT status, attempts, created_at, next_at FROM callbacks WHERE job_id=?");
-    c.bind(1, id);
-    if (c.step()) {
-      CallbackState state;
-      state.status = c.text(0);
-      state.attempts = static_cast<int>(c.integer(1));
-      state.created_at = from_unix_ms(c.integer(2));
-      state.next_at = from_unix_ms(c.integer(3));
-      auto a = db_.prepare(
-          "SELECT attempt, at, outcome, error, error_class, next_at FROM callback_attempts WHERE "
-          "job_id=? "
-          "ORDER BY attempt");
-      a.bind(1, id);
-      while (a.step()) {
-        CallbackAttempt attempt;
-        attempt.attempt = static_cast<int>(a.integer(0));
-        attempt.at = from_unix_ms(a.integer(1));
-        attempt.outcome = a.text(2);
-        attempt.error = a.text(3);
-        attempt.error_class = a.text(4);
-        if (!a.is_null(5)) attempt.next_at = from_unix_ms(a.integer(5));
-        state.history.push_back(std::move(attempt));
-      }
-      record.callback = std::move(state);
-    }
-    return record;
-  }
-
-  std::vector<Due> due_now(TimePoint now, int limit) {
-    const auto at = to_unix_ms(now);
-    auto q = db_.prepare(
-        "SELECT c.job_id, c.attempts, c.created_at, j.pipeline, j.result, j.request, "
-        "j.result_segment FROM callbacks c JOIN jobs j ON j.id = c.job_id WHERE c.status='pending' "
-        "AND c.next_at <= ? "
-        "AND (c.leased_until IS NULL OR c.leased_until <= ?) ORDER BY c.next_at LIMIT ?");
-    q.bind(1, at).bind(2, at).bind(3, std::int64_t{limit});
-    std::vector<Due> due;
-    while (q.step()) {
-      Due entry;
-      auto& d = entry.callback;
-      d.job_id = q.text(0);
-      d.attempts = static_cast<int>(q.integer(1));
-      d.created_at = from_unix_ms(q.integer(2));
-      d.pipeline = q.text(3);
-      const auto stored = json::parse(q.text(4));
-      d.result = job_result_from_json(stored);
-      d.request = request_from_json(json::parse(q.text(5)));
-      if (!q.is_null(6))
-        entry.inline_outputs =
-            inline_outputs(d.result, stored, static_cast<std::uint64_t>(q.integer(6)));
-      due.push_back(std::move(entry));
-    }
-    q.reset();  // ends the read before the write
-    if (due.empty()) return due;
-    Transaction tx(db_);
-    auto lease = db_.prepare("UPDATE callbacks SET leased_until=? WHERE job_id=?");
-    for (const auto& d : due)
-      lease.bind(1, at + std::chrono::milliseconds(kDeliveryLease).count())
-          .bind(2, d.callback.job_id)
-          .run();
-    tx.commit();
-    return due;
-  }
-
-  // Which outputs were inline, and where their bytes are, is recorded in the stored result.
-  // The job holds its results segment until it is removed, which waits for its callback.
-  static std::vector<InlineOutput> inline_outputs(const JobResult& result, const json& stored,
-                                                  std::uint64_t segment) {
-    std::vector<InlineOutput> found;
-    const auto items = stored.value("items", json::array());
-    for (std::size_t i = 0; i < result.items.size() && i < items.size(); ++i) {
-      const auto outputs = items[i].value("outputs", json::array());
-      for (std::size_t n = 0; n < result.items[i].outputs.size() && n < outputs.size(); ++n) {
-        const auto blob = outputs[n].find("blob");
-        if (blob == outputs[n].end()) continue;
-        found.push_back(
-            {i, n,
-             BlobRef{segment, blob->at(0).get<std::uint64_t>(), blob->at(1).get<std::uint64_t>()}});
-      }
-    }
-    return found;
-  }
-
-  void record_attempt_now(const std::string& job_id, const CallbackAttempt& attempt) {
-    const std::string status = attempt.outcome == "retry" ? "pending" : attempt.outcome;
-    Transaction tx(db_);
-    db_.prepare(
-           "INSERT OR REPLACE INTO callback_attempts(job_id, attempt, at, outcome, error, "
-           "error_class, next_at) "
-           "VALUES(?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, job_id)
-        .bind(2, std::int64_t{attempt.attempt})
-        .bind(3, to_unix_ms(attempt.at))
-        .bind(4, attempt.outcome)
-        .bind(5, attempt.error)
-        .bind(6, attempt.error_class)
-        .bind(7, attempt.next_at ? std::optional(to_unix_ms(*attempt.next_at)) : std::nullopt)
-        .run();
-    db_.prepare(
-           "UPDATE callbacks SET status=?, attempts=?, next_at=?, leased_until=NULL WHERE job_id=?")
-        .bind(1, status)
-        .bind(2, std::int64_t{attempt.attempt})
-        .bind(3, attempt.next_at ? to_unix_ms(*attempt.next_at) : to_unix_ms(attempt.at))
-        .bind(4, job_id)
-        .run();
-    tx.commit();
-  }
-
   int remove_now(TimePoint cutoff) {
     auto q = db_.prepare(
         "SELECT id, result_segment FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? "
@@ -648,9 +469,8 @@ class SqliteJobStore final : public JobStore {
   SqliteStoreOptions options_;
   // Checkpoints and segment removal; joined before the connections close.
   asio::thread_pool housekeeping_{1};
-  std::unique_ptr<Database> checkpoint_db_;  // used on housekeeping_ only
-  std::atomic<bool> checkpoint_queued_{false};
   Database db_;
+  std::unique_ptr<jobs::WalCheckpointer> checkpointer_;
   SegmentLog inputs_;  // touched on the store's thread only, like db_
   SegmentLog results_;
   std::shared_ptr<Batch> open_batch_;  // touched on the store's thread only
