@@ -67,7 +67,9 @@ class HttpCallbackNotifier final : public Notifier {
     if (!secret_.empty())
       request.headers.emplace_back(signature_header_,
                                    "sha256=" + hmac_sha256_hex(secret_, request.body));
-    for (const auto& [name, value] : headers_.render(*n.scope).items())
+    // Named: a range-for over items() of a temporary reads it after it is gone.
+    const auto extra_headers = headers_.render(*n.scope);
+    for (const auto& [name, value] : extra_headers.items())
       request.headers.emplace_back(name,
                                    value.is_string() ? value.get<std::string>() : value.dump());
 

@@ -109,6 +109,17 @@ TEST_F(HttpCallbackTest, PostsTheRenderedBodyWithIdempotencyHeadersAndSignature)
   EXPECT_EQ(r.header("X-Imagepipe-Signature"), "sha256=" + hmac_hex("s3cret-shared", r.body));
 }
 
+TEST_F(HttpCallbackTest, SendsTheRenderedExtraHeaders) {
+  // (The sanitizer build once caught these being read from a temporary already gone.)
+  notify({{"url", receiver_.url("/cb")},
+          {"headers",
+           {{"X-Filename", "${request.body.filename}"}, {"X-Processed", "${metrics.processed}"}}}});
+  const auto r = receiver_.requests()[0];
+  EXPECT_EQ(r.header("X-Filename"), "burger.jpeg");
+  EXPECT_EQ(r.header("X-Processed"), "1");
+  EXPECT_EQ(r.header("Idempotency-Key"), "550e8400-e29b-41d4-a716-446655440000");
+}
+
 TEST_F(HttpCallbackTest, NoSignatureWithoutASecret) {
   notify({{"url", receiver_.url("/cb")}});
   EXPECT_FALSE(receiver_.requests()[0].header("X-Imagepipe-Signature"));
