@@ -4,8 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "processes.hpp"
 #include "storage_host.hpp"
 
@@ -19,13 +17,6 @@ using ::testing::MatchesRegex;
 constexpr const char* kContainer = "imagepipe-test";
 constexpr const char* kDevKey =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 class AzureServer : public ::testing::Test {
  protected:
@@ -157,30 +148,7 @@ TEST_F(AzureServer, AwkwardNamesRoundTrip) {
 
 TEST_F(AzureServer, Lists2500BlobsAcrossPages) {
   auto az = host_.make("azure-blob", options());
-  auto data = std::make_shared<const std::string>("x");
-  std::vector<std::string> keys;
-  for (int i = 0; i < 2500; ++i) {
-    char name[64];
-    std::snprintf(name, sizeof name, "many/%04d.png", i);
-    keys.push_back(name);
-  }
-  for (std::size_t start = 0; start < keys.size(); start += 50) {
-    std::vector<std::future<ObjectInfo>> batch;
-    for (std::size_t i = start; i < std::min(keys.size(), start + 50); ++i)
-      batch.push_back(asio::co_spawn(host_.io(), az->put(keys[i], data, {}), asio::use_future));
-    for (auto& f : batch) f.get();
-  }
-  std::vector<std::string> listed;
-  std::string token;
-  int pages = 0;
-  do {
-    auto page = host_.run(az->list("many/", token, 1000));
-    ++pages;
-    for (const auto& o : page.objects) listed.push_back(o.key);
-    token = page.next_token;
-  } while (!token.empty() && pages < 10);
-  EXPECT_EQ(pages, 3);
-  EXPECT_EQ(listed, keys);
+  expect_lists_2500_objects_over_3_pages(host_, *az);
 }
 
 TEST_F(AzureServer, BlockUploadOf20MB) {

@@ -77,6 +77,19 @@ class StorageScripted : public ::testing::Test {
   std::unique_ptr<Storage> s3_with_endpoint(const std::string& endpoint) {
     return s3({{"endpoint", endpoint}, {"region", "eu-de"}});
   }
+  // Puts 5 MB + 10 bytes as two 5 MB parts into the scripted answers; returns the error
+  // the upload ends with (the test fails if it succeeds).
+  Error failed_multipart_put() {
+    auto data = std::make_shared<const std::string>(std::string((5 << 20) + 10, 'a'));
+    try {
+      host_.run(
+          s3({{"multipart_threshold", 5 << 20}, {"part_size", 5 << 20}})->put("big.bin", data, {}));
+    } catch (const Error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "expected the multipart upload to fail";
+    return Error(ErrorClass::internal, "");
+  }
   std::unique_ptr<Storage> azure() {
     return host_.make("azure-blob",
                       {{"container", "box"}, {"connection_string", "UseDevelopmentStorage=true"}});
@@ -134,15 +147,9 @@ TEST_F(StorageScripted, S3MultipartFailureAbortsTheUpload) {
       400,
       "<Error><Code>EntityTooSmall</Code><Message>Your proposed upload is smaller than the minimum "
       "allowed object size.</Message></Error>");
-  auto data = std::make_shared<const std::string>(std::string((5 << 20) + 10, 'a'));
-  try {
-    host_.run(
-        s3({{"multipart_threshold", 5 << 20}, {"part_size", 5 << 20}})->put("big.bin", data, {}));
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
-    EXPECT_THAT(e.what(), HasSubstr("S3 UploadPart: Your proposed upload is smaller"));
-  }
+  const auto e = failed_multipart_put();
+  EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
+  EXPECT_THAT(e.what(), HasSubstr("S3 UploadPart: Your proposed upload is smaller"));
   EXPECT_EQ(http_.requests,
             (std::vector<std::string>{
                 "POST /bkt/big.bin?uploads=", "PUT /bkt/big.bin?partNumber=1&uploadId=U1",
@@ -159,16 +166,9 @@ TEST_F(StorageScripted, S3CompleteThatAnswers200WithAnErrorIsAFailure) {
   http_.add(200,
             "<Error><Code>InternalError</Code><Message>We encountered an internal "
             "error.</Message></Error>");
-  auto data = std::make_shared<const std::string>(std::string((5 << 20) + 10, 'a'));
-  try {
-    host_.run(
-        s3({{"multipart_threshold", 5 << 20}, {"part_size", 5 << 20}})->put("big.bin", data, {}));
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.cls(), ErrorClass::unavailable);
-    EXPECT_THAT(e.what(),
-                HasSubstr("S3 CompleteMultipartUpload: We encountered an internal error."));
-  }
+  const auto e = failed_multipart_put();
+  EXPECT_EQ(e.cls(), ErrorClass::unavailable);
+  EXPECT_THAT(e.what(), HasSubstr("S3 CompleteMultipartUpload: We encountered an internal error."));
   EXPECT_EQ(http_.requests.back(), "DELETE /bkt/big.bin?uploadId=U2");
 }
 

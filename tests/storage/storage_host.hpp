@@ -8,7 +8,9 @@
 
 #include <future>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "imagepipe/http_client.hpp"
 
@@ -33,6 +35,18 @@ class ShiftedClock final : public Clock {
   SystemClock system_;
 };
 
+// `n` bytes of noise, the same for the same seed (incompressible test objects).
+std::string random_bytes(std::size_t n, unsigned seed);
+
+// prefix + "0000.png", prefix + "0001.png", ...: sorted as listed.
+std::vector<std::string> numbered_keys(const std::string& prefix, int n);
+
+class StorageHost;
+
+// The listing contract every storage plugin keeps: 2,500 one-byte objects come back in
+// key order, over three pages of 1,000, each with its size (gtest expectations).
+void expect_lists_2500_objects_over_3_pages(StorageHost& host, Storage& storage);
+
 class StorageHost {
  public:
   StorageHost();
@@ -48,6 +62,19 @@ class StorageHost {
   void run(Task<void> task) { asio::co_spawn(io_, std::move(task), asio::use_future).get(); }
 
   asio::io_context& io() { return io_; }
+
+  // Puts `data` under every key, 50 uploads in flight at a time (a few seconds for 2,500).
+  void put_all(Storage& storage, const std::vector<std::string>& keys,
+               const std::shared_ptr<const std::string>& data);
+
+  // Every object under `prefix`, following continuation tokens `page_size` at a time; stops
+  // after `max_pages` so a token that never ends fails the test instead of hanging it.
+  struct Listing {
+    std::vector<ObjectInfo> objects;
+    int pages = 0;
+  };
+  Listing list_all(Storage& storage, const std::string& prefix, int page_size = 1000,
+                   int max_pages = 10);
 
   ShiftedClock clock;
   Host host;
