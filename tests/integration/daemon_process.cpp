@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <random>
 #include <stdexcept>
 
 #include "imagepipe/http_client.hpp"
@@ -43,14 +42,6 @@ std::uint16_t read_port(int fd, std::chrono::milliseconds timeout) {
 }
 
 }  // namespace
-
-fs::path make_temp_dir(const std::string& prefix) {
-  std::mt19937_64 rng{std::random_device{}()};
-  for (;;) {
-    auto dir = fs::temp_directory_path() / (prefix + std::to_string(rng()));
-    if (fs::create_directory(dir)) return dir;
-  }
-}
 
 DaemonProcess::DaemonProcess(DaemonOptions options) : options_(std::move(options)) {
   work_dir_ = make_temp_dir("imagepipe-daemon-");

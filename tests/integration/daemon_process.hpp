@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "support/processes.hpp"
+
 #include "imagepipe/http.hpp"
 
 namespace imagepipe::testing {
@@ -62,8 +64,5 @@ class DaemonProcess {
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
 };
-
-// A unique directory under the system's temporary directory.
-std::filesystem::path make_temp_dir(const std::string& prefix);
 
 }  // namespace imagepipe::testing

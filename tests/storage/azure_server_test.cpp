@@ -4,8 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "processes.hpp"
 #include "storage_host.hpp"
+#include "support/processes.hpp"
 
 namespace imagepipe::testing {
 namespace {

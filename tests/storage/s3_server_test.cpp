@@ -7,8 +7,8 @@
 
 #include <fstream>
 
-#include "processes.hpp"
 #include "storage_host.hpp"
+#include "support/processes.hpp"
 
 namespace imagepipe::testing {
 namespace {

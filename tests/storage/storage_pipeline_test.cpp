@@ -6,9 +6,9 @@
 
 #include <fstream>
 
-#include "processes.hpp"
 #include "storage_host.hpp"
 #include "support/cli.hpp"
+#include "support/processes.hpp"
 
 namespace imagepipe::testing {
 namespace {

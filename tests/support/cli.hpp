@@ -4,15 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "support/processes.hpp"
+
 namespace imagepipe::testing {
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CliResult = ProgramResult;
 
 // Arguments are passed as-is (no shell). `cwd` empty: the test's working directory.
+// `env`: "NAME=value" entries added to the environment.
 CliResult run_cli(const std::vector<std::string>& args, const std::string& cwd = {},
                   const std::vector<std::string>& env = {});
 std::string imagepipe_binary();

@@ -57,22 +57,26 @@ class ScriptProvider final : public Provider {
     const int call = stats.calls++;
     const int now_in_flight = ++stats.in_flight;
     int peak = stats.peak_in_flight.load();
-    while (now_in_flight > peak && !stats.peak_in_flight.compare_exchange_weak(peak, now_in_flight)) {
+    while (now_in_flight > peak &&
+           !stats.peak_in_flight.compare_exchange_weak(peak, now_in_flight)) {
     }
     {
       std::lock_guard lock(stats.mu);
       stats.prompts.push_back(request.prompt);
       stats.params.push_back(request.params);
     }
-    if (auto delay = options_.value("delay_ms", 0); delay > 0) co_await host_.clock->sleep_for(milliseconds(delay));
+    if (auto delay = options_.value("delay_ms", 0); delay > 0)
+      co_await host_.clock->sleep_for(milliseconds(delay));
     --stats.in_flight;
     const auto& fail = options_.value("fail", nlohmann::json::array());
     const bool fail_always = options_.value("fail_always", false);
     if (!fail.empty() && (fail_always || call < static_cast<int>(fail.size()))) {
       auto name = fail[fail_always ? call % fail.size() : call].get<std::string>();
       std::optional<milliseconds> retry_after;
-      if (options_.contains("retry_after_ms")) retry_after = milliseconds(options_["retry_after_ms"].get<int>());
-      throw Error(*error_class_from_string(name), "scripted " + name + " (request id req_123)", retry_after);
+      if (options_.contains("retry_after_ms"))
+        retry_after = milliseconds(options_["retry_after_ms"].get<int>());
+      throw Error(*error_class_from_string(name), "scripted " + name + " (request id req_123)",
+                  retry_after);
     }
     ProviderResult result;
     if (!request.images.empty()) {
@@ -115,7 +119,8 @@ const PluginDescriptor& script_provider_descriptor() {
                           {"retry_after_ms", {{"type", "integer"}}},
                           {"delay_ms", {{"type", "integer"}}},
                           {"api_key", {{"type", "string"}, {"writeOnly", true}}}}}};
-    d.factory = ProviderFactory{[](const PluginArgs& args) { return std::make_unique<ScriptProvider>(args); }};
+    d.factory = ProviderFactory{
+        [](const PluginArgs& args) { return std::make_unique<ScriptProvider>(args); }};
     return d;
   }();
   return d;
@@ -149,7 +154,8 @@ JobResult EngineHarness::run(const std::string& yaml, JobRequest request,
                              const std::map<std::string, std::string>& env) {
   LoadOptions options;
   options.env_overrides = env;
-  auto pipeline = std::make_shared<const Pipeline>(load_pipeline_text(yaml, "test.yaml", registry_, options));
+  auto pipeline =
+      std::make_shared<const Pipeline>(load_pipeline_text(yaml, "test.yaml", registry_, options));
   Engine engine(pipeline, host());
   JobResult result;
   std::exception_ptr error;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -31,6 +32,7 @@ class WalCheckpointer {
   Database own_;  // used on thread_ only
   boost::asio::thread_pool& thread_;
   std::atomic<bool> queued_{false};
+  std::mutex pass_mu_;  // one checkpoint at a time: the writer's waits for the background's
 };
 
 }  // namespace imagepipe::jobs

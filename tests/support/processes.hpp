@@ -1,5 +1,5 @@
-// Child processes for the storage tests: the emulators (s3rver, Azurite) on a free
-// loopback port, and independent tools (aws, curl, python3 with botocore, node) run to
+// Child processes for tests: servers (s3rver, Azurite) on a free loopback port, and
+// programs (the imagepipe binary, aws, curl, python3 with botocore, node) run to
 // completion with their output captured.
 #pragma once
 
@@ -20,9 +20,11 @@ struct ProgramResult {
   std::string err;
 };
 
-// argv[0] is looked up on PATH. `input` goes to stdin; `env` is added to the environment.
+// argv[0] is looked up on PATH (unless it is a path). `input` goes to stdin; `env` is added
+// to the environment; `cwd` empty: the test's working directory.
 ProgramResult run_program(const std::vector<std::string>& argv, const std::string& input = {},
-                          const std::map<std::string, std::string>& env = {});
+                          const std::map<std::string, std::string>& env = {},
+                          const std::filesystem::path& cwd = {});
 
 // Empty when `name` is not on PATH.
 std::string find_on_path(const std::string& name);
@@ -52,6 +54,7 @@ class ServerProcess {
 // tests/servers/node_modules/.bin/<name>, or empty when `npm ci --prefix tests/servers`
 // has not run (or node is missing).
 std::string node_tool(const std::string& name);
+// A new, unique directory under the system's temporary directory.
 std::filesystem::path make_temp_dir(const std::string& prefix);
 
 }  // namespace imagepipe::testing

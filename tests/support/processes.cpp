@@ -1,4 +1,4 @@
-#include "processes.hpp"
+#include "support/processes.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -56,7 +56,8 @@ fs::path make_temp_dir(const std::string& prefix) {
 }
 
 ProgramResult run_program(const std::vector<std::string>& argv, const std::string& input,
-                          const std::map<std::string, std::string>& env) {
+                          const std::map<std::string, std::string>& env,
+                          const std::filesystem::path& cwd) {
   const auto dir = make_temp_dir("ip-prog");
   const auto in_file = dir / "in", out_file = dir / "out", err_file = dir / "err";
   std::ofstream(in_file, std::ios::binary) << input;
@@ -66,6 +67,7 @@ ProgramResult run_program(const std::vector<std::string>& argv, const std::strin
     ::dup2(::open(in_file.c_str(), O_RDONLY), 0);
     ::dup2(::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
     ::dup2(::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
     exec_child(argv, env);
   }
   int status = 0;
