@@ -6,7 +6,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -36,7 +35,7 @@ std::string error_body(const std::string& message) {
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool busy = false;  // between a request's last byte and its answer; strand-only
+  bool busy = false;  // between a request's last byte and its answer; on its loop only
 };
 
 std::string lower(boost::beast::string_view s) {
@@ -73,14 +72,12 @@ struct HttpServer::Loops {
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, std::vector<asio::io_context*> loops, ServerLimits limits,
        Handler handler, RequestObserver observer)
-      : io(io),
-        loops(std::move(loops)),
+      : loops(std::move(loops)),
         acceptor(io),
         limits(limits),
         handler(std::move(handler)),
         observer(std::move(observer)) {}
 
-  asio::io_context& io;
   std::vector<asio::io_context*> loops;  // where connections go, in turn; loops[0] is io
   std::size_t next_loop = 0;             // touched by the accept loop only
   tcp::acceptor acceptor;
