@@ -96,4 +96,21 @@ std::optional<CutField> cut_string_member(std::string_view body, std::string_vie
   }
 }
 
+bool nests_deeper_than(std::string_view body, int max_depth) {
+  int depth = 0;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '"') {
+      // Unterminated strings are the parser's to report.
+      if (!skip_string(body, i)) return false;
+      --i;  // skip_string stops past the quote; the loop's ++i would skip one more
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace imagepipe::serve

@@ -21,4 +21,10 @@ struct CutField {
 // and reports errors as usual.
 std::optional<CutField> cut_string_member(std::string_view body, std::string_view name);
 
+// Whether arrays and objects in `body` nest deeper than `max_depth`, counted without
+// parsing (brackets inside strings do not count). Checked before any parse: a body such
+// as 100,000 nested '[' must be refused before code that walks a value recursively
+// (describing it in an error, storing it, rendering templates) ever sees it.
+bool nests_deeper_than(std::string_view body, int max_depth);
+
 }  // namespace imagepipe::serve

@@ -29,7 +29,8 @@ constexpr std::chrono::seconds kDrainTime{2};
 constexpr std::size_t kDrainBytes = 64u << 20;
 
 std::string error_body(const std::string& message) {
-  return nlohmann::json{{"error", message}}.dump();
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
 }
 
 struct Connection {

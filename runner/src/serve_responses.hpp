@@ -19,8 +19,11 @@ struct FieldProblem {
   std::string type;  // missing | type_error | value_error | json_invalid | ...
 };
 
+// Bytes that are not UTF-8 (a client's, quoted in an error) are replaced, never thrown
+// over: an answer must always be writable.
 inline Response json_response(int status, const nlohmann::json& body) {
-  return Response{.status = status, .body = body.dump()};
+  return Response{.status = status,
+                  .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 inline Response error_response(int status, const std::string& message) {

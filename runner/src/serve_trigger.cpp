@@ -59,6 +59,19 @@ json parse_query(const std::string& query) {
   return out;
 }
 
+// Deep enough for any real request; shallow enough that nothing recursive is at risk.
+constexpr int kMaxJsonDepth = 64;
+
+// The useful part of nlohmann's message, cut short: its "last read" excerpt repeats the
+// client's bytes, which need not be UTF-8 and are never worth more than a few characters.
+std::string parse_problem(const std::string& what) {
+  std::string text = what;
+  if (const auto at = text.find("parse error at "); at != std::string::npos) text = text.substr(at + 15);
+  else if (const auto close = text.find("] "); close != std::string::npos) text = text.substr(close + 2);
+  if (text.size() > 200) text = text.substr(0, 200) + "...";
+  return text;
+}
+
 // "/image_base64" → {"body", "image_base64"}.
 std::vector<std::string> body_loc(const std::string& pointer) {
   std::vector<std::string> loc{"body"};
@@ -225,19 +238,24 @@ CheckedRequest check_request(const Pipeline& pipeline, Request& request,
   const auto& http = *pipeline.trigger.http;
 
   json body = json::object();
+  if (nests_deeper_than(request.body, kMaxJsonDepth)) {
+    problems.push_back({{"body"},
+                        "JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                            " levels (the limit for request bodies)",
+                        "json_invalid"});
+    check_callback(http, request, egress, problems);
+    return checked;
+  }
   const auto cut_image = parse_without_image(pipeline, request, body);
   const bool blank = request.body.find_first_not_of(" \t\r\n") == std::string::npos;
   if (!cut_image && !blank) {
     try {
       body = json::parse(request.body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
-      const std::string what = e.what();
-      const auto at = what.find("parse error at ");
-      problems.push_back(
-          {{"body"},
-           "malformed JSON: " + (at == std::string::npos ? what : what.substr(at + 15)),
-           "json_invalid"});
+      // or, for a number too large for a double, "[json.exception.out_of_range.406] number
+      // overflow parsing '1e999999'".
+      problems.push_back({{"body"}, "malformed JSON: " + parse_problem(e.what()), "json_invalid"});
       check_callback(http, request, egress, problems);
       return checked;
     }

@@ -79,6 +79,53 @@ TEST_F(BadInputTest, MissingCallbackUrl) {
             json({problem({"header", "callbackUrl"}, "field required", "missing")}));
 }
 
+// One request used to kill the daemon: describing the bad value for the 422 walked it
+// recursively, 100,000 levels deep, and overflowed the stack.
+TEST_F(BadInputTest, DeeplyNestedValueIsRefusedAndTheServerLives) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto [status, body] =
+      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + ""}",
+           callback_header());
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"],
+            "body: JSON nested deeper than 64 levels (the limit for request bodies)");
+  EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
+}
+
+TEST_F(BadInputTest, NestingUpToTheLimitIsOnlyAWrongType) {
+  const std::string deep = std::string(63, '[') + std::string(63, ']');
+  auto [status, body] =
+      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + ""}",
+           callback_header());
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body.prompt: must be a string, got a list");
+}
+
+TEST_F(BadInputTest, NumberTooLargeForADouble) {
+  auto [status, body] = post(R"({"prompt": 1e999999, "image_base64": "QUJD"})", callback_header());
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body: malformed JSON: number overflow parsing '1e999999'");
+}
+
+TEST_F(BadInputTest, InvalidUtf8InAStringField) {
+  auto [status, body] =
+      post("{\"prompt\": \"caf\xff\xfe\", \"image_base64\": \"" + png_base64() + "\"}",
+           callback_header());
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
+  EXPECT_THAT(body["error"].get<std::string>(),
+              ::testing::HasSubstr("invalid string: ill-formed UTF-8 byte"));
+}
+
+TEST_F(BadInputTest, LongStringIsQuotedShortInTheError) {
+  auto [status, body] = post(json{{"prompt", "x"},
+                                  {"filename", json::array({std::string(5000, 'y')})},
+                                  {"image_base64", png_base64()}});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body.filename: must be a string, got a list");
+  EXPECT_LT(body.dump().size(), 400u);
+}
+
 TEST_F(BadInputTest, CallbackUrlToAMetadataAddress) {
   auto [status, body] =
       post(b64_request().dump(), {{"callbackUrl", "http://169.254.169.254/latest/meta-data/"}});

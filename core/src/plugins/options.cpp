@@ -30,16 +30,30 @@ std::string escape_pointer_token(const std::string& s) {
   return out;
 }
 
-std::string describe_value(const json& v) {
-  std::string text = v.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
+// At most a few dozen characters of the value, and never a walk of the whole of it: an
+// untrusted value may be megabytes long or nested thousands deep.
+std::string short_text(const json& v) {
   switch (v.type()) {
-    case json::value_t::string: return "string " + text;
-    case json::value_t::boolean: return "boolean " + text;
-    case json::value_t::null: return "null";
     case json::value_t::object: return "an object";
     case json::value_t::array: return "a list";
-    default: return "number " + text;
+    case json::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      std::string text = json(s.substr(0, 60)).dump(-1, ' ', false, json::error_handler_t::replace);
+      if (s.size() > 60) text.insert(text.size() - 1, "...");
+      return text;
+    }
+    default: return v.dump();  // a scalar
+  }
+}
+
+std::string describe_value(const json& v) {
+  switch (v.type()) {
+    case json::value_t::string: return "string " + short_text(v);
+    case json::value_t::boolean: return "boolean " + short_text(v);
+    case json::value_t::null: return "null";
+    case json::value_t::object:
+    case json::value_t::array: return short_text(v);
+    default: return "number " + short_text(v);
   }
 }
 
@@ -94,7 +108,7 @@ void walk(const json& schema, const json& value, const std::string& pointer,
     if (std::find(e->begin(), e->end(), value) == e->end()) {
       std::vector<std::string> allowed;
       for (const auto& x : *e) allowed.push_back(x.is_string() ? x.get<std::string>() : x.dump());
-      issues.push_back({pointer, "must be one of " + join(allowed, ", ") + "; got " + value.dump()});
+      issues.push_back({pointer, "must be one of " + join(allowed, ", ") + "; got " + short_text(value)});
     }
   }
   if (value.is_number()) {
