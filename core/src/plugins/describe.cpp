@@ -63,6 +63,21 @@ std::vector<OptionDoc> option_docs(const PluginDescriptor& descriptor) {
   return docs;
 }
 
+// What `optional: true` does for this provider in a chain: it is never implicit, so the
+// reference says where it applies.
+std::string chain_note(const PluginDescriptor& d, const std::vector<OptionDoc>& docs) {
+  if (d.kind() != PluginKind::provider) return {};
+  std::string names;
+  int count = 0;
+  for (const auto& o : docs)
+    if (o.secret) names += (count++ ? ", `" : "`") + o.name + "`";
+  if (!count) return {};
+  return "In a provider chain, an entry marked `optional: true` is skipped, with no request, "
+         "while " + names + (count > 1 ? " are all" : " is") +
+         " empty and a later entry exists; otherwise an empty key fails the item as "
+         "unauthorized.";
+}
+
 std::string describe_plugin_text(const RegisteredPlugin& plugin) {
   const auto& d = *plugin.descriptor;
   std::ostringstream out;
@@ -82,6 +97,7 @@ std::string describe_plugin_text(const RegisteredPlugin& plugin) {
     out << "\n      " << o.description << "\n";
     if (!o.example.empty()) out << "      example: " << o.example << "\n";
   }
+  if (const auto note = chain_note(d, docs); !note.empty()) out << "\n" << note << "\n";
   if (!d.capabilities.empty()) out << "\nCapabilities:\n  " << d.capabilities.dump() << "\n";
   if (!d.examples.empty()) {
     out << "\nExamples:\n";
@@ -101,6 +117,7 @@ json describe_plugin_json(const RegisteredPlugin& plugin) {
           {"options_schema", d.options_schema},
           {"capabilities", d.capabilities},
           {"examples", d.examples},
+          {"chain_note", chain_note(d, option_docs(d))},
           {"abi_version", IMAGEPIPE_ABI_VERSION}};
 }
 
@@ -138,6 +155,7 @@ std::string plugin_reference_markdown(const PluginRegistry& registry) {
             << " | " << desc << " |\n";
       }
     }
+    if (const auto note = chain_note(d, docs); !note.empty()) out << "\n" << note << "\n";
     if (!d.capabilities.empty()) out << "\nCapabilities: `" << d.capabilities.dump() << "`\n";
     if (!d.examples.empty()) {
       out << "\nExample:\n\n```yaml\nuse: " << d.name << "\nwith: " << yaml_flow(d.examples.front()) << "\n```\n";

@@ -40,8 +40,8 @@ json options_schema() {
         {"default", ""},
         {"writeOnly", true},
         {"description",
-         "Sent as x-key. Empty: the entry is skipped when a later chain entry "
-         "exists, else the item fails as unauthorized."},
+         "Sent as x-key. Empty: the item fails as unauthorized, without a request "
+         "(unless the chain entry is optional)."},
         {"examples", {"${BFL_API_KEY}"}}}},
       {kModel,
        {{"type", "string"},

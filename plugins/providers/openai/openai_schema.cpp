@@ -30,8 +30,8 @@ json options_schema() {
                     {"default", ""},
                     {"writeOnly", true},
                     {"description",
-                     "Sent as Authorization: Bearer. Empty: the entry is skipped when a later "
-                     "chain entry exists, else the item fails as unauthorized."},
+                     "Sent as Authorization: Bearer. Empty: the item fails as unauthorized, "
+                     "without a request (unless the chain entry is optional)."},
                     {"examples", {"${OPENAI_API_KEY}"}}};
   props[kOrganization] = {{"type", "string"},
                           {"default", ""},
