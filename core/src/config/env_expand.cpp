@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "config/suggest.hpp"
+#include "config/template_refs.hpp"
 
 namespace imagepipe::config {
 
@@ -80,7 +81,7 @@ class Expander {
       }
       const std::string_view root = first_name(piece.text);
       if (is_runtime_root(root)) {
-        check_runtime_placeholder(pointer, text, piece);
+        if (check_runtime_placeholder(pointer, text, piece)) check_references(pointer, text, piece, 0);
         expanded += written;
         continue;
       }
@@ -163,14 +164,49 @@ class Expander {
     return out;
   }
 
-  void check_runtime_placeholder(const std::string& pointer, const std::string& text,
+  // False when the placeholder does not compile (and that was reported).
+  bool check_runtime_placeholder(const std::string& pointer, const std::string& text,
                                  const TemplatePiece& piece) {
     try {
       Template::compile_string(std::string_view(text).substr(piece.offset, piece.length));
+      return true;
     } catch (const TemplateError& error) {
       report_template_error(pointer, text,
                             TemplateError(error.what(), piece.offset + error.offset));
+      return false;
     }
+  }
+
+  // Whether the placeholder names something its root can hold, defaults included
+  // (${item.stme} would render empty at run time). `base` is where `piece`'s text starts
+  // in the string as written. Schemas only document: their examples are not checked.
+  void check_references(const std::string& pointer, const std::string& text,
+                        const TemplatePiece& piece, std::size_t base) {
+    if (pointer.rfind("/trigger/request_schema", 0) == 0 ||
+        pointer.rfind("/trigger/callback_schema", 0) == 0)
+      return;
+    if (is_runtime_root(first_name(piece.text))) {
+      if (auto problem = check_reference(piece.text, request_schema())) {
+        result_.template_errors.insert(pointer);
+        diagnostics_.push_back(document_.at_text(pointer, base + piece.offset, piece.length,
+                                                 document_.describe(pointer) + ": " + problem->message,
+                                                 problem->hint));
+        return;
+      }
+    }
+    if (!piece.fallback || piece.fallback->find("${") == std::string::npos) return;
+    const std::size_t fallback_at = base + piece.offset + 2 + piece.text.size() + 2;
+    for (const TemplatePiece& inner : split_template(*piece.fallback))
+      if (inner.kind == TemplatePiece::Kind::placeholder)
+        check_references(pointer, text, inner, fallback_at);
+  }
+
+  const json& request_schema() const {
+    static const json none;
+    const auto trigger = document_.root.find("trigger");
+    if (trigger == document_.root.end() || !trigger->is_object()) return none;
+    const auto schema = trigger->find("request_schema");
+    return schema == trigger->end() ? none : *schema;
   }
 
   void report_not_a_name(const std::string& pointer, const std::string& text,

@@ -3,6 +3,7 @@
 #include "imagepipe/engine.hpp"
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "imagepipe/logging.hpp"
@@ -35,6 +36,9 @@ struct Engine::JobState {
   std::vector<SourceItem> sources;
   std::size_t next = 0;
   std::size_t done = 0;
+  // Sink keys written by this job, with the item that wrote each: a second item rendering
+  // the same key fails instead of overwriting the first one's result.
+  std::map<std::string, std::size_t> keys_written;
   ProgressFn progress;
   std::shared_ptr<spdlog::logger> log;
 };
@@ -447,6 +451,14 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
                                {"height", out.height}};
         key_scope["output"]["metadata"] = out.metadata;
         out.key = p.sink.key.render_string(key_scope);
+        if (auto [it, fresh] = job.keys_written.emplace(out.key, index); !fresh)
+          throw Error(ErrorClass::invalid_input,
+                      "sink key '" + out.key + "' was already written by " +
+                          (it->second == index ? std::string("this item")
+                                               : "item " + std::to_string(it->second + 1) + " (" +
+                                                     job.result.items[it->second].name + ")") +
+                          " in this job; nothing was overwritten. Make sink.key unique per "
+                          "result, e.g. with ${item.index} or ${output.suffix}");
         PutOptions put;
         put.content_type = out.mime;
         if (!p.sink.metadata.raw().is_null()) {

@@ -248,6 +248,41 @@ provider:
   EXPECT_EQ(script_stats().params[0], (nlohmann::json{{"size", "1024x1536"}, {"n", 1}}));
 }
 
+// Two inputs whose keys collide (same stem in two folders): the second fails loudly and
+// the first result is kept, where once the second silently replaced it.
+TEST(Engine, TwoItemsRenderingOneSinkKeyNeverOverwrite) {
+  EngineHarness h;
+  fs::path root = fs::temp_directory_path() / ("ip-dup-" + new_job_id());
+  fs::path in = fs::temp_directory_path() / ("ip-dup-in-" + new_job_id());
+  fs::create_directories(in / "a");
+  fs::create_directories(in / "b");
+  std::ofstream(in / "a" / "photo.png", std::ios::binary) << png_bytes(4, 4, 10);
+  std::ofstream(in / "b" / "photo.png", std::ios::binary) << png_bytes(6, 6, 20);
+  JobRequest request;
+  request.input_paths = {(in / "a" / "photo.png").string(), (in / "b" / "photo.png").string()};
+  auto job = h.run(R"(
+name: dup
+source: {from: files}
+concurrency: 1
+sink:
+  use: local
+  with: {root: ")" + root.string() + R"("}
+  key: "${item.stem}.${output.ext}"
+)",
+                   request);
+  EXPECT_EQ(job.status, "completed_with_errors");
+  ASSERT_EQ(job.items.size(), 2u);
+  EXPECT_EQ(job.items[0].status, "completed");
+  EXPECT_EQ(job.items[1].status, "failed");
+  EXPECT_EQ(job.items[1].error,
+            "sink key 'photo.png' was already written by item 1 (photo.png) in this job; "
+            "nothing was overwritten. Make sink.key unique per result, e.g. with ${item.index} "
+            "or ${output.suffix}");
+  EXPECT_EQ(fs::file_size(root / "photo.png"), png_bytes(4, 4, 10).size());
+  fs::remove_all(root);
+  fs::remove_all(in);
+}
+
 TEST(Engine, StoresResultsUnderTemplatedKeysInsideTheRoot) {
   EngineHarness h;
   fs::path root = fs::temp_directory_path() / ("ip-sink-" + new_job_id());

@@ -1,0 +1,25 @@
+// What a runtime placeholder may name: `${item.stme}` is a typo that would render empty at
+// run time (and once wrote every item of a job to one hidden file), so each reference is
+// checked when the pipeline loads against what its root holds.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace imagepipe::config {
+
+struct ReferenceProblem {
+  std::string message;
+  std::string hint;
+};
+
+// `path` is a placeholder's path ("item.stem", "items[0].url", "request.body.prompt");
+// `request_schema` the pipeline's request schema (null when none). Nothing is said about
+// fields below those the engine defines (usage, metadata, headers, sink locations).
+std::optional<ReferenceProblem> check_reference(std::string_view path,
+                                                const nlohmann::json& request_schema);
+
+}  // namespace imagepipe::config
