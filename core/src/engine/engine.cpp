@@ -11,6 +11,7 @@
 #include "instances.hpp"
 #include "provider_gate.hpp"
 #include "sources.hpp"
+#include "typed_params.hpp"
 #include "wait_group.hpp"
 
 namespace imagepipe {
@@ -306,6 +307,7 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
       request.params = entry.params.is_constant() && entry.params.raw().is_null() ? json::object()
                                                                                 : entry.params.render(scope);
       if (request.params.is_null()) request.params = json::object();
+      if (entry.plugin.descriptor) coerce_params(request.params, entry.plugin.descriptor->options_schema);
       request.item = &ctx;
 
       std::optional<Error> last;

@@ -248,6 +248,31 @@ provider:
   EXPECT_EQ(script_stats().params[0], (nlohmann::json{{"size", "1024x1536"}, {"n", 1}}));
 }
 
+// "${request.body.w:-32}" renders text; the local provider's width is an integer option,
+// so the text is read as one, and text that is no integer fails the item by name.
+TEST(Engine, ParamsTakeTheTypeTheProviderOptionWants) {
+  EngineHarness h;
+  const std::string yaml = R"(
+name: typed
+source: {from: prompt}
+provider:
+  use: local
+  with: {operation: placeholder, watermark: ""}
+  params: {width: "${request.body.w:-32}", height: "${request.body.h:-24}"}
+)";
+  JobRequest request;
+  request.body = {{"prompt", "x"}, {"h", "20"}};
+  auto job = h.run(yaml, request);
+  ASSERT_EQ(job.status, "completed") << job.items.at(0).error;
+  EXPECT_EQ(job.items[0].outputs.at(0).width, 32);
+  EXPECT_EQ(job.items[0].outputs.at(0).height, 20);
+
+  request.body = {{"prompt", "x"}, {"w", "wide"}};
+  job = h.run(yaml, request);
+  EXPECT_EQ(job.status, "failed");
+  EXPECT_EQ(job.items.at(0).error, "params.width: 'wide' is not an integer");
+}
+
 // Two inputs whose keys collide (same stem in two folders): the second fails loudly and
 // the first result is kept, where once the second silently replaced it.
 TEST(Engine, TwoItemsRenderingOneSinkKeyNeverOverwrite) {
