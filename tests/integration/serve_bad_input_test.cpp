@@ -84,7 +84,7 @@ TEST_F(BadInputTest, MissingCallbackUrl) {
 TEST_F(BadInputTest, DeeplyNestedValueIsRefusedAndTheServerLives) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   auto [status, body] =
-      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + ""}",
+      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + "\"}",
            callback_header());
   EXPECT_EQ(status, 422);
   EXPECT_EQ(body["error"],
@@ -95,7 +95,7 @@ TEST_F(BadInputTest, DeeplyNestedValueIsRefusedAndTheServerLives) {
 TEST_F(BadInputTest, NestingUpToTheLimitIsOnlyAWrongType) {
   const std::string deep = std::string(63, '[') + std::string(63, ']');
   auto [status, body] =
-      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + ""}",
+      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + "\"}",
            callback_header());
   EXPECT_EQ(status, 422);
   EXPECT_EQ(body["error"], "body.prompt: must be a string, got a list");
