@@ -132,6 +132,26 @@ bool is_runtime_root(std::string_view identifier) {
   return std::find(roots.begin(), roots.end(), identifier) != roots.end();
 }
 
+namespace {
+
+// The '}' that closes a placeholder whose text starts at `from`: a default may hold
+// placeholders of its own ("${A:-${B:-x}}"), each closed by its own '}'.
+std::size_t find_close(std::string_view text, std::size_t from) {
+  int depth = 0;
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (text.substr(i, kOpen.size()) == kOpen) {
+      ++depth;
+      ++i;
+    } else if (text[i] == '}') {
+      if (depth == 0) return i;
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 std::vector<TemplatePiece> split_template(std::string_view text) {
   std::vector<TemplatePiece> pieces;
   std::size_t literal_start = 0;
@@ -158,7 +178,7 @@ std::vector<TemplatePiece> split_template(std::string_view text) {
     }
     flush_literal(i);
     const std::size_t inner_start = i + kOpen.size();
-    const std::size_t close = text.find('}', inner_start);
+    const std::size_t close = find_close(text, inner_start);
     if (close == std::string_view::npos) throw TemplateError("unterminated placeholder", i);
     const std::string_view inner = text.substr(inner_start, close - inner_start);
     const std::size_t mark = inner.find(kFallbackMark);
@@ -170,12 +190,7 @@ std::vector<TemplatePiece> split_template(std::string_view text) {
     TemplatePiece piece{TemplatePiece::Kind::placeholder, i, close + 1 - i, std::string(path),
                         std::nullopt};
     if (mark != std::string_view::npos) {
-      const std::string_view fallback = inner.substr(mark + kFallbackMark.size());
-      if (auto nested = fallback.find(kOpen); nested != std::string_view::npos) {
-        throw TemplateError("a default cannot contain a placeholder",
-                            inner_start + mark + kFallbackMark.size() + nested);
-      }
-      piece.fallback = std::string(fallback);
+      piece.fallback = std::string(inner.substr(mark + kFallbackMark.size()));
     }
     pieces.push_back(std::move(piece));
     i = close + 1;
@@ -270,6 +285,13 @@ std::unique_ptr<Template::Node> Template::Node::compile_string(const std::string
     auto path = parse_path(piece.text);
     if (!path)
       throw TemplateError("invalid path '" + piece.text + "'", piece.offset + kOpen.size());
+    // Only environment defaults nest, and those are expanded when the file loads.
+    if (auto nested = piece.fallback ? piece.fallback->find(kOpen) : std::string::npos;
+        nested != std::string::npos) {
+      throw TemplateError(
+          "a default cannot contain a placeholder",
+          piece.offset + kOpen.size() + piece.text.size() + kFallbackMark.size() + nested);
+    }
     segments.push_back({"", std::move(path), std::move(piece.fallback)});
   }
   const bool has_placeholder = std::any_of(segments.begin(), segments.end(),
