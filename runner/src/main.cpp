@@ -61,10 +61,15 @@ int main(int argc, char** argv) {
   add_serve_options(serve_cmd, serve);
 
   OpenapiArgs openapi;
-  auto* openapi_cmd = app.add_subcommand("openapi", "Print the OpenAPI 3.0 document of the served triggers");
+  auto* openapi_cmd = app.add_subcommand("openapi", "Print the OpenAPI 3.0 document of the served triggers, or write one per tool");
   add_serve_options(openapi_cmd, openapi.serve);
-  openapi_cmd->add_option("--pipeline", openapi.pipeline, "Only this pipeline's operation");
+  // One name per --pipeline, so the pipeline folders may follow it.
+  openapi_cmd->add_option("--pipeline", openapi.names, "Only this pipeline's operation (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   openapi_cmd->add_option("--server", openapi.server, "servers[0].url (default: the config's public_url or listen address)");
+  openapi_cmd->add_option("--out", openapi.out_dir, "Write one importable document per pipeline, DIR/<name>.json, instead of one on stdout");
 
   try {
     app.parse(argc, argv);

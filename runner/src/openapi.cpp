@@ -114,14 +114,35 @@ const PluginUse* http_callback(const Pipeline& pipeline) {
   return nullptr;
 }
 
-json operation(const Pipeline& p) {
+json operation_head(const Pipeline& p) {
   const auto& http = *p.trigger.http;
-  const bool async = http.mode == HttpTrigger::Mode::async;
   std::string description =
       p.description.empty() ? (http.summary.empty() ? p.name : http.summary) : p.description;
   json op = {
-      {"operationId", operation_id(p.name)}, {"description", description}, {"tags", {"pipelines"}}};
+      {"operationId", operation_id(p)}, {"description", description}, {"tags", {"pipelines"}}};
   if (!http.summary.empty()) op["summary"] = http.summary;
+  return op;
+}
+
+// A template route answers its rendered body, or 503 when a variable it needs is unset.
+json render_operation(const Pipeline& p) {
+  json op = operation_head(p);
+  const json schema = p.trigger.response_schema.is_null()
+                          ? schema_of_template(p.trigger.response_body.raw())
+                          : to_openapi_schema(p.trigger.response_schema);
+  op["responses"] = {
+      {"200", {{"description", "The route's answer"}, {"content", json_content(schema)}}},
+      {"503",
+       {{"description", "A variable the answer needs is not set"},
+        {"content", json_content(ref("Error"))}}}};
+  return op;
+}
+
+json operation(const Pipeline& p) {
+  const auto& http = *p.trigger.http;
+  if (http.mode == HttpTrigger::Mode::render) return render_operation(p);
+  const bool async = http.mode == HttpTrigger::Mode::async;
+  json op = operation_head(p);
 
   json parameters = json::array();
   if (async && !http.callback_header.empty())
@@ -191,6 +212,11 @@ std::string operation_id(const std::string& pipeline_name) {
   }
   while (!out.empty() && out.back() == '_') out.pop_back();
   return out.empty() ? "pipeline" : out;
+}
+
+std::string operation_id(const Pipeline& pipeline) {
+  const auto& http = pipeline.trigger.http;
+  return http && !http->operation_id.empty() ? http->operation_id : operation_id(pipeline.name);
 }
 
 json to_openapi_schema(const json& schema) {

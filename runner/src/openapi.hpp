@@ -1,7 +1,8 @@
 // The OpenAPI 3.0 document of the daemon's triggers, as IBM watsonx Orchestrate imports
 // tools: one server URL, an operationId and a description per operation, the request
 // schema, the 202 acknowledgement, and for asynchronous triggers a `callbacks` entry keyed
-// by {$request.header.callbackUrl} whose body schema is the callback payload.
+// by {$request.header.callbackUrl} whose body schema is the callback payload. Template
+// routes are operations answering 200 with their body's schema.
 #pragma once
 
 #include <string>
@@ -23,6 +24,8 @@ nlohmann::json to_openapi_schema(const nlohmann::json& schema);
 
 // "wxo-edit-b64" → "wxo_edit_b64": runs of non-word characters become one '_'.
 std::string operation_id(const std::string& pipeline_name);
+// The trigger's declared operation_id, else the one derived from the pipeline's name.
+std::string operation_id(const Pipeline& pipeline);
 
 // The callback body's schema: the trigger's callback_schema when written, otherwise one
 // derived from the http-callback notifier's body template. Null when nothing is posted.

@@ -1,7 +1,11 @@
 // `imagepipe openapi`: the OpenAPI document /openapi.json serves, without starting a server
-// (to import the tools into watsonx Orchestrate, or to review them).
+// (to review it), or with --out one complete document per pipeline: watsonx Orchestrate
+// imports a file per tool, as the seeds' tool folder holds them.
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
@@ -12,6 +16,33 @@
 namespace imagepipe::runner {
 
 using namespace imagepipe::serve;
+
+namespace {
+
+// DIR/<pipeline name>.json, each with its one path (and its callbacks when asynchronous).
+int write_tool_documents(const std::vector<const Pipeline*>& pipelines, const std::string& server,
+                         const std::filesystem::path& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    std::cerr << "imagepipe: cannot create " << dir.string() << ": " << error.message() << "\n";
+    return kExitRuntime;
+  }
+  for (const auto* pipeline : pipelines) {
+    const auto file = dir / (pipeline->name + ".json");
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << openapi_document({pipeline}, server).dump(2) << "\n";
+    out.close();
+    if (!out) {
+      std::cerr << "imagepipe: cannot write " << file.string() << "\n";
+      return kExitRuntime;
+    }
+    std::cout << file.string() << "\n";  // what was written, for scripts
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 int openapi_command(const OpenapiArgs& args, const ServeConfig& config, Process& process) {
   LoadOptions load;
@@ -31,13 +62,15 @@ int openapi_command(const OpenapiArgs& args, const ServeConfig& config, Process&
 
   std::vector<const Pipeline*> chosen;
   for (const auto& served : set.all)
-    if (args.pipeline.empty() || served->pipeline->name == args.pipeline)
+    if (args.names.empty() ||
+        std::count(args.names.begin(), args.names.end(), served->pipeline->name))
       chosen.push_back(served->pipeline.get());
-  if (!args.pipeline.empty() && chosen.empty()) {
+  for (const auto& name : args.names) {
+    if (set.find(name)) continue;
     std::string names;
     for (const auto& served : set.all)
       names += (names.empty() ? "" : ", ") + served->pipeline->name;
-    std::cerr << "imagepipe: no served pipeline is named '" << args.pipeline
+    std::cerr << "imagepipe: no served pipeline is named '" << name
               << "' (pipelines with an HTTP trigger: " << (names.empty() ? "none" : names) << ")\n";
     return kExitInvalid;
   }
@@ -47,8 +80,11 @@ int openapi_command(const OpenapiArgs& args, const ServeConfig& config, Process&
         config.host == "0.0.0.0" || config.host == "::" ? "localhost" : config.host;
     server = "http://" + host + ":" + std::to_string(config.port);
   }
-  std::cout << openapi_document(chosen, server).dump(2) << "\n";
-  return kExitOk;
+  if (args.out_dir.empty()) {
+    std::cout << openapi_document(chosen, server).dump(2) << "\n";
+    return kExitOk;
+  }
+  return write_tool_documents(chosen, server, args.out_dir);
 }
 
 }  // namespace imagepipe::runner

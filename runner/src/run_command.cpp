@@ -155,6 +155,12 @@ int run_command(const RunArgs& args, Process& process) {
     std::cerr << "imagepipe: " << e.what() << "\n";
     return kExitInvalid;
   }
+  if (pipeline.trigger.renders_only()) {
+    std::cerr << "imagepipe: " << args.pipeline
+              << ": a template route (trigger.http.mode: template) runs no job; "
+                 "`imagepipe serve` answers it\n";
+    return kExitInvalid;
+  }
   for (const auto& secret : pipeline.secrets) register_secret(secret);
 
   JobRequest request;

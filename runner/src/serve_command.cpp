@@ -129,8 +129,7 @@ int serve_command(const ServeConfig& config, Process& process) {
                         [&] { outbox.wake(); });
   TriggerContext trigger{*store, waiters, egress, [&] { dispatcher.wake(); }, log};
   std::atomic<bool> shutting_down{false};
-  Router router(
-      RouterContext{pipelines, trigger, metrics, env, config.public_url, shutting_down, host});
+  Router router(RouterContext{pipelines, trigger, metrics, config.public_url, shutting_down, host});
   metrics.describe("imagepipe_http_requests_total", "HTTP requests answered, by route and status");
   metrics.describe("imagepipe_http_request_duration_seconds",
                    "Time from a request's last byte to its answer");

@@ -18,9 +18,10 @@ struct ServeArgs {
 };
 
 struct OpenapiArgs {
-  ServeArgs serve;       // where the pipelines come from, as for serve
-  std::string pipeline;  // only this pipeline
-  std::string server;    // servers[0].url
+  ServeArgs serve;                 // where the pipelines come from, as for serve
+  std::vector<std::string> names;  // only these pipelines (none: all)
+  std::string server;              // servers[0].url
+  std::string out_dir;             // one document per pipeline in DIR/<name>.json
 };
 
 // Embedded defaults, then the config file, then flags. Pipelines default to the shipped

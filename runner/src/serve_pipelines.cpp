@@ -4,6 +4,7 @@
 #include <set>
 
 #include "imagepipe/logging.hpp"
+#include "openapi.hpp"
 
 namespace imagepipe::serve {
 
@@ -37,6 +38,7 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
                               const Host* host) {
   PipelineSet set;
   std::map<std::pair<std::string, std::string>, std::string> routes;  // (method, path) → pipeline
+  std::map<std::string, std::string> operations;                      // operationId → pipeline
   for (const auto& file : files) {
     Pipeline pipeline = load_pipeline(file, registry, load);
     if (!pipeline.trigger.http) continue;  // run-only pipelines have nothing to serve
@@ -46,6 +48,12 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
                         " is already served by pipeline '" + it->second + "'");
     if (set.by_name.count(pipeline.name))
       throw ConfigError(file.string() + ": pipeline name '" + pipeline.name + "' is used twice");
+    // Orchestrate names each imported tool by its operationId; two alike would clash there.
+    const std::string operation = operation_id(pipeline);
+    if (auto [it, fresh] = operations.emplace(operation, pipeline.name); !fresh)
+      throw ConfigError(file.string() + ": operation_id '" + operation +
+                        "' is already used by pipeline '" + it->second +
+                        "'; each served pipeline needs its own (set trigger.http.operation_id)");
     if (config.max_image_pixels)
       pipeline.limits.max_image_pixels =
           std::min(pipeline.limits.max_image_pixels, config.max_image_pixels);
@@ -58,7 +66,7 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
     auto served = std::make_unique<ServedPipeline>();
     served->unavailable = unavailable_reason(pipeline);
     served->pipeline = std::make_shared<const Pipeline>(std::move(pipeline));
-    if (host && served->unavailable.empty()) {
+    if (host && served->unavailable.empty() && !served->pipeline->trigger.renders_only()) {
       try {
         served->engine = std::make_unique<Engine>(served->pipeline, *host);
       } catch (const std::exception& e) {

@@ -17,6 +17,12 @@ struct ServedPipeline {
   std::shared_ptr<const Pipeline> pipeline;
   std::unique_ptr<Engine> engine;  // null when the pipeline cannot run
   std::string unavailable;         // why it cannot run ("OPENAI_API_KEY is not set")
+
+  // Whether its route answers: a job route needs its engine, a template route only its
+  // variables.
+  bool ready() const {
+    return engine != nullptr || (pipeline->trigger.renders_only() && unavailable.empty());
+  }
 };
 
 struct PipelineSet {
@@ -34,7 +40,8 @@ struct PipelineSet {
 std::vector<std::filesystem::path> pipeline_files(const std::vector<std::filesystem::path>& paths);
 
 // Loads the pipelines that have an HTTP trigger, applies the daemon's limits, and checks
-// that no two claim the same method and path. Engines are built only when `host` is given.
+// that no two claim the same method and path or the same OpenAPI operationId. Engines are
+// built only when `host` is given, and never for template routes, which run no job.
 PipelineSet load_pipeline_set(const std::vector<std::filesystem::path>& files,
                               const PluginRegistry& registry, const LoadOptions& load,
                               const ServeConfig& config, const Host* host);

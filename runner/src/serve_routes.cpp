@@ -6,8 +6,8 @@
 
 #include "imagepipe/logging.hpp"
 #include "openapi.hpp"
-#include "serve_cos_config.hpp"
 #include "serve_providers.hpp"
+#include "serve_template.hpp"
 
 namespace imagepipe::serve {
 
@@ -66,17 +66,15 @@ Router::Router(RouterContext context)
   add("GET", "/providers", [this](Request&) -> Task<Response> {
     co_return json_response(200, providers_listing(ctx_.pipelines));
   });
-  bool wxo = false;
-  for (const auto& served : ctx_.pipelines.all)
-    wxo = wxo || served->pipeline->name.rfind("wxo-", 0) == 0;
-  if (wxo)
-    add("GET", "/cos/config",
-        [this](Request&) -> Task<Response> { co_return json_response(200, cos_config(ctx_.env)); });
   for (const auto& served : ctx_.pipelines.all) {
     const auto* s = served.get();
     const auto& http = *s->pipeline->trigger.http;
-    add(http.method, http.path,
-        [this, s](Request& r) { return handle_trigger(*s, r, ctx_.trigger); });
+    if (http.mode == HttpTrigger::Mode::render)
+      add(http.method, http.path,
+          [s](Request&) -> Task<Response> { co_return render_template_route(*s); });
+    else
+      add(http.method, http.path,
+          [this, s](Request& r) { return handle_trigger(*s, r, ctx_.trigger); });
   }
 }
 
@@ -129,7 +127,7 @@ Task<Response> Router::handle(Request& request) {
 Task<Response> Router::health_ready() {
   json pipelines = json::object();
   for (const auto& served : ctx_.pipelines.all) {
-    json p = {{"ready", served->engine != nullptr}};
+    json p = {{"ready", served->ready()}};
     if (!served->unavailable.empty()) p["reason"] = served->unavailable;
     pipelines[served->pipeline->name] = std::move(p);
   }
@@ -150,7 +148,8 @@ Task<Response> Router::health_ready() {
 Task<Response> Router::metrics() {
   try {
     const auto counts = co_await ctx_.trigger.store.counts();
-    for (const auto& served : ctx_.pipelines.all)
+    for (const auto& served : ctx_.pipelines.all) {
+      if (served->pipeline->trigger.renders_only()) continue;  // never has jobs
       for (const auto* status :
            {"queued", "running", "completed", "completed_with_errors", "failed"}) {
         auto it = counts.by_pipeline_status.find({served->pipeline->name, status});
@@ -158,6 +157,7 @@ Task<Response> Router::metrics() {
             "imagepipe_jobs", {{"pipeline", served->pipeline->name}, {"status", status}},
             it == counts.by_pipeline_status.end() ? 0.0 : static_cast<double>(it->second));
       }
+    }
     ctx_.metrics.set("imagepipe_queue_depth", {}, static_cast<double>(counts.queued));
     ctx_.metrics.set("imagepipe_callbacks_pending", {},
                      static_cast<double>(counts.callbacks_pending));

@@ -1,7 +1,7 @@
-// The daemon's routes: the pipelines' triggers plus the operational ones (/health,
-// /health/live, /health/ready, /metrics, /jobs/{id}, /files/..., /providers, /openapi.json,
-// /cos/config). Unknown
-// paths get 404 and known paths with another method 405, both as JSON.
+// The daemon's routes: the pipelines' triggers (job routes and template routes) plus the
+// operational ones (/health, /health/live, /health/ready, /metrics, /jobs/{id},
+// /files/..., /providers, /openapi.json). Unknown paths get 404 and known paths with
+// another method 405, both as JSON.
 #pragma once
 
 #include <atomic>
@@ -17,8 +17,7 @@ struct RouterContext {
   const PipelineSet& pipelines;
   TriggerContext& trigger;
   Metrics& metrics;
-  std::map<std::string, std::string> env;  // .env values, for /cos/config
-  std::string public_url;                  // empty: http://<Host header>
+  std::string public_url;  // empty: http://<Host header>
   std::atomic<bool>& shutting_down;
   const Host& host;  // for the storage behind /files/ links
 };

@@ -128,6 +128,7 @@ TEST_F(ServeTest, HealthAndCosConfigSpeakTheSeedsContract) {
   EXPECT_EQ(ready["ready"], true);
   EXPECT_EQ(ready["job_store"], "ok");
   EXPECT_EQ(ready["pipelines"]["wxo-offline-edit-b64"]["ready"], true);
+  EXPECT_EQ(ready["pipelines"]["wxo-offline-cos-config"]["ready"], true);
 
   auto cos = daemon.get("/cos/config");
   EXPECT_EQ(cos.status, 200);
@@ -143,6 +144,48 @@ TEST_F(ServeTest, HealthAndCosConfigSpeakTheSeedsContract) {
   EXPECT_THAT(cos.body, ::testing::Not(::testing::HasSubstr("access-key-id-value")));
 }
 
+// /cos/config is pipelines/wxo/cos-config.yaml, a template route: the seeds' defaults
+// when nothing is set, COS_BUCKET for both buckets, and no job behind it.
+TEST_F(ServeTest, CosConfigIsADeclaredRouteWithTheSeedsDefaults) {
+  const std::vector<std::string> cos_variables = {
+      "COS_ENDPOINT",      "COS_REGION",       "COS_BUCKET",        "COS_INPUT_BUCKET",
+      "COS_OUTPUT_BUCKET", "COS_INPUT_PREFIX", "COS_OUTPUT_PREFIX", "COS_PRESIGN_EXPIRES"};
+  {
+    std::map<std::string, std::string> unset;
+    for (const auto& name : cos_variables) unset[name] = "";  // as if not set: ":-" defaults
+    DaemonProcess daemon({.pipelines = {wxo("cos-config.yaml")}, .env = unset});
+    auto cos = daemon.get("/cos/config");
+    EXPECT_EQ(cos.status, 200) << daemon.log();
+    EXPECT_EQ(cos.header("Content-Type"), "application/json");
+    EXPECT_EQ(json::parse(cos.body), json({{"endpoint", ""},
+                                           {"region", ""},
+                                           {"input_bucket", ""},
+                                           {"output_bucket", ""},
+                                           {"input_prefix", ""},
+                                           {"output_prefix", "results/batch"},
+                                           {"presign_expires", 900}}));
+    EXPECT_EQ(json::parse(daemon.get("/health/ready").body)["pipelines"]["wxo-cos-config"],
+              json({{"ready", true}}));
+    EXPECT_EQ(daemon.post("/cos/config", "{}").status, 405);
+  }
+  DaemonProcess daemon({.pipelines = {kWxoDir},
+                        .env = {{"COS_BUCKET", "shared-bucket"},
+                                {"COS_INPUT_BUCKET", ""},
+                                {"COS_OUTPUT_BUCKET", "results-bucket"},
+                                {"COS_INPUT_PREFIX", "incoming/"},
+                                {"COS_OUTPUT_PREFIX", "done"},
+                                {"COS_PRESIGN_EXPIRES", "3600"}}});
+  const auto body = json::parse(daemon.get("/cos/config").body);
+  EXPECT_EQ(body["input_bucket"], "shared-bucket");
+  EXPECT_EQ(body["output_bucket"], "results-bucket");
+  EXPECT_EQ(body["input_prefix"], "incoming/");
+  EXPECT_EQ(body["output_prefix"], "done");
+  EXPECT_EQ(body["presign_expires"], 3600);
+  // Answered without a job: the job gauges never name the route's pipeline.
+  EXPECT_THAT(daemon.get("/metrics").body,
+              ::testing::Not(::testing::HasSubstr("pipeline=\"wxo-cos-config\"")));
+}
+
 TEST_F(ServeTest, OpenApiDocumentDescribesTheAsyncTools) {
   DaemonProcess daemon({.pipelines = {kWxoOfflineDir}});
   auto doc = json::parse(daemon.get("/openapi.json").body);
@@ -150,7 +193,10 @@ TEST_F(ServeTest, OpenApiDocumentDescribesTheAsyncTools) {
   ASSERT_EQ(doc["servers"].size(), 1u);
   EXPECT_EQ(doc["servers"][0]["url"], daemon.url());
   const auto& op = doc["paths"]["/process-image-async-b64"]["post"];
-  EXPECT_EQ(op["operationId"], "wxo_offline_edit_b64");
+  // The seeds' operationIds: flows built on the seeds' tools import unchanged.
+  EXPECT_EQ(op["operationId"], "processImageAsyncToBase64");
+  EXPECT_EQ(doc["paths"]["/process-image-async"]["post"]["operationId"], "processImageAsyncToCos");
+  EXPECT_EQ(doc["paths"]["/batch-process-images"]["post"]["operationId"], "batchProcessImages");
   EXPECT_FALSE(op["description"].get<std::string>().empty());
   EXPECT_EQ(op["parameters"][0],
             json({{"in", "header"},
@@ -162,8 +208,24 @@ TEST_F(ServeTest, OpenApiDocumentDescribesTheAsyncTools) {
   const auto& schema = callback["requestBody"]["content"]["application/json"]["schema"];
   EXPECT_EQ(schema["required"], json({"status", "job_id"}));
   EXPECT_TRUE(schema["properties"].contains("result_image_base64"));
-  EXPECT_TRUE(doc["paths"].contains("/process-image-async"));
-  EXPECT_TRUE(doc["paths"].contains("/batch-process-images"));
+  const auto& batch = doc["paths"]["/batch-process-images"]["post"]["callbacks"]["jobResult"]
+                         ["{$request.header.callbackUrl}"]["post"]["requestBody"]["content"]
+                         ["application/json"]["schema"];
+  EXPECT_EQ(batch["properties"]["status"]["enum"],
+            json({"completed", "completed_with_errors", "failed"}));
+  for (const auto* field : {"status", "job_id", "total_files", "processed", "failed",
+                            "fallback_local", "duration_seconds", "total_files_processed",
+                            "output_bucket", "output_prefix", "errors", "error"})
+    EXPECT_TRUE(batch["properties"].contains(field)) << field;
+
+  // The template route: a GET with its answer's schema, no body, no callbacks.
+  const auto& cos = doc["paths"]["/cos/config"]["get"];
+  EXPECT_EQ(cos["operationId"], "getCosConfig");
+  EXPECT_FALSE(cos.contains("requestBody"));
+  EXPECT_FALSE(cos.contains("callbacks"));
+  EXPECT_EQ(cos["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+               ["presign_expires"]["type"],
+            "integer");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks `imagepipe openapi` with an independent validator: @apidevtools/swagger-parser
 # (npm), installed on first use into a folder of the build tree, never into the sources.
+# Both shapes are checked: the one document of every served pipeline, and the files that
+# --out writes, one importable document per tool (watsonx Orchestrate imports a file).
 #   validate_openapi.sh IMAGEPIPE_BINARY PIPELINES_DIR TOOLS_DIR
 set -euo pipefail
 binary=$1 pipelines=$2 tools=$3
@@ -8,26 +10,59 @@ mkdir -p "$tools"
 if [ ! -d "$tools/node_modules/@apidevtools/swagger-parser" ]; then
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error @apidevtools/swagger-parser@10 >/dev/null
 fi
-doc=$(mktemp --suffix=.json)
-trap 'rm -f "$doc"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 # Documenting needs no credentials: unset variables are allowed for `openapi`.
-"$binary" openapi --server https://imagepipe.example.com "$pipelines" >"$doc"
-NODE_PATH="$tools/node_modules" node - "$doc" <<'JS'
+"$binary" openapi --server https://imagepipe.example.com "$pipelines" >"$work/all.json"
+"$binary" openapi --server https://imagepipe.example.com --out "$work/tools" "$pipelines/wxo" >/dev/null
+NODE_PATH="$tools/node_modules" node - "$work/all.json" "$work/tools" <<'JS'
+const fs = require("fs");
+const path = require("path");
 const SwaggerParser = require("@apidevtools/swagger-parser");
-const file = process.argv[2];
-SwaggerParser.validate(file)
-  .then((api) => {
-    const ops = [];
-    for (const [path, item] of Object.entries(api.paths))
-      for (const [method, op] of Object.entries(item)) {
-        if (!op.operationId || !op.description) throw new Error(`${method} ${path}: operationId and description are required`);
-        ops.push(`${method.toUpperCase()} ${path}${op.callbacks ? " (async)" : ""}`);
+const [all, toolsDir] = process.argv.slice(2);
+
+// Every operation needs an operationId and a description; an async one (with callbacks)
+// takes its callback URL from the `callbackUrl` header, as Orchestrate sends it.
+async function check(file) {
+  const api = await SwaggerParser.validate(file);
+  const ops = [];
+  for (const [route, item] of Object.entries(api.paths))
+    for (const [method, op] of Object.entries(item)) {
+      if (!op.operationId || !op.description) throw new Error(`${file}: ${method} ${route}: operationId and description are required`);
+      if (op.callbacks) {
+        const header = (op.parameters || []).find((p) => p.in === "header" && p.name === "callbackUrl" && p.required);
+        const [expression] = Object.keys(Object.values(op.callbacks)[0]);
+        if (!header || expression !== "{$request.header.callbackUrl}") throw new Error(`${file}: ${op.operationId}: callbackUrl header and callback expression required`);
       }
-    if (api.servers.length !== 1) throw new Error("exactly one server URL is required");
-    console.log(`valid OpenAPI ${api.openapi}: ${ops.join(", ")}`);
-  })
-  .catch((err) => {
-    console.error(`invalid: ${err.message}`);
-    process.exit(1);
-  });
+      ops.push({route, method, op});
+    }
+  if (api.servers.length !== 1) throw new Error(`${file}: exactly one server URL is required`);
+  return ops;
+}
+
+(async () => {
+  const ops = await check(all);
+  console.log(`valid OpenAPI: ${ops.map(({route, method, op}) => `${method.toUpperCase()} ${route}${op.callbacks ? " (async)" : ""}`).join(", ")}`);
+
+  // The seeds' operationIds, so flows built on the seeds' tools import unchanged.
+  const expected = {
+    "wxo-edit-b64": ["/process-image-async-b64", "processImageAsyncToBase64", true],
+    "wxo-edit-cos": ["/process-image-async", "processImageAsyncToCos", true],
+    "wxo-batch": ["/batch-process-images", "batchProcessImages", true],
+    "wxo-cos-config": ["/cos/config", "getCosConfig", false],
+  };
+  const files = fs.readdirSync(toolsDir).sort();
+  const names = files.map((f) => path.basename(f, ".json")).sort();
+  if (JSON.stringify(names) !== JSON.stringify(Object.keys(expected).sort())) throw new Error(`tool files: ${files.join(", ")}`);
+  for (const file of files) {
+    const [route, operationId, async] = expected[path.basename(file, ".json")];
+    const tool = await check(path.join(toolsDir, file));
+    if (tool.length !== 1 || tool[0].route !== route || tool[0].op.operationId !== operationId || !!tool[0].op.callbacks !== async)
+      throw new Error(`${file}: expected only ${route} as ${operationId}${async ? " with callbacks" : ""}`);
+    console.log(`valid tool ${file}: ${operationId}${async ? " (async)" : ""}`);
+  }
+})().catch((err) => {
+  console.error(`invalid: ${err.message}`);
+  process.exit(1);
+});
 JS

@@ -119,19 +119,31 @@ struct SinkSpec {
 struct HttpTrigger {
   std::string method = "POST";
   std::string path;
-  enum class Mode { async, sync } mode = Mode::async;
+  // async and sync run a job; render (`mode: template` in YAML) answers the trigger's
+  // response body and runs nothing, for routes such as a configuration view.
+  enum class Mode { async, sync, render } mode = Mode::async;
   std::string callback_header;        // header that carries the callback URL, if any
   std::chrono::milliseconds sync_wait{30'000};
   std::string summary;                // OpenAPI summary
   // The answer while the pipeline cannot run (a requirement unmet), rendered with
   // job.error = the reason; unset: 503 with the daemon's error envelope.
   std::optional<ResponseSpec> unavailable;
+  // OpenAPI operationId, which watsonx Orchestrate makes the tool's name: a flow built on
+  // an existing tool keeps working when the new one declares the old id. Empty: derived
+  // from the pipeline's name.
+  std::string operation_id;
 };
 
 struct TriggerSpec {
   std::optional<HttpTrigger> http;
   nlohmann::json request_schema;      // JSON Schema of the body; null when none
   nlohmann::json callback_schema;     // optional: documents the callback body in OpenAPI
+  // mode: template: the answer's body (environment already expanded), and optionally the
+  // JSON Schema that documents it in OpenAPI (null: derived from the body).
+  Template response_body;
+  nlohmann::json response_schema;
+
+  bool renders_only() const { return http && http->mode == HttpTrigger::Mode::render; }
 };
 
 struct PipelineLimits {

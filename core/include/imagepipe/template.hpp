@@ -37,7 +37,8 @@ struct TemplatePiece {
   std::optional<std::string> fallback;  // placeholder: the text after ":-", when written
 };
 // Splits `text` into pieces. Throws TemplateError for an unterminated or empty placeholder;
-// paths are not checked here (Template::compile does that).
+// paths are not checked here (Template::compile does that). A default may hold placeholders
+// ("${A:-${B:-x}}"): environment defaults nest, Template::compile refuses nested ones.
 std::vector<TemplatePiece> split_template(std::string_view text);
 
 class Template {

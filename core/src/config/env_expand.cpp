@@ -90,9 +90,13 @@ class Expander {
         expanded += written;
         continue;
       }
+      if (!check_default(pointer, text, piece, 0)) {
+        expanded += written;
+        continue;
+      }
       substituted = true;
       auto& values = result_.substituted[pointer];  // listed even when nothing was found
-      if (auto replacement = resolve(pointer, piece)) {
+      if (auto replacement = resolve(pointer, piece, 0)) {
         values.push_back(*replacement);
         expanded += *replacement;
       }
@@ -113,17 +117,69 @@ class Expander {
     }
   }
 
+  // Where the default of `piece` starts in the string, when the piece starts at `base`.
+  static std::size_t default_offset(const TemplatePiece& piece, std::size_t base) {
+    return base + piece.offset + 2 + piece.text.size() + 2;  // "${" NAME ":-"
+  }
+
+  // "${A:-${B:-x}}": a default may name other variables, never a runtime value, since
+  // every variable of a file is known when it loads. Checked whether or not it is used.
+  bool check_default(const std::string& pointer, const std::string& text,
+                     const TemplatePiece& piece, std::size_t base) {
+    if (!piece.fallback || piece.fallback->find("${") == std::string::npos) return true;
+    const std::size_t at = default_offset(piece, base);
+    std::vector<TemplatePiece> nested;
+    try {
+      nested = split_template(*piece.fallback);
+    } catch (const TemplateError& error) {
+      report_template_error(pointer, text, TemplateError(error.what(), at + error.offset));
+      return false;
+    }
+    for (const TemplatePiece& inner : nested) {
+      if (inner.kind == TemplatePiece::Kind::text) continue;
+      if (!is_environment_name(inner.text)) {
+        result_.template_errors.insert(pointer);
+        diagnostics_.push_back(document_.at_text(
+            pointer, at + inner.offset, inner.length,
+            "a default can name environment variables only, not '" + inner.text + "'",
+            "write the default as text, or name a variable"));
+        return false;
+      }
+      if (!check_default(pointer, text, inner, at)) return false;
+    }
+    return true;
+  }
+
+  // A default as written, with the variables it names expanded (see check_default).
+  std::optional<std::string> expand_default(const std::string& pointer, const TemplatePiece& piece,
+                                            std::size_t base) {
+    const std::string& text = *piece.fallback;
+    if (text.find("${") == std::string::npos) return text;
+    std::string out;
+    for (const TemplatePiece& inner : split_template(text)) {
+      if (inner.kind == TemplatePiece::Kind::text) {
+        out += text.substr(inner.offset, inner.length);
+        continue;
+      }
+      auto value = resolve(pointer, inner, default_offset(piece, base));
+      if (!value) return std::nullopt;
+      out += *value;
+    }
+    return out;
+  }
+
   // The variable's value, else the default, else nothing (reported or recorded as missing).
-  std::optional<std::string> resolve(const std::string& pointer, const TemplatePiece& piece) {
+  // `base`: where the string `piece` was split from starts in the value (a default's offset).
+  std::optional<std::string> resolve(const std::string& pointer, const TemplatePiece& piece,
+                                     std::size_t base) {
     std::optional<std::string> found;
     if (auto it = options_.env_overrides.find(piece.text); it != options_.env_overrides.end()) {
       found = it->second;
     } else if (const char* from_process = std::getenv(piece.text.c_str())) {
       found = from_process;
     }
-    // Shell ":-" semantics: an empty value also takes the default, which may name other
-    // variables (${COS_OUTPUT_BUCKET:-${COS_BUCKET}}).
-    if (piece.fallback && (!found || found->empty())) return expand_default(pointer, *piece.fallback);
+    // Shell ":-" semantics: an empty value also takes the default.
+    if (piece.fallback && (!found || found->empty())) return expand_default(pointer, piece, base);
     if (found) return found;
 
     if (options_.allow_missing_env) {
@@ -140,28 +196,10 @@ class Expander {
         hint = "did you mean '" + *root + "'? otherwise " + hint;
       }
     }
-    diagnostics_.push_back(document_.at_text(pointer, piece.offset, piece.length,
+    diagnostics_.push_back(document_.at_text(pointer, base + piece.offset, piece.length,
                                              "environment variable " + piece.text + " is not set",
                                              std::move(hint)));
     return std::nullopt;
-  }
-
-  // Environment placeholders inside a default, expanded; runtime ones stay as written.
-  std::optional<std::string> expand_default(const std::string& pointer, const std::string& text) {
-    if (text.find("${") == std::string::npos) return text;
-    std::string out;
-    for (const TemplatePiece& piece : split_template(text)) {
-      const std::string_view written = std::string_view(text).substr(piece.offset, piece.length);
-      if (piece.kind == TemplatePiece::Kind::text || is_runtime_root(first_name(piece.text)) ||
-          !is_environment_name(piece.text)) {
-        out += written;
-        continue;
-      }
-      auto value = resolve(pointer, piece);
-      if (!value) return std::nullopt;
-      out += *value;
-    }
-    return out;
   }
 
   // False when the placeholder does not compile (and that was reported).
@@ -195,10 +233,9 @@ class Expander {
       }
     }
     if (!piece.fallback || piece.fallback->find("${") == std::string::npos) return;
-    const std::size_t fallback_at = base + piece.offset + 2 + piece.text.size() + 2;
     for (const TemplatePiece& inner : split_template(*piece.fallback))
       if (inner.kind == TemplatePiece::Kind::placeholder)
-        check_references(pointer, text, inner, fallback_at);
+        check_references(pointer, text, inner, default_offset(piece, base));
   }
 
   const json& request_schema() const {

@@ -123,8 +123,12 @@ Pipeline read_pipeline(LoadContext& context) {
 
   read_name(root, pipeline);
   if (auto description = root.string("description")) pipeline.description = *description;
-  root.require("source");
   read_trigger(root, pipeline.trigger);
+  if (pipeline.trigger.renders_only()) {
+    reject_job_sections(root);
+    return pipeline;
+  }
+  root.require("source");
   if (auto prompt = root.template_value("prompt")) pipeline.prompt = std::move(*prompt);
   read_source(root, pipeline.source);
   read_providers(root, pipeline.providers);

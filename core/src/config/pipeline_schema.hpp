@@ -11,6 +11,10 @@ namespace imagepipe::config {
 Pipeline read_pipeline(LoadContext& context);
 
 void read_trigger(Mapping& root, TriggerSpec& trigger);
+// mode: template: trigger.response (required) and trigger.response_schema.
+void read_response(Mapping& trigger, TriggerSpec& spec);
+// A template route runs no job: source, provider, sink and the like are mistakes there.
+void reject_job_sections(Mapping& root);
 void read_source(Mapping& root, SourceSpec& source);
 void read_providers(Mapping& root, std::vector<ProviderEntry>& providers);
 void read_transforms(Mapping& root, std::vector<PluginUse>& transforms);

@@ -10,10 +10,15 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callback_schema"};
-const std::vector<std::string> kHttpKeys = {"method",       "path",    "mode",       "callback_header",
-                                            "sync_wait_ms", "summary", "unavailable"};
+const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callback_schema",
+                                               "response", "response_schema"};
+const std::vector<std::string> kHttpKeys = {"method",  "path",         "mode",       "callback_header",
+                                            "sync_wait_ms", "summary", "operation_id", "unavailable"};
 const std::vector<std::string> kResponseKeys = {"status", "body"};
+// What a route that runs no job has no use for, and what only such a route uses.
+const std::vector<std::string> kJobHttpKeys = {"callback_header", "sync_wait_ms"};
+const std::vector<std::string> kJobTriggerKeys = {"request_schema", "callback_schema"};
+const std::vector<std::string> kRenderTriggerKeys = {"response", "response_schema"};
 const std::vector<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 constexpr std::int64_t kMaxSyncWaitMs = 3'600'000;
 
@@ -35,6 +40,32 @@ ResponseSpec read_response(Mapping& parent, std::string_view key) {
       response.body = std::move(*compiled);
   }
   return response;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
+}
+
+// An operationId names a tool (watsonx Orchestrate) or a function (code generators), so
+// it must read as an identifier in both.
+bool is_identifier(std::string_view text) {
+  return !text.empty() && !is_digit(text.front()) && std::all_of(text.begin(), text.end(), is_word);
+}
+
+// "process-image async" → "process_image_async": what the author most likely meant.
+std::string as_identifier(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (is_word(c)) {
+      out += c;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  if (!out.empty() && is_digit(out.front())) out.insert(0, "_");
+  return out;
 }
 
 std::optional<HttpTrigger> read_http(Mapping& trigger) {
@@ -64,8 +95,15 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
     }
     result.path = *path;
   }
-  if (auto mode = http.choice("mode", {"async", "sync"})) {
-    result.mode = *mode == "sync" ? HttpTrigger::Mode::sync : HttpTrigger::Mode::async;
+  if (auto mode = http.choice("mode", {"async", "sync", "template"})) {
+    result.mode = *mode == "sync"       ? HttpTrigger::Mode::sync
+                  : *mode == "template" ? HttpTrigger::Mode::render
+                                        : HttpTrigger::Mode::async;
+  }
+  if (result.mode == HttpTrigger::Mode::render) {
+    for (const auto& key : kJobHttpKeys) {
+      if (http.has(key)) http.reject(key, "does not apply when mode is 'template': it runs no job");
+    }
   }
   if (auto header = http.string("callback_header")) result.callback_header = *header;
   if (auto wait = http.integer("sync_wait_ms", 1, kMaxSyncWaitMs)) {
@@ -73,6 +111,19 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
   }
   if (auto summary = http.string("summary")) result.summary = *summary;
   if (http.has("unavailable")) result.unavailable = read_response(http, "unavailable");
+  if (auto id = http.string("operation_id")) {
+    if (is_identifier(*id)) {
+      result.operation_id = *id;
+    } else {
+      const std::string suggestion = as_identifier(*id);
+      context.report(context.document.at_value(
+          http.pointer("operation_id"),
+          http.path("operation_id") +
+              " must be an identifier (letters, digits and '_', not starting with a digit), got '" +
+              *id + "'",
+          suggestion.empty() ? "" : "try '" + suggestion + "'"));
+    }
+  }
   return result;
 }
 
@@ -82,6 +133,17 @@ void read_trigger(Mapping& root, TriggerSpec& trigger) {
   Mapping block(root.context(), root.pointer("trigger"), kTriggerKeys);
   if (!block.valid()) return;
   trigger.http = read_http(block);
+  const bool renders = trigger.renders_only();
+  for (const auto& key : renders ? kJobTriggerKeys : kRenderTriggerKeys) {
+    if (block.has(key)) {
+      block.reject(key, renders ? "does not apply when mode is 'template': it runs no job"
+                                : "only applies when trigger.http.mode is 'template'");
+    }
+  }
+  if (renders) {
+    read_response(block, trigger);
+    return;
+  }
   // The schemas are JSON Schema documents; the HTTP layer validates bodies against them.
   if (const json* schema = block.mapping("request_schema")) trigger.request_schema = *schema;
   if (const json* schema = block.mapping("callback_schema")) trigger.callback_schema = *schema;

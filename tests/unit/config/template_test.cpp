@@ -197,6 +197,16 @@ TEST(Template, SplitKeepsOffsetsIntoTheText) {
   EXPECT_TRUE(split_template("").empty());
 }
 
+// Environment defaults nest; the placeholder ends at the '}' that matches its "${".
+TEST(Template, SplitMatchesTheBracesOfANestedDefault) {
+  const auto pieces = split_template("${A:-${B:-x}}/y");
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].text, "A");
+  EXPECT_EQ(pieces[0].fallback, "${B:-x}");
+  EXPECT_EQ(pieces[0].length, 13u);
+  EXPECT_EQ(pieces[1].text, "/y");
+}
+
 TEST(Template, RuntimeRoots) {
   EXPECT_EQ(runtime_roots(), (std::vector<std::string>{"job", "request", "items", "item", "metrics",
                                                        "sink", "output", "provider", "now"}));

@@ -44,8 +44,12 @@ TEST(ShippedPipelines, WatsonxToolsUseCosAndRequireTheirKeys) {
     if (pipeline.providers.empty()) continue;  // not a tool that runs jobs
     ++count;
     for (const auto& provider : pipeline.providers) EXPECT_FALSE(provider.optional) << entry.path();
-    if (pipeline.sink.storage) EXPECT_EQ(pipeline.sink.storage->use, "s3") << entry.path();
-    if (pipeline.source.storage) EXPECT_EQ(pipeline.source.storage->use, "s3") << entry.path();
+    if (pipeline.sink.storage) {
+      EXPECT_EQ(pipeline.sink.storage->use, "s3") << entry.path();
+    }
+    if (pipeline.source.storage) {
+      EXPECT_EQ(pipeline.source.storage->use, "s3") << entry.path();
+    }
     EXPECT_FALSE(pipeline.requirements.empty()) << entry.path();
   }
   EXPECT_EQ(count, 3u);
