@@ -810,12 +810,13 @@ TEST_F(WxoCos, MissingKeysAre500sWithTheSeedsTextBeforeAnyJob) {
   }
   EXPECT_EQ(fake_.received().size(), 0u);
 
-  // COS_OUTPUT_BUCKET stands in for COS_BUCKET; the keys are still missing. The b64 tool
-  // needs no COS and takes its job.
+  // COS_OUTPUT_BUCKET stands in for COS_BUCKET (and COS_INPUT_BUCKET for the batch's
+  // input); the keys are still missing. The b64 tool needs no COS and takes its job.
   DaemonProcess partial(options({{"OPENAI_API_KEY", fake_.openai_key},
                                  {"OPENAI_BASE_URL", fake_.openai_base()},
                                  {"COS_ENDPOINT", *endpoint_},
-                                 {"COS_OUTPUT_BUCKET", kOutputBucket}}));
+                                 {"COS_OUTPUT_BUCKET", kOutputBucket},
+                                 {"COS_INPUT_BUCKET", kResultsBucket}}));
   for (const auto& [path, body] : std::vector<std::pair<std::string, json>>{
            {"/process-image-async", b64_request()},
            {"/batch-process-images", json{{"prompt", kPrompt}}}}) {
