@@ -4,6 +4,7 @@
 #include "imagepipe/template.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace imagepipe {
@@ -24,6 +25,8 @@ struct PathStep {
 
 struct CompiledPath {
   std::vector<PathStep> steps;
+  // "[a:b]" as the last step: elements a (default 0) up to b (default all) of a list.
+  std::optional<std::pair<std::size_t, std::size_t>> slice;
   // HTTP header names are case-insensitive, so request.headers.<name> is matched that way.
   bool header_lookup = false;
 };
@@ -55,6 +58,19 @@ std::optional<CompiledPath> parse_path(std::string_view path) {
     } else if (path[i] == '[') {
       std::size_t start = ++i;
       while (i < path.size() && path[i] >= '0' && path[i] <= '9') ++i;
+      if (i < path.size() && path[i] == ':') {
+        if (i - start > 9) return std::nullopt;
+        const std::size_t from = i == start ? 0 : std::stoul(std::string(path.substr(start, i - start)));
+        const std::size_t end_start = ++i;
+        while (i < path.size() && path[i] >= '0' && path[i] <= '9') ++i;
+        if (i >= path.size() || path[i] != ']' || i - end_start > 9 || i + 1 != path.size())
+          return std::nullopt;  // a slice ends the path
+        const std::size_t to = i == end_start ? std::numeric_limits<std::size_t>::max()
+                                              : std::stoul(std::string(path.substr(end_start, i - end_start)));
+        compiled.slice = std::pair(from, to);
+        ++i;
+        continue;
+      }
       if (i == start || i >= path.size() || path[i] != ']' || i - start > 9) return std::nullopt;
       PathStep step;
       step.is_index = true;
@@ -158,24 +174,38 @@ std::vector<TemplatePiece> split_template(std::string_view text) {
     }
     flush_literal(i);
     const std::size_t inner_start = i + kOpen.size();
-    const std::size_t close = text.find('}', inner_start);
+    std::size_t close = text.find('}', inner_start);
     if (close == std::string_view::npos) throw TemplateError("unterminated placeholder", i);
-    const std::string_view inner = text.substr(inner_start, close - inner_start);
-    const std::size_t mark = inner.find(kFallbackMark);
-    const std::string_view path = inner.substr(0, mark);
+    std::size_t mark = text.substr(inner_start, close - inner_start).find(kFallbackMark);
+    const std::string_view path = text.substr(inner_start, std::min(mark, close - inner_start));
     // "${a ${b}" is an unclosed placeholder followed by another, not a path with "${" in it.
     if (path.find(kOpen) != std::string_view::npos)
       throw TemplateError("unterminated placeholder", i);
     if (path.empty()) throw TemplateError("empty placeholder", i);
+    if (mark != std::string_view::npos) {
+      // A default may hold placeholders of its own, as in a shell: ${A:-${B:-x}}. The
+      // placeholder then ends at the brace that balances its opening.
+      mark += inner_start;
+      int depth = 1;
+      close = std::string_view::npos;
+      for (std::size_t j = mark + kFallbackMark.size(); j < text.size(); ++j) {
+        if (text.substr(j, kEscapedOpen.size()) == kEscapedOpen) {
+          j += kEscapedOpen.size() - 1;
+        } else if (text.substr(j, kOpen.size()) == kOpen) {
+          ++depth;
+          ++j;
+        } else if (text[j] == '}' && --depth == 0) {
+          close = j;
+          break;
+        }
+      }
+      if (close == std::string_view::npos) throw TemplateError("unterminated placeholder", i);
+    }
     TemplatePiece piece{TemplatePiece::Kind::placeholder, i, close + 1 - i, std::string(path),
                         std::nullopt};
     if (mark != std::string_view::npos) {
-      const std::string_view fallback = inner.substr(mark + kFallbackMark.size());
-      if (auto nested = fallback.find(kOpen); nested != std::string_view::npos) {
-        throw TemplateError("a default cannot contain a placeholder",
-                            inner_start + mark + kFallbackMark.size() + nested);
-      }
-      piece.fallback = std::string(fallback);
+      const std::size_t from = mark + kFallbackMark.size();
+      piece.fallback = std::string(text.substr(from, close - from));
     }
     pieces.push_back(std::move(piece));
     i = close + 1;
@@ -185,21 +215,7 @@ std::vector<TemplatePiece> split_template(std::string_view text) {
   return pieces;
 }
 
-// One run of literal text, or one placeholder.
-struct Segment {
-  std::string literal;
-  std::optional<CompiledPath> path;  // set for a placeholder
-  std::optional<std::string> fallback;
-
-  // Shell ":-" semantics: the default also replaces null and the empty string.
-  const json* resolve(const json& scope, bool& use_fallback) const {
-    const json* value = lookup(scope, *path);
-    use_fallback =
-        fallback && (!value || value->is_null() ||
-                     (value->is_string() && value->get_ref<const std::string&>().empty()));
-    return value;
-  }
-};
+struct Segment;
 
 struct Template::Node {
   enum class Kind { constant, single_placeholder, text, object, array };
@@ -212,16 +228,37 @@ struct Template::Node {
   static std::unique_ptr<Node> compile(const json& raw);
   static std::unique_ptr<Node> compile_string(const std::string& text);
 
-  json render(const json& scope) const {
+  json render(const json& scope) const;
+};
+
+// One run of literal text, or one placeholder.
+struct Segment {
+  std::string literal;
+  std::optional<CompiledPath> path;     // set for a placeholder
+  std::shared_ptr<const Template::Node> fallback;  // the default, itself a template
+
+  // Shell ":-" semantics: the default also replaces null and the empty string.
+  json value(const json& scope) const {
+    const json* found = lookup(scope, *path);
+    if (fallback && (!found || found->is_null() ||
+                     (found->is_string() && found->get_ref<const std::string&>().empty())))
+      return fallback->render(scope);
+    if (!found) return json();
+    if (!path->slice) return *found;
+    if (!found->is_array()) return json();
+    const auto [from, to] = *path->slice;
+    json out = json::array();
+    for (std::size_t i = from; i < std::min(to, found->size()); ++i) out.push_back((*found)[i]);
+    return out;
+  }
+};
+
+json Template::Node::render(const json& scope) const {
     switch (kind) {
       case Kind::constant:
         return constant;
-      case Kind::single_placeholder: {
-        bool use_fallback = false;
-        const json* value = segments.front().resolve(scope, use_fallback);
-        if (use_fallback) return *segments.front().fallback;
-        return value ? *value : json();
-      }
+      case Kind::single_placeholder:
+        return segments.front().value(scope);
       case Kind::text: {
         std::string out;
         for (const Segment& segment : segments) {
@@ -229,13 +266,7 @@ struct Template::Node {
             out += segment.literal;
             continue;
           }
-          bool use_fallback = false;
-          const json* value = segment.resolve(scope, use_fallback);
-          if (use_fallback) {
-            out += *segment.fallback;
-          } else if (value) {
-            append_as_text(out, *value);
-          }
+          append_as_text(out, segment.value(scope));
         }
         return out;
       }
@@ -251,8 +282,7 @@ struct Template::Node {
       }
     }
     return nullptr;
-  }
-};
+}
 
 std::unique_ptr<Template::Node> Template::Node::compile_string(const std::string& text) {
   auto node = std::make_unique<Node>();
@@ -263,14 +293,23 @@ std::unique_ptr<Template::Node> Template::Node::compile_string(const std::string
       if (!segments.empty() && !segments.back().path) {
         segments.back().literal += piece.text;
       } else {
-        segments.push_back({std::move(piece.text), std::nullopt, std::nullopt});
+        segments.push_back({std::move(piece.text), std::nullopt, nullptr});
       }
       continue;
     }
     auto path = parse_path(piece.text);
     if (!path)
       throw TemplateError("invalid path '" + piece.text + "'", piece.offset + kOpen.size());
-    segments.push_back({"", std::move(path), std::move(piece.fallback)});
+    std::shared_ptr<const Node> fallback;
+    if (piece.fallback) {
+      try {
+        fallback = compile_string(*piece.fallback);
+      } catch (const TemplateError& e) {
+        throw TemplateError(e.what(), piece.offset + kOpen.size() + piece.text.size() +
+                                          kFallbackMark.size() + e.offset);
+      }
+    }
+    segments.push_back({"", std::move(path), std::move(fallback)});
   }
   const bool has_placeholder = std::any_of(segments.begin(), segments.end(),
                                            [](const Segment& s) { return s.path.has_value(); });

@@ -109,7 +109,7 @@ void print_summary(const JobResult& job, const fs::path& root) {
   auto metrics = job.metrics();
   std::cout << job.pipeline << ": " << job.status << " in " << metrics["duration_seconds"].get<double>() << "s — "
             << metrics["processed"] << " processed, " << metrics["failed"] << " failed";
-  if (metrics["fallback_local"].get<int>() > 0) std::cout << ", " << metrics["fallback_local"] << " fell back";
+  if (metrics["fell_back"].get<int>() > 0) std::cout << ", " << metrics["fell_back"] << " fell back";
   std::cout << "\n";
   if (!job.error.empty()) std::cout << "  error: " << job.error << "\n";
   constexpr std::size_t kShown = 20;
@@ -137,7 +137,17 @@ int run_command(const RunArgs& args, Process& process) {
   LoadOptions load;
   try {
     load.env_overrides = load_env_file(args.env_file);
+    // A requirement's own message first ("Missing env var: OPENAI_API_KEY"); other unset
+    // variables are then reported at their line and column by a strict load.
+    load.allow_missing_env = true;
     pipeline = load_pipeline(args.pipeline, process.registry(), load);
+    if (!pipeline.unmet_requirements.empty()) {
+      std::cerr << "imagepipe: " << pipeline.name
+                << " cannot run: " << pipeline.unmet_requirements.front() << "\n";
+      return kExitInvalid;
+    }
+    load.allow_missing_env = false;
+    if (!pipeline.missing_env.empty()) pipeline = load_pipeline(args.pipeline, process.registry(), load);
   } catch (const PipelineError& e) {
     std::cerr << e.format(::isatty(STDERR_FILENO)) << "\n";
     return kExitInvalid;

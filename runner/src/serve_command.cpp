@@ -113,9 +113,12 @@ int serve_command(const ServeConfig& config, Process& process) {
   }
   for (const auto& served : pipelines.all)
     if (!served->unavailable.empty())
-      log->warn("pipeline '{}' cannot run: {}; {} {} answers 503", served->pipeline->name,
+      log->warn("pipeline '{}' cannot run: {}; {} {} answers {}", served->pipeline->name,
                 served->unavailable, served->pipeline->trigger.http->method,
-                served->pipeline->trigger.http->path);
+                served->pipeline->trigger.http->path,
+                served->pipeline->trigger.http->unavailable
+                    ? served->pipeline->trigger.http->unavailable->status
+                    : 503);
 
   const EgressPolicy egress(config.egress);
   JobWaiters waiters;

@@ -11,12 +11,6 @@ namespace fs = std::filesystem;
 
 namespace {
 bool is_yaml(const fs::path& p) { return p.extension() == ".yaml" || p.extension() == ".yml"; }
-
-std::string missing_reason(const std::vector<std::string>& missing) {
-  std::string names;
-  for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
-  return names + (missing.size() == 1 ? " is not set" : " are not set");
-}
 }  // namespace
 
 std::vector<fs::path> pipeline_files(const std::vector<fs::path>& paths) {
@@ -62,7 +56,7 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
     for (const auto& secret : pipeline.secrets) register_secret(secret);
 
     auto served = std::make_unique<ServedPipeline>();
-    if (!pipeline.missing_env.empty()) served->unavailable = missing_reason(pipeline.missing_env);
+    served->unavailable = unavailable_reason(pipeline);
     served->pipeline = std::make_shared<const Pipeline>(std::move(pipeline));
     if (host && served->unavailable.empty()) {
       try {

@@ -229,6 +229,17 @@ std::optional<std::string_view> parse_without_image(const Pipeline& pipeline, co
   return cut->value;
 }
 
+// What a client is told while the pipeline cannot run: the pipeline's own answer (the
+// seeds' services say {"detail": "Missing env var: OPENAI_API_KEY"} with a 500), or a 503.
+Response unavailable_response(const ServedPipeline& served) {
+  const auto& pipeline = *served.pipeline;
+  const auto& declared = pipeline.trigger.http->unavailable;
+  if (!declared)
+    return error_response(503, "pipeline '" + pipeline.name + "' cannot run: " + served.unavailable);
+  const json scope = {{"job", {{"error", served.unavailable}, {"pipeline", pipeline.name}}}};
+  return json_response(declared->status, declared->body.render(scope));
+}
+
 }  // namespace
 
 CheckedRequest check_request(const Pipeline& pipeline, Request& request,
@@ -294,9 +305,7 @@ CheckedRequest check_request(const Pipeline& pipeline, Request& request,
 Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
                               TriggerContext& context) {
   const auto& pipeline = *served.pipeline;
-  if (!served.engine)
-    co_return error_response(503,
-                             "pipeline '" + pipeline.name + "' cannot run: " + served.unavailable);
+  if (!served.engine) co_return unavailable_response(served);
 
   auto checked = check_request(pipeline, request, context.egress);
   if (!checked.problems.empty()) co_return validation_response(checked.problems);

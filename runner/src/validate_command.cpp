@@ -24,6 +24,11 @@ int validate_command(const ValidateArgs& args, Process& process) {
     try {
       auto pipeline = load_pipeline(file, process.registry(), load);
       std::cout << file << ": ok (" << pipeline.name << ")";
+      for (const auto& unmet : pipeline.unmet_requirements) std::cout << "; requires: " << unmet;
+      for (std::size_t e = 0; e < pipeline.providers.size(); ++e)
+        if (pipeline.providers[e].optional)
+          std::cout << "; provider[" << e << "] " << pipeline.providers[e].plugin.use
+                    << " is optional (skipped while its keys are empty)";
       if (!pipeline.missing_env.empty()) {
         std::cout << "; needs";
         for (const auto& name : pipeline.missing_env) std::cout << ' ' << name;

@@ -10,7 +10,7 @@ class BadInputTest : public ServeTest {
   static void SetUpTestSuite() {
     // Small limits so the over-limit cases stay small; one daemon for the whole suite.
     daemon_ =
-        new DaemonProcess({.pipelines = {kWxoDir},
+        new DaemonProcess({.pipelines = {kWxoOfflineDir},
                            .config_yaml = "limits: {body_bytes: 65536, image_pixels: 10000}\n"});
   }
   static void TearDownTestSuite() {
@@ -79,12 +79,10 @@ TEST_F(BadInputTest, MissingCallbackUrl) {
             json({problem({"header", "callbackUrl"}, "field required", "missing")}));
 }
 
-// One request used to kill the daemon: describing the bad value for the 422 walked it
-// recursively, 100,000 levels deep, and overflowed the stack.
-TEST_F(BadInputTest, DeeplyNestedValueIsRefusedAndTheServerLives) {
-  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+TEST_F(BadInputTest, NestingOverTheLimitIsRefused) {
+  const std::string deep = std::string(65, '[') + std::string(65, ']');
   auto [status, body] =
-      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + ""}",
+      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + "\"}",
            callback_header());
   EXPECT_EQ(status, 422);
   EXPECT_EQ(body["error"],
@@ -95,7 +93,7 @@ TEST_F(BadInputTest, DeeplyNestedValueIsRefusedAndTheServerLives) {
 TEST_F(BadInputTest, NestingUpToTheLimitIsOnlyAWrongType) {
   const std::string deep = std::string(63, '[') + std::string(63, ']');
   auto [status, body] =
-      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + ""}",
+      post(R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + "\"}",
            callback_header());
   EXPECT_EQ(status, 422);
   EXPECT_EQ(body["error"], "body.prompt: must be a string, got a list");
@@ -207,6 +205,28 @@ TEST_F(BadInputTest, RequestIdIsKeptAndReturned) {
   EXPECT_EQ(job["request_id"], "trace-abc-123");
   // One is made up when the client sent none.
   EXPECT_TRUE(daemon_->get("/health").header("X-Request-ID"));
+}
+
+// One request used to kill the daemon: describing the bad value for the 422 walked it
+// recursively, 100,000 levels deep, and overflowed the stack. With the default limits,
+// so the 200 KB body is read in full.
+TEST_F(ServeTest, ValueNested100000DeepIsRefusedAndTheServerLives) {
+  DaemonProcess daemon({.pipelines = {kWxoOfflineDir}});
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const auto r = daemon.post("/process-image-async-b64",
+                             R"({"prompt": )" + deep + R"(, "image_base64": ")" + png_base64() + "\"}",
+                             callback_header());
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["error"],
+            "body: JSON nested deeper than 64 levels (the limit for request bodies)");
+  EXPECT_EQ(daemon.get("/health").status, 200) << daemon.log();
+  // And the same value where the fast path would not look: a member before the image.
+  const auto again = daemon.post("/process-image-async-b64",
+                                 R"({"meta": )" + deep + R"(, "prompt": "x", "image_base64": ")" +
+                                     png_base64() + "\"}",
+                                 callback_header());
+  EXPECT_EQ(again.status, 422) << again.body;
+  EXPECT_EQ(daemon.get("/health").status, 200) << daemon.log();
 }
 
 }  // namespace

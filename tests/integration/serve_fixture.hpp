@@ -19,6 +19,9 @@ using nlohmann::json;
 
 inline const std::string kWxoDir = std::string(IMAGEPIPE_SOURCE_DIR) + "/pipelines/wxo";
 inline std::string wxo(const std::string& file) { return kWxoDir + "/" + file; }
+// The same tools on local folders with OpenAI optional: the daemon's own tests need no
+// key and no object store (the shipped tools are tested on s3rver in tests/providers).
+inline const std::string kWxoOfflineDir = std::string(IMAGEPIPE_SOURCE_DIR) + "/examples/wxo-offline";
 
 // A small PNG, base64: solid colour, so the local fallback's inversion is checkable.
 inline std::string png_base64(int width = 64, int height = 48,

@@ -1,12 +1,14 @@
-// The three watsonx Orchestrate tools end to end: the real daemon, the shipped pipelines,
-// a callback receiver on loopback, payloads checked field by field against the seeds.
+// The three watsonx Orchestrate tools end to end in their offline form (local folders for
+// COS, no OpenAI key: the local fallback): the real daemon, a callback receiver on loopback,
+// payloads checked field by field against the seeds. The shipped tools on a real S3 server
+// and the fake OpenAI are in tests/providers/serve_wxo_cos_test.cpp.
 #include "serve_fixture.hpp"
 
 namespace imagepipe::testing {
 namespace {
 
 TEST_F(ServeTest, Base64ToolCallsBackWithTheEditedImage) {
-  DaemonProcess daemon({.pipelines = {kWxoDir}});
+  DaemonProcess daemon({.pipelines = {kWxoOfflineDir}});
   const auto id = accept(daemon, "/process-image-async-b64", b64_request());
   ASSERT_TRUE(receiver_.wait_for_requests(1, std::chrono::seconds(30))) << daemon.log();
 
@@ -37,7 +39,7 @@ TEST_F(ServeTest, Base64ToolCallsBackWithTheEditedImage) {
 }
 
 TEST_F(ServeTest, Base64ToolAcceptsADataUrl) {
-  DaemonProcess daemon({.pipelines = {kWxoDir}});
+  DaemonProcess daemon({.pipelines = {kWxoOfflineDir}});
   accept(daemon, "/process-image-async-b64",
          b64_request("data:image/png;base64," + png_base64(), "pic.png"));
   ASSERT_TRUE(receiver_.wait_for_requests(1, std::chrono::seconds(30))) << daemon.log();
@@ -46,7 +48,7 @@ TEST_F(ServeTest, Base64ToolAcceptsADataUrl) {
 }
 
 TEST_F(ServeTest, StorageToolCallsBackWithTheObjectKeyAndUrl) {
-  DaemonProcess daemon({.pipelines = {kWxoDir}, .env = {{"COS_PRESIGN_EXPIRES", "600"}}});
+  DaemonProcess daemon({.pipelines = {kWxoOfflineDir}, .env = {{"COS_PRESIGN_EXPIRES", "600"}}});
   const auto id =
       accept(daemon, "/process-image-async", b64_request(png_base64(), "My Product (1).png"));
   ASSERT_TRUE(receiver_.wait_for_requests(1, std::chrono::seconds(30))) << daemon.log();
@@ -60,7 +62,7 @@ TEST_F(ServeTest, StorageToolCallsBackWithTheObjectKeyAndUrl) {
   EXPECT_EQ(body["job_id"], id);
   EXPECT_EQ(body["filename"], "My Product (1).png");
   // The seeds' key pattern and stem sanitising.
-  EXPECT_EQ(body["object_key"], "results/" + id + "/My_Product__1__modified.png");
+  EXPECT_EQ(body["object_key"], "results/" + id + "/My_Product__1_modified.png");
   EXPECT_EQ(body["expires_in"], 600);
   EXPECT_THAT(body["result_url"].get<std::string>(),
               ::testing::EndsWith(body["object_key"].get<std::string>()));
@@ -75,8 +77,8 @@ TEST_F(ServeTest, BatchToolProcessesTheInputFolderAndReportsTheSeedsMetrics) {
   write_file(cos / "input-images" / "Pizza.png", base64_decode(png_base64()));
   write_file(cos / "input-images" / "burger.png", base64_decode(png_base64(32, 32, {10, 20, 30})));
   write_file(cos / "input-images" / "broken.png", "not an image at all");
-  write_file(cos / "input-images" / "notes.txt", "ignored: not an image extension");
-  DaemonProcess daemon({.pipelines = {kWxoDir}, .env = {{"IMAGEPIPE_COS_ROOT", cos.string()}}});
+  write_file(cos / "input-images" / "notes.txt", "not an image either");
+  DaemonProcess daemon({.pipelines = {kWxoOfflineDir}, .env = {{"IMAGEPIPE_COS_ROOT", cos.string()}}});
 
   const auto id =
       accept(daemon, "/batch-process-images", {{"prompt", "make the image more beautiful"}});
@@ -88,17 +90,20 @@ TEST_F(ServeTest, BatchToolProcessesTheInputFolderAndReportsTheSeedsMetrics) {
             (std::set<std::string>{"status", "job_id", "total_files", "processed", "failed",
                                    "fallback_local", "duration_seconds", "total_files_processed",
                                    "output_bucket", "output_prefix", "errors"}));
-  EXPECT_EQ(body["status"], "completed");
+  // As the seeds: every object under the prefix counts, those that are not images fail.
+  EXPECT_EQ(body["status"], "completed_with_errors");
   EXPECT_EQ(body["job_id"], id);
-  EXPECT_EQ(body["total_files"], 3);
+  EXPECT_EQ(body["total_files"], 4);
   EXPECT_EQ(body["processed"], 2);
-  EXPECT_EQ(body["failed"], 1);
-  EXPECT_EQ(body["total_files_processed"], 3);
-  EXPECT_TRUE(body["duration_seconds"].is_number());
+  EXPECT_EQ(body["failed"], 2);
+  EXPECT_EQ(body["fallback_local"], 2);  // no key: the optional OpenAI entry was skipped
+  EXPECT_EQ(body["total_files_processed"], 2);
+  EXPECT_TRUE(body["duration_seconds"].is_number_float());
   EXPECT_EQ(body["output_bucket"], "wxo-images");
   EXPECT_EQ(body["output_prefix"], "results/batch/" + id + "/");
-  ASSERT_EQ(body["errors"].size(), 1u);
+  ASSERT_EQ(body["errors"].size(), 2u);
   EXPECT_THAT(body["errors"][0].get<std::string>(), ::testing::StartsWith("broken.png: "));
+  EXPECT_THAT(body["errors"][1].get<std::string>(), ::testing::StartsWith("notes.txt: "));
   for (const auto* stem : {"Pizza", "burger"})
     EXPECT_TRUE(std::filesystem::exists(cos / "wxo-images" / "results" / "batch" / id /
                                         (std::string(stem) + "_modified.png")))
@@ -108,7 +113,7 @@ TEST_F(ServeTest, BatchToolProcessesTheInputFolderAndReportsTheSeedsMetrics) {
 
 TEST_F(ServeTest, HealthAndCosConfigSpeakTheSeedsContract) {
   DaemonProcess daemon(
-      {.pipelines = {kWxoDir},
+      {.pipelines = {kWxoOfflineDir},
        .env = {{"COS_ENDPOINT", "https://s3.eu-de.cloud-object-storage.appdomain.cloud"},
                {"COS_REGION", "eu-de"},
                {"COS_INPUT_BUCKET", "input-images"},
@@ -122,7 +127,7 @@ TEST_F(ServeTest, HealthAndCosConfigSpeakTheSeedsContract) {
   auto ready = json::parse(daemon.get("/health/ready").body);
   EXPECT_EQ(ready["ready"], true);
   EXPECT_EQ(ready["job_store"], "ok");
-  EXPECT_EQ(ready["pipelines"]["wxo-edit-b64"]["ready"], true);
+  EXPECT_EQ(ready["pipelines"]["wxo-offline-edit-b64"]["ready"], true);
 
   auto cos = daemon.get("/cos/config");
   EXPECT_EQ(cos.status, 200);
@@ -139,13 +144,13 @@ TEST_F(ServeTest, HealthAndCosConfigSpeakTheSeedsContract) {
 }
 
 TEST_F(ServeTest, OpenApiDocumentDescribesTheAsyncTools) {
-  DaemonProcess daemon({.pipelines = {kWxoDir}});
+  DaemonProcess daemon({.pipelines = {kWxoOfflineDir}});
   auto doc = json::parse(daemon.get("/openapi.json").body);
   EXPECT_EQ(doc["openapi"], "3.0.3");
   ASSERT_EQ(doc["servers"].size(), 1u);
   EXPECT_EQ(doc["servers"][0]["url"], daemon.url());
   const auto& op = doc["paths"]["/process-image-async-b64"]["post"];
-  EXPECT_EQ(op["operationId"], "wxo_edit_b64");
+  EXPECT_EQ(op["operationId"], "wxo_offline_edit_b64");
   EXPECT_FALSE(op["description"].get<std::string>().empty());
   EXPECT_EQ(op["parameters"][0],
             json({{"in", "header"},

@@ -1,5 +1,6 @@
 // The fallback chain and the per-entry limits with real providers: billing limit → the
-// seeds' local fallback (counted in fallback_local), an unconfigured entry skipped, the
+// seeds' local fallback (counted in fell_back), an optional entry with no key skipped and a
+// required one failing, the
 // requests-per-minute limit over a concurrent batch, and a 429 slowing the whole entry.
 #include <algorithm>
 #include <filesystem>
@@ -44,7 +45,7 @@ TEST(ProviderChain, BillingLimitFallsThroughToLocalAndIsCounted) {
   EXPECT_EQ(pixel(out, 1, 1),
             (std::vector<std::uint8_t>{245, 235, 225}));  // inverted, away from the mark
   const auto m = job.metrics();
-  EXPECT_EQ(m["fallback_local"], 1);
+  EXPECT_EQ(m["fell_back"], 1);
   EXPECT_EQ(m["processed"], 1);
   EXPECT_EQ(m["failed"], 0);
   EXPECT_EQ(m["fall_throughs"], 1);
@@ -64,18 +65,30 @@ TEST(ProviderChain, OtherErrorsDoNotFallThrough) {
   auto job = h.run(kSeedsChain, image_request(encode(gradient(16, 16), ImageFormat::png), "x"));
   EXPECT_EQ(job.status, "failed");
   EXPECT_EQ(job.items[0].error_class, ErrorClass::quota_exceeded);
-  EXPECT_EQ(job.metrics()["fallback_local"], 0);
+  EXPECT_EQ(job.metrics()["fell_back"], 0);
 }
 
-TEST(ProviderChain, AnEntryWithNoKeyIsSkippedWithoutARequest) {
+TEST(ProviderChain, AnEntryWithNoKeyIsNotSkippedUnlessOptional) {
   ProviderHarness h;
   auto job =
       h.run(kSeedsChain, image_request(encode(gradient(16, 16), ImageFormat::png), "x", "a.png"),
             {{"OPENAI_KEY", ""}});
+  EXPECT_EQ(job.status, "failed");
+  EXPECT_EQ(job.items[0].error_class, ErrorClass::unauthorized);
+  EXPECT_EQ(job.items[0].provider, "");
+  EXPECT_EQ(h.fake().received().size(), 0u);
+}
+
+TEST(ProviderChain, AnOptionalEntryWithNoKeyIsSkippedWithoutARequest) {
+  ProviderHarness h;
+  std::string yaml = kSeedsChain;
+  yaml.replace(yaml.find("    fall_through_on"), 0, "    optional: true\n");
+  auto job = h.run(yaml, image_request(encode(gradient(16, 16), ImageFormat::png), "x", "a.png"),
+                   {{"OPENAI_KEY", ""}});
   ASSERT_EQ(job.status, "completed") << job.items[0].error;
   EXPECT_EQ(job.items[0].provider, "local");
   EXPECT_EQ(job.items[0].attempts, 1);
-  EXPECT_EQ(job.metrics()["fallback_local"], 1);
+  EXPECT_EQ(job.metrics()["fell_back"], 1);
   EXPECT_EQ(job.metrics()["errors"].size(), 0u);  // a deployment choice, not an error
   EXPECT_EQ(job.items[0].chain[0]["outcome"], "skipped");
   EXPECT_EQ(job.items[0].chain[0]["reason"], "not configured: api_key empty");

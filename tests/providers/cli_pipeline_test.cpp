@@ -44,7 +44,7 @@ TEST(ShippedProviderPipelines, OpenAIGenerateRunsAgainstTheFake) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const auto summary = nlohmann::json::parse(r.out);
   EXPECT_EQ(summary["items"][0]["provider"], "openai");
-  EXPECT_EQ(summary["metrics"]["fallback_local"], 0);
+  EXPECT_EQ(summary["metrics"]["fell_back"], 0);
   EXPECT_EQ(summary["metrics"]["usage"]["output_tokens"], 4160);
   const auto written = files_under(out.path);
   ASSERT_EQ(written.size(), 1u);
@@ -73,7 +73,7 @@ TEST(ShippedProviderPipelines, OpenAIEditFallsBackOnTheBillingLimit) {
               {}, {"OPENAI_API_KEY=" + fake.openai_key, "OPENAI_BASE_URL=" + fake.openai_base()});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const auto summary = nlohmann::json::parse(r.out);
-  EXPECT_EQ(summary["metrics"]["fallback_local"], 1);
+  EXPECT_EQ(summary["metrics"]["fell_back"], 1);
   EXPECT_EQ(summary["items"][0]["provider"], "local");
   EXPECT_THAT(summary["metrics"]["errors"][0].get<std::string>(),
               ::testing::StartsWith(

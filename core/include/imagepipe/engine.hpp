@@ -76,10 +76,11 @@ struct JobResult {
   std::vector<ItemResult> items;
   nlohmann::json sink = nlohmann::json::object();  // where results went (bucket, prefix...)
 
-  // The seeds' batch metrics plus totals: total_files, processed, failed, fallback_local,
-  // total_files_processed, duration_seconds, errors (capped at 20), outputs,
-  // provider_attempts, fall_throughs, provider_seconds, providers (answers per provider)
-  // and usage (the providers' numeric usage fields summed).
+  // total_files, processed (items with a result, fallbacks included), failed, fell_back
+  // (processed by a later chain entry), duration_seconds, errors (the first 1,000:
+  // "<item>: <error or fall-through note>") and error_count, outputs, provider_attempts,
+  // fall_throughs, provider_seconds, providers (answers per provider) and usage (the
+  // providers' numeric usage fields summed).
   nlohmann::json metrics() const;
 };
 
@@ -92,8 +93,10 @@ nlohmann::json job_summary(const JobResult& job);
 // Called from the job's strand whenever an item finishes.
 using ProgressFn = std::function<void(const ItemResult& item, std::size_t done, std::size_t total)>;
 
-// Items' file names become key parts: keep [A-Za-z0-9._-], map the rest to '_', no
-// leading dots, at most 100 characters, "image" when nothing is left.
+// Items' file names become key parts, as the seeds' services made them: the name without
+// folder and extension, each character outside [A-Za-z0-9_-] as '_', then '_' and '-'
+// trimmed from both ends, at most 100 characters; empty when nothing is left (the engine
+// then names the item image_<first 8 of the job id>). Never a dot: no hidden files.
 std::string sanitize_stem(std::string_view file_name);
 
 class ProviderGate;

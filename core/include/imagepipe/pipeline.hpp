@@ -72,6 +72,26 @@ struct ProviderEntry {
   RetryPolicy retry;
   RateLimit limit;
   Template params;  // per-request overrides rendered against the item scope
+  // `optional: true`: skipped, without an error, while every secret option (writeOnly)
+  // is empty, e.g. no OPENAI_API_KEY in a demo. Never implicit: a chain entry that is not
+  // marked optional and has no key fails its items loudly.
+  bool optional = false;
+  // `on_fall_through`: the note recorded for an item passed on to the next entry (it
+  // reaches metrics.errors as "<item>: <note>"); empty for the default wording.
+  Template fall_through_note;
+};
+
+// `requires`: environment variables the pipeline cannot run without, with the message
+// that names those missing ("Missing env var: OPENAI_API_KEY"). Checked in order.
+struct Requirement {
+  std::vector<std::vector<std::string>> env;  // each: alternatives, one of which must be set
+  std::string message;
+};
+
+// A declared answer: status and a body template.
+struct ResponseSpec {
+  int status = 200;
+  Template body;
 };
 
 struct SourceSpec {
@@ -103,6 +123,9 @@ struct HttpTrigger {
   std::string callback_header;        // header that carries the callback URL, if any
   std::chrono::milliseconds sync_wait{30'000};
   std::string summary;                // OpenAPI summary
+  // The answer while the pipeline cannot run (a requirement unmet), rendered with
+  // job.error = the reason; unset: 503 with the daemon's error envelope.
+  std::optional<ResponseSpec> unavailable;
 };
 
 struct TriggerSpec {
@@ -133,8 +156,16 @@ struct Pipeline {
   // Env variables the pipeline needs but the environment lacks; non-empty means the
   // pipeline loaded for documentation only and cannot run ("OPENAI_API_KEY is not set").
   std::vector<std::string> missing_env;
+  std::vector<Requirement> requirements;
+  // The messages of the requirements the environment does not meet, in order; non-empty
+  // means the pipeline cannot run ("Missing env var: OPENAI_API_KEY").
+  std::vector<std::string> unmet_requirements;
   std::vector<std::string> secrets;   // values to redact from logs and errors
 };
+
+// Why the pipeline cannot run, or empty: its first unmet requirement, else the
+// variables it uses that are not set.
+std::string unavailable_reason(const Pipeline& pipeline);
 
 struct LoadOptions {
   // Variables looked up before the process environment (the runner's .env file).

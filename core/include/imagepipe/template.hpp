@@ -55,6 +55,7 @@ class Template {
 
  private:
   struct Node;
+  friend struct Segment;
   nlohmann::json raw_;
   std::shared_ptr<const Node> root_;
 };

@@ -120,8 +120,9 @@ class Expander {
     } else if (const char* from_process = std::getenv(piece.text.c_str())) {
       found = from_process;
     }
-    // Shell ":-" semantics: an empty value also takes the default.
-    if (piece.fallback && (!found || found->empty())) return piece.fallback;
+    // Shell ":-" semantics: an empty value also takes the default, which may name other
+    // variables (${COS_OUTPUT_BUCKET:-${COS_BUCKET}}).
+    if (piece.fallback && (!found || found->empty())) return expand_default(pointer, *piece.fallback);
     if (found) return found;
 
     if (options_.allow_missing_env) {
@@ -142,6 +143,24 @@ class Expander {
                                              "environment variable " + piece.text + " is not set",
                                              std::move(hint)));
     return std::nullopt;
+  }
+
+  // Environment placeholders inside a default, expanded; runtime ones stay as written.
+  std::optional<std::string> expand_default(const std::string& pointer, const std::string& text) {
+    if (text.find("${") == std::string::npos) return text;
+    std::string out;
+    for (const TemplatePiece& piece : split_template(text)) {
+      const std::string_view written = std::string_view(text).substr(piece.offset, piece.length);
+      if (piece.kind == TemplatePiece::Kind::text || is_runtime_root(first_name(piece.text)) ||
+          !is_environment_name(piece.text)) {
+        out += written;
+        continue;
+      }
+      auto value = resolve(pointer, piece);
+      if (!value) return std::nullopt;
+      out += *value;
+    }
+    return out;
   }
 
   void check_runtime_placeholder(const std::string& pointer, const std::string& text,

@@ -65,6 +65,8 @@ Pipeline load_pipeline_text(std::string_view yaml, std::string display_name,
   Pipeline pipeline = config::read_pipeline(context);
   pipeline.file = display_name;
   pipeline.missing_env = environment.missing;
+  pipeline.unmet_requirements =
+      config::unmet_requirements(pipeline.requirements, options.env_overrides);
   pipeline.secrets = unique_secrets(std::move(context.secrets));
 
   if (!diagnostics.empty()) {

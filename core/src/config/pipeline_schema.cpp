@@ -11,7 +11,8 @@ using nlohmann::json;
 
 const std::vector<std::string> kPipelineKeys = {"name",     "description", "trigger",    "prompt",
                                                 "source",   "provider",    "transforms", "sink",
-                                                "notifier", "concurrency", "limits"};
+                                                "notifier", "concurrency", "limits",
+                                                "requires"};
 const std::vector<std::string> kLimitKeys = {"max_image_pixels", "max_image_bytes", "max_items"};
 
 constexpr std::string_view kDefaultPrompt = "${request.body.prompt:-}";
@@ -134,6 +135,7 @@ Pipeline read_pipeline(LoadContext& context) {
     pipeline.concurrency = static_cast<int>(*concurrency);
   }
   read_limits(root, pipeline.limits);
+  read_requirements(root, pipeline.requirements);
   // A batch never lists more than the pipeline's own limit allows.
   pipeline.source.max_items = std::min(pipeline.source.max_items, pipeline.limits.max_items);
   return pipeline;

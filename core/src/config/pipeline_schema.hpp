@@ -16,6 +16,10 @@ void read_providers(Mapping& root, std::vector<ProviderEntry>& providers);
 void read_transforms(Mapping& root, std::vector<PluginUse>& transforms);
 void read_sink(Mapping& root, SinkSpec& sink);
 void read_notifiers(Mapping& root, std::vector<PluginUse>& notifiers);
+void read_requirements(Mapping& root, std::vector<Requirement>& requirements);
+// The messages of the requirements not met by `overrides` and the process environment.
+std::vector<std::string> unmet_requirements(const std::vector<Requirement>& requirements,
+                                            const std::map<std::string, std::string>& overrides);
 
 // Calls `read` for each entry of a key that holds one mapping or a list of mappings
 // (provider, transforms, notifier).

@@ -9,8 +9,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kProviderKeys = {"use",   "with",  "fall_through_on",
-                                                "retry", "limit", "params"};
+const std::vector<std::string> kProviderKeys = {"use",   "with",   "fall_through_on", "retry",
+                                                "limit", "params", "optional",        "on_fall_through"};
 const std::vector<std::string> kPluginKeys = {"use", "with"};
 const std::vector<std::string> kRetryKeys = {"attempts", "base_delay_ms", "max_delay_ms"};
 const std::vector<std::string> kLimitKeys = {"in_flight", "per_minute"};
@@ -93,6 +93,8 @@ void read_providers(Mapping& root, std::vector<ProviderEntry>& providers) {
         provider.params = std::move(*compiled);
       }
     }
+    if (auto optional = entry.boolean("optional")) provider.optional = *optional;
+    if (auto note = entry.template_value("on_fall_through")) provider.fall_through_note = std::move(*note);
     if (plugin) {
       provider.plugin = std::move(*plugin);
       providers.push_back(std::move(provider));

@@ -11,8 +11,9 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callback_schema"};
-const std::vector<std::string> kHttpKeys = {"method",          "path",         "mode",
-                                            "callback_header", "sync_wait_ms", "summary"};
+const std::vector<std::string> kHttpKeys = {"method",       "path",    "mode",       "callback_header",
+                                            "sync_wait_ms", "summary", "unavailable"};
+const std::vector<std::string> kResponseKeys = {"status", "body"};
 const std::vector<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 constexpr std::int64_t kMaxSyncWaitMs = 3'600'000;
 
@@ -21,6 +22,19 @@ std::string upper(std::string text) {
     return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
   });
   return text;
+}
+
+// {status, body}: a declared answer; the body is a template.
+ResponseSpec read_response(Mapping& parent, std::string_view key) {
+  Mapping block(parent.context(), parent.pointer(key), kResponseKeys);
+  ResponseSpec response;
+  block.require("status");
+  if (auto status = block.integer("status", 100, 599)) response.status = static_cast<int>(*status);
+  if (const json* body = block.get("body")) {
+    if (auto compiled = block.context().compile_template(block.pointer("body"), *body))
+      response.body = std::move(*compiled);
+  }
+  return response;
 }
 
 std::optional<HttpTrigger> read_http(Mapping& trigger) {
@@ -58,6 +72,7 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
     result.sync_wait = std::chrono::milliseconds(*wait);
   }
   if (auto summary = http.string("summary")) result.summary = *summary;
+  if (http.has("unavailable")) result.unavailable = read_response(http, "unavailable");
   return result;
 }
 

@@ -2,6 +2,7 @@
 // writes interleave there, while pixel work hops to the CPU pool and back.
 #include "imagepipe/engine.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "imagepipe/logging.hpp"
@@ -76,9 +77,9 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
 }
 
 
-// A provider whose secret options (writeOnly) are all empty strings cannot work:
-// "OPENAI_API_KEY is not set" is a deployment choice (a demo with the local fallback), not
-// a failure of each item. Such an entry is skipped when a later one exists.
+// An entry marked `optional` whose secret options (writeOnly) are all empty strings is
+// skipped when a later one exists: running a demo without OPENAI_API_KEY is then a
+// deployment choice the pipeline states, not a failure of each item.
 std::string unconfigured_reason(const PluginUse& use) {
   if (!use.descriptor) return {};
   const auto& props = use.descriptor->options_schema.value("properties", json::object());
@@ -99,6 +100,17 @@ void count_usage(Metrics& metrics, const std::string& provider, const json& usag
     if (v.is_number())
       metrics.inc("imagepipe_provider_usage_total", {{"provider", provider}, {"kind", k}},
                   v.get<double>());
+}
+
+// A batch (a source that lists items) completes, with errors when some or all items
+// failed, and fails only when it cannot run at all; a single-item job fails with its item.
+std::string job_status(const Pipeline& p, const std::vector<ItemResult>& items) {
+  const auto failed = static_cast<std::size_t>(std::count_if(
+      items.begin(), items.end(), [](const ItemResult& item) { return item.status != "completed"; }));
+  if (failed == 0) return "completed";
+  const bool batch = p.source.from == SourceSpec::From::storage || p.source.from == SourceSpec::From::files;
+  if (!batch && failed == items.size()) return "failed";
+  return "completed_with_errors";
 }
 
 json item_scope(const ItemResult& item) {
@@ -125,7 +137,7 @@ Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
   for (const auto& entry : p.providers) {
     instances_->providers.push_back(build_plugin<Provider>(entry.plugin, host_));
     instances_->gates.push_back(std::make_unique<ProviderGate>(entry.limit, *host_.clock));
-    instances_->unconfigured.push_back(unconfigured_reason(entry.plugin));
+    instances_->unconfigured.push_back(entry.optional ? unconfigured_reason(entry.plugin) : "");
   }
   for (const auto& t : p.transforms) instances_->transforms.push_back(build_plugin<Transform>(t, host_));
   if (p.source.storage) instances_->source_storage = build_plugin<Storage>(*p.source.storage, host_);
@@ -185,6 +197,9 @@ Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn p
       item.index = i;
       item.name = job.sources[i].name;
       item.stem = sanitize_stem(item.name);
+      // Nothing usable in the name (or no name): named after the job, never "" (a hidden
+      // file) and never one shared name for every such image.
+      if (item.stem.empty()) item.stem = "image_" + job.result.id.substr(0, 8);
       item.ext = extension_of(item.name);
     }
     auto ex = co_await asio::this_coro::executor;
@@ -195,11 +210,7 @@ Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn p
       asio::co_spawn(ex, run_worker(job), [&workers](std::exception_ptr) { workers.done(); });
     co_await workers.wait();
 
-    std::size_t failed = 0;
-    for (const auto& item : job.result.items) failed += item.status != "completed";
-    job.result.status = failed == 0 ? "completed"
-                        : failed == job.result.items.size() ? "failed"
-                                                            : "completed_with_errors";
+    job.result.status = job_status(p, job.result.items);
   }
   job.result.finished_at = host_.clock->now();
   if (host_.metrics) {
@@ -354,9 +365,13 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
       if (!can_fall_through)
         throw Error(last->cls(), entry.plugin.use + ": " + last->what(), last->retry_after());
       ++item.fall_throughs;
-      item.notes.push_back(entry.plugin.use + " " + std::string(to_string(last->cls())) + " (" +
-                           redact(last->what(), p.secrets) + ") -> fallback " + p.providers[e + 1].plugin.use +
-                           " applied");
+      if (!entry.fall_through_note.raw().is_null()) {
+        item.notes.push_back(entry.fall_through_note.render_string(scope));
+      } else {
+        item.notes.push_back(entry.plugin.use + " " + std::string(to_string(last->cls())) + " (" +
+                             redact(last->what(), p.secrets) + ") -> fallback " +
+                             p.providers[e + 1].plugin.use + " applied");
+      }
       if (host_.metrics) host_.metrics->inc("imagepipe_fall_throughs_total", {{"provider", entry.plugin.use}});
       job.log->warn("{}: {} from {}, falling through to {}", item.name, to_string(last->cls()), entry.plugin.use,
                     p.providers[e + 1].plugin.use);

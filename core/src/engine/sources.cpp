@@ -30,6 +30,8 @@ std::string extension_of(const std::string& name) {
 bool accepted(const std::string& name, const std::vector<std::string>& extensions) {
   const auto ext = extension_of(name);
   if (extensions.empty()) return kImageExtensions.count(ext) > 0;
+  // "*": every object is an item; those that are not images fail, and are counted.
+  if (std::find(extensions.begin(), extensions.end(), "*") != extensions.end()) return true;
   return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
 }
 
@@ -105,7 +107,7 @@ std::shared_ptr<const std::string> request_bytes(const SourceContext& ctx, const
 Task<std::vector<SourceItem>> from_request(const SourceContext& ctx) {
   const auto& spec = ctx.pipeline.source;
   auto bytes = request_bytes(ctx, spec.field);
-  std::string name = "image";
+  std::string name;  // none given: the engine names it after the job
   if (!spec.filename_field.empty())
     if (const auto* f = body_field(ctx, spec.filename_field); f && f->is_string() && !f->get<std::string>().empty())
       name = f->get<std::string>();
@@ -136,7 +138,8 @@ Task<std::vector<SourceItem>> from_storage(const SourceContext& ctx) {
                                                    " objects under prefix '" + prefix + "' (limits.max_items)");
       auto* storage = ctx.storage;
       auto key = object.key;
-      items.push_back({name, key, [storage, key]() -> Task<std::string> { co_return co_await storage->get(key); }});
+      // Named by the whole key: "batch/pic 1.jpg" tells an operator which object failed.
+      items.push_back({key, key, [storage, key]() -> Task<std::string> { co_return co_await storage->get(key); }});
     }
     token = page.next_token;
   } while (!token.empty());

@@ -13,7 +13,8 @@ namespace imagepipe {
 using nlohmann::json;
 
 namespace {
-constexpr std::size_t kMaxErrors = 20;  // the seeds' callback contract
+// Enough for any report; a callback that wants fewer slices them (${metrics.errors[:20]}).
+constexpr std::size_t kMaxErrors = 1000;
 
 double seconds_between(std::chrono::system_clock::time_point a, std::chrono::system_clock::time_point b) {
   if (a.time_since_epoch().count() == 0 || b < a) return 0;
@@ -75,19 +76,19 @@ void add_usage(json& into, const json& from) {
 }  // namespace
 
 json JobResult::metrics() const {
-  std::size_t processed = 0, failed = 0, fallback = 0, outputs = 0;
+  std::size_t processed = 0, failed = 0, fell_back = 0, outputs = 0, error_count = 0;
   int attempts = 0, fall_throughs = 0;
   double provider_seconds = 0;
   json providers = json::object(), usage = json::object();
   json errors = json::array();
   auto add_error = [&](std::string text) {
+    ++error_count;
     if (errors.size() < kMaxErrors) errors.push_back(std::move(text));
   };
-  if (!error.empty()) add_error(error);
   for (const auto& item : items) {
     if (item.status == "completed") ++processed;
     if (item.status == "failed") ++failed;
-    if (item.fall_throughs > 0) ++fallback;
+    if (item.status == "completed" && item.fall_throughs > 0) ++fell_back;
     outputs += item.outputs.size();
     attempts += item.attempts;
     fall_throughs += item.fall_throughs;
@@ -100,8 +101,7 @@ json JobResult::metrics() const {
   return {{"total_files", items.size()},
           {"processed", processed},
           {"failed", failed},
-          {"fallback_local", fallback},
-          {"total_files_processed", processed + failed},
+          {"fell_back", fell_back},
           {"duration_seconds", seconds_between(started_at, finished_at)},
           {"outputs", outputs},
           {"provider_attempts", attempts},
@@ -109,7 +109,8 @@ json JobResult::metrics() const {
           {"provider_seconds", std::round(provider_seconds * 1000) / 1000},
           {"providers", providers},
           {"usage", usage},
-          {"errors", errors}};
+          {"errors", errors},
+          {"error_count", error_count}};
 }
 
 json job_scope(const JobResult& job, const JobRequest& request, bool with_base64) {
@@ -153,14 +154,25 @@ std::string sanitize_stem(std::string_view file_name) {
   if (slash != std::string_view::npos) file_name.remove_prefix(slash + 1);
   auto dot = file_name.rfind('.');
   if (dot != std::string_view::npos && dot > 0) file_name = file_name.substr(0, dot);
+  // One '_' per character, not per byte: "é" is one character, as the seeds' Python
+  // re.sub("[^A-Za-z0-9_-]", "_", stem).strip("_-") counts it.
   std::string out;
-  for (unsigned char c : file_name) {
-    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') out += static_cast<char>(c);
-    else out += '_';
+  for (std::size_t i = 0; i < file_name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(file_name[i]);
+    if (std::isalnum(c) && c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c == '_' || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      out += '_';
+      if (c >= 0xc0)  // a UTF-8 lead byte: skip its continuation bytes
+        while (i + 1 < file_name.size() && (static_cast<unsigned char>(file_name[i + 1]) & 0xc0) == 0x80) ++i;
+    }
   }
-  while (!out.empty() && out.front() == '.') out.erase(out.begin());
+  const auto first = out.find_first_not_of("_-");
+  if (first == std::string::npos) return {};
+  out = out.substr(first, out.find_last_not_of("_-") - first + 1);
   if (out.size() > 100) out.resize(100);
-  if (out.empty() || out.find_first_not_of('_') == std::string::npos) out = "image";
   return out;
 }
 

@@ -3,6 +3,7 @@
 // persistence belong to the daemon's outbox, which decides from the error class this
 // plugin throws (5xx → unavailable, 429 → rate_limited with Retry-After, 4xx →
 // invalid_input, which is not retried).
+#include <algorithm>
 #include <ctime>
 
 #include "imagepipe/error.hpp"
@@ -44,7 +45,7 @@ class HttpCallbackNotifier final : public Notifier {
         secret_(args.options.value(kSigningSecret, "")),
         signature_header_(args.options.at(kSignatureHeader).get<std::string>()),
         timeout_(args.options.at(kTimeoutMs).get<int>()),
-        omit_empty_(args.options.at(kOmitEmpty).get<bool>()),
+        omit_empty_(args.options.at(kOmitEmpty)),
         map_values_(args.options.value(kMapValues, nlohmann::json::object())) {}
 
   Task<void> notify(const Notification& n) override {
@@ -103,13 +104,18 @@ class HttpCallbackNotifier final : public Notifier {
       if (it == body.end() || !it->is_string()) continue;
       if (auto to = mapping.find(it->get<std::string>()); to != mapping.end()) *it = *to;
     }
-    if (omit_empty_) {
-      for (auto it = body.begin(); it != body.end();) {
-        if (it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty()))
-          it = body.erase(it);
-        else
-          ++it;
-      }
+    // true: every empty field goes; a list: only those named (a client may expect
+    // "filename": null yet no empty "error").
+    const bool all = omit_empty_.is_boolean() && omit_empty_.get<bool>();
+    for (auto it = body.begin(); it != body.end();) {
+      const bool named = omit_empty_.is_array() &&
+                         std::find(omit_empty_.begin(), omit_empty_.end(), it.key()) != omit_empty_.end();
+      const bool empty =
+          it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty());
+      if ((all || named) && empty)
+        it = body.erase(it);
+      else
+        ++it;
     }
     return body;
   }
@@ -121,7 +127,7 @@ class HttpCallbackNotifier final : public Notifier {
   std::string secret_;
   std::string signature_header_;
   std::chrono::milliseconds timeout_;
-  bool omit_empty_;
+  nlohmann::json omit_empty_;  // a boolean or a list of field names
   nlohmann::json map_values_;
 };
 
@@ -177,12 +183,14 @@ IMAGEPIPE_PLUGIN(notifier_http_callback) {
           {"default", 30000},
           {"description", "Time allowed for one attempt, connection included."}}},
         {kOmitEmpty,
-         {{"type", "boolean"},
+         {{"type", {"boolean", "array"}},
+          {"items", {{"type", "string"}}},
           {"default", false},
           {"description",
-           "Leave out top-level body fields that render to null or \"\", so one template serves "
-           "both "
-           "success (no `error`) and failure (no result fields) payloads."}}},
+           "Leave out top-level body fields that render to null or \"\" (true: all of them; a "
+           "list: only the fields named), so one template serves both success (no `error`) and "
+           "failure (no result fields) payloads."},
+          {"examples", {true, {"error", "object_key", "result_url", "expires_in"}}}}},
         {kMapValues,
          {{"type", "object"},
           {"additionalProperties",

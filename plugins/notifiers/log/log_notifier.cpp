@@ -41,7 +41,7 @@ IMAGEPIPE_PLUGIN(notifier_log) {
        {{kMessage,
          {{"type", "string"},
           {"default", "job ${job.id} ${job.status}: ${metrics.processed}/${metrics.total_files} processed, "
-                      "${metrics.failed} failed, ${metrics.fallback_local} fell back"},
+                      "${metrics.failed} failed, ${metrics.fell_back} fell back"},
           {"description", "Template of the line to log."}}},
         {kLevel,
          {{"type", "string"},

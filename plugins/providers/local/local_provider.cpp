@@ -24,6 +24,7 @@ constexpr const char* kWatermarkSize = "watermark_size";
 constexpr const char* kWatermarkColor = "watermark_color";
 constexpr const char* kWatermarkOpacity = "watermark_opacity";
 constexpr const char* kWatermarkPosition = "watermark_position";
+constexpr const char* kWatermarkMargin = "watermark_margin";
 constexpr const char* kWidth = "width";
 constexpr const char* kHeight = "height";
 constexpr const char* kBackground = "background";
@@ -101,6 +102,7 @@ class LocalProvider final : public Provider {
     watermark_style_.position =
         text_position_from_string(args.options.at(kWatermarkPosition).get<std::string>())
             .value_or(TextPosition::center);
+    watermark_style_.margin_px = args.options.at(kWatermarkMargin).get<int>();
   }
 
   Task<ProviderResult> run(ProviderRequest request) override {
@@ -263,6 +265,15 @@ IMAGEPIPE_PLUGIN(provider_local) {
           {"default", "center"},
           {"description", "Where the watermark goes (invert)."},
           {"examples", {"center", "bottom-right"}}}},
+        {kWatermarkMargin,
+         {{"type", "integer"},
+          {"minimum", 0},
+          {"maximum", 1000},
+          {"default", 16},
+          {"description",
+           "Distance in pixels between the watermark and the image edges it is placed "
+           "against (the seeds' fallback draws at 20, 20 from the top-left)."},
+          {"examples", {16, 20}}}},
         {kWidth, side_option("Width")},
         {kHeight, side_option("Height")},
         {kBackground,

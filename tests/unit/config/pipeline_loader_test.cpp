@@ -395,5 +395,83 @@ TEST_F(Loader, DiagnosticsAreInFileOrder) {
   EXPECT_NE(text.find("\n\n4 errors"), std::string::npos) << text;
 }
 
+TEST_F(Loader, RequirementsNameWhatIsMissingInTheirOwnWords) {
+  constexpr std::string_view yaml = R"(name: needs
+requires:
+  - env: [IP_TEST_A, "IP_TEST_B|IP_TEST_C", IP_TEST_SET]
+    message: Missing COS env vars
+  - env: IP_TEST_KEY
+    message: Missing env var
+trigger:
+  http: {path: /x, unavailable: {status: 500, body: {detail: "${job.error}"}}}
+source: {from: prompt}
+)";
+  LoadOptions options;
+  options.env_overrides = {{"IP_TEST_SET", "yes"}, {"IP_TEST_A", ""}};
+  auto p = load(yaml, options);
+  ASSERT_EQ(p.requirements.size(), 2u);
+  EXPECT_EQ(p.unmet_requirements,
+            (std::vector<std::string>{"Missing COS env vars: IP_TEST_A, IP_TEST_B (or IP_TEST_C)",
+                                      "Missing env var: IP_TEST_KEY"}));
+  EXPECT_EQ(unavailable_reason(p), "Missing COS env vars: IP_TEST_A, IP_TEST_B (or IP_TEST_C)");
+  ASSERT_TRUE(p.trigger.http->unavailable);
+  EXPECT_EQ(p.trigger.http->unavailable->status, 500);
+  EXPECT_EQ(p.trigger.http->unavailable->body.render({{"job", {{"error", "why"}}}}),
+            json({{"detail", "why"}}));
+
+  options.env_overrides = {{"IP_TEST_A", "a"}, {"IP_TEST_C", "c"}, {"IP_TEST_SET", "s"},
+                           {"IP_TEST_KEY", "k"}};
+  p = load(yaml, options);
+  EXPECT_TRUE(p.unmet_requirements.empty());
+  EXPECT_EQ(unavailable_reason(p), "");
+}
+
+TEST_F(Loader, RequirementsAreCheckedAsWritten) {
+  EXPECT_EQ(error(R"(name: bad
+requires:
+  - env: [OK_NAME, "not a name"]
+source: {from: prompt}
+)"),
+            R"(test.yaml:3:5: error: requires[0]: 'message' is required
+    3 |   - env: [OK_NAME, "not a name"]
+      |     ^
+
+test.yaml:3:20: error: requires[0].env: 'not a name' is not a variable name
+    3 |   - env: [OK_NAME, "not a name"]
+      |                    ^~~~~~~~~~~~
+hint: write NAME, or NAME|OTHER when either will do
+
+2 errors)");
+}
+
+TEST_F(Loader, DefaultsMayNameOtherVariables) {
+  LoadOptions options;
+  options.env_overrides = {{"IP_TEST_BUCKET", "shared"}};
+  auto p = load(R"(name: nested
+description: "${IP_TEST_OUT:-${IP_TEST_BUCKET}}/${IP_TEST_NONE:-${IP_TEST_NONE2:-x}}"
+source: {from: prompt}
+)",
+                options);
+  EXPECT_EQ(p.description, "shared/x");
+}
+
+TEST_F(Loader, OptionalChainEntriesAndFallThroughNotes) {
+  auto p = load(R"(name: chain
+source: {from: prompt}
+provider:
+  - use: echo
+    with: {operation: edit}
+    optional: true
+    fall_through_on: [billing_limit]
+    on_fall_through: "billing limit for ${item.name}"
+  - use: fallback
+)");
+  ASSERT_EQ(p.providers.size(), 2u);
+  EXPECT_TRUE(p.providers[0].optional);
+  EXPECT_FALSE(p.providers[1].optional);
+  EXPECT_EQ(p.providers[0].fall_through_note.render_string({{"item", {{"name", "a.png"}}}}),
+            "billing limit for a.png");
+}
+
 }  // namespace
 }  // namespace imagepipe

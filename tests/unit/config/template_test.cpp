@@ -146,8 +146,32 @@ TEST(Template, CompileErrorsSayWhatAndWhere) {
   EXPECT_EQ(error_message("${job..id}"), "invalid path 'job..id'");
   EXPECT_EQ(error_message("${ job.id }"), "invalid path ' job.id '");
   EXPECT_EQ(error_message("${items[0}"), "invalid path 'items[0'");
-  EXPECT_EQ(error_message("${a:-${b}}"), "a default cannot contain a placeholder");
-  EXPECT_EQ(error_offset("${a:-${b}}"), 5u);
+  EXPECT_EQ(error_message("${job.id:-${b}"), "unterminated placeholder");
+  EXPECT_EQ(error_message("${job.id:-${items[x]}}"), "invalid path 'items[x]'");
+  EXPECT_EQ(error_offset("${job.id:-${items[x]}}"), 12u);
+}
+
+TEST(Template, DefaultsMayHoldPlaceholders) {
+  const auto t = Template::compile_string("${job.missing:-${job.id}}");
+  EXPECT_EQ(t.render(kScope), json("job-1"));
+  EXPECT_EQ(Template::compile_string("a-${job.missing:-${job.other:-x}-y}-b").render(kScope),
+            json("a-x-y-b"));
+  EXPECT_EQ(Template::compile_string("${job.missing:-$${literal}}").render(kScope),
+            json("${literal}"));
+  const auto pieces = split_template("${A:-${B:-c}}d");
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].fallback, "${B:-c}");
+  EXPECT_EQ(pieces[0].length, 13u);
+}
+
+TEST(Template, SlicesTakePartOfAList) {
+  const json scope = {{"errors", {"a", "b", "c"}}};
+  EXPECT_EQ(Template::compile_string("${errors[:2]}").render(scope), json({"a", "b"}));
+  EXPECT_EQ(Template::compile_string("${errors[1:]}").render(scope), json({"b", "c"}));
+  EXPECT_EQ(Template::compile_string("${errors[:20]}").render(scope), json({"a", "b", "c"}));
+  EXPECT_EQ(Template::compile_string("${errors[5:]}").render(scope), json::array());
+  EXPECT_TRUE(Template::compile_string("${missing[:2]}").render(scope).is_null());
+  EXPECT_EQ(error_message("${errors[:2].x}"), "invalid path 'errors[:2].x'");
 }
 
 TEST(Template, ErrorsInsideObjectsAreFound) {

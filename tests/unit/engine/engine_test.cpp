@@ -46,7 +46,7 @@ TEST(Engine, BillingLimitFallsThroughAndIsCounted) {
   EXPECT_EQ(item.fall_throughs, 1);
   EXPECT_EQ(item.attempts, 2);
   auto m = job.metrics();
-  EXPECT_EQ(m["fallback_local"], 1);
+  EXPECT_EQ(m["fell_back"], 1);
   EXPECT_EQ(m["processed"], 1);
   EXPECT_EQ(m["failed"], 0);
   ASSERT_EQ(m["errors"].size(), 1u);
@@ -269,7 +269,9 @@ sink:
   fs::remove_all(root);
 }
 
-TEST(Engine, ErrorsInTheSummaryAreCappedAtTwenty) {
+// A batch whose every item failed still completed (with errors), as the seeds report it;
+// a callback caps its list with a slice, not the engine.
+TEST(Engine, ABatchOfFailuresCompletesWithErrorsAndEveryErrorIsKept) {
   EngineHarness h;
   fs::path dir = fs::temp_directory_path() / ("ip-cap-" + new_job_id());
   fs::create_directories(dir);
@@ -278,11 +280,24 @@ TEST(Engine, ErrorsInTheSummaryAreCappedAtTwenty) {
   request.input_paths = {dir.string()};
   auto job = h.run("name: cap\nsource: {from: files}\n", request);
   auto m = job.metrics();
-  EXPECT_EQ(job.status, "failed");
+  EXPECT_EQ(job.status, "completed_with_errors");
   EXPECT_EQ(m["failed"], 25);
+  EXPECT_EQ(m["processed"], 0);
   EXPECT_EQ(m["total_files"], 25);
-  EXPECT_EQ(m["errors"].size(), 20u);
+  EXPECT_EQ(m["errors"].size(), 25u);
+  EXPECT_EQ(m["error_count"], 25);
+  auto scope = job_scope(job, request, false);
+  EXPECT_EQ(Template::compile_string("${metrics.errors[:20]}").render(scope).size(), 20u);
   fs::remove_all(dir);
+}
+
+TEST(Engine, ASingleItemJobFailsWithItsItemAndANamelessItemIsNamedAfterTheJob) {
+  EngineHarness h;
+  JobRequest request;
+  request.body = {{"image_base64", base64_encode("not an image")}};
+  auto job = h.run(kChain, request);
+  EXPECT_EQ(job.status, "failed");
+  EXPECT_EQ(job.items.at(0).stem, "image_" + job.id.substr(0, 8));
 }
 
 TEST(Engine, SecretsNeverAppearInItemErrors) {
@@ -301,11 +316,17 @@ provider: {use: test-script, with: {fail: [internal], api_key: "${KEY}"}}
 TEST(Engine, SanitizeStem) {
   EXPECT_EQ(sanitize_stem("burger.jpeg"), "burger");
   EXPECT_EQ(sanitize_stem("../../etc/passwd"), "passwd");
-  EXPECT_EQ(sanitize_stem("my photo (1).PNG"), "my_photo__1_");
+  EXPECT_EQ(sanitize_stem("my photo (1).PNG"), "my_photo__1");
   EXPECT_EQ(sanitize_stem(".hidden"), "hidden");
-  EXPECT_EQ(sanitize_stem("Café.png"), "Caf__");
-  EXPECT_EQ(sanitize_stem(""), "image");
-  EXPECT_EQ(sanitize_stem("???"), "image");
+  EXPECT_EQ(sanitize_stem("Café.png"), "Caf");
+  // The seeds' own answers (wxo-seed-behaviour: cos_ok, cos_odd).
+  EXPECT_EQ(sanitize_stem(" my photo (1)-.JPG"), "my_photo__1");
+  EXPECT_EQ(sanitize_stem("odd+name=é%.png"), "odd_name");
+  EXPECT_EQ(sanitize_stem("café latte.png"), "caf__latte");  // one '_' per character
+  EXPECT_EQ(sanitize_stem("a.b.png"), "a_b");
+  EXPECT_EQ(sanitize_stem(""), "");
+  EXPECT_EQ(sanitize_stem("???"), "");
+  EXPECT_EQ(sanitize_stem("-_-.png"), "");
   EXPECT_EQ(sanitize_stem(std::string(300, 'a') + ".png").size(), 100u);
 }
 

@@ -46,8 +46,8 @@ TEST(CutStringMember, EmptyValueIsFound) {
 }
 
 TEST(NestsDeeperThan, CountsBracketsOutsideStringsOnly) {
-  EXPECT_FALSE(nests_deeper_than(R"({"a": [[1], {"b": [2]}]})", 3));
-  EXPECT_TRUE(nests_deeper_than(R"({"a": [[1], {"b": [2]}]})", 2));
+  EXPECT_FALSE(nests_deeper_than(R"({"a": [[1], {"b": [2]}]})", 4));
+  EXPECT_TRUE(nests_deeper_than(R"({"a": [[1], {"b": [2]}]})", 3));
   EXPECT_FALSE(nests_deeper_than(R"({"a": "[[[[[[\"[[[[", "b": "{{{{"})", 1));
   EXPECT_TRUE(nests_deeper_than(std::string(100000, '['), 64));
   EXPECT_FALSE(nests_deeper_than(std::string(64, '[') + std::string(64, ']'), 64));

@@ -17,16 +17,38 @@ TEST(ShippedPipelines, EveryFileLoads) {
   LoadOptions options;
   options.allow_missing_env = true;  // API keys are a deployment matter
   std::size_t count = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(fs::path(IMAGEPIPE_SOURCE_DIR) / "pipelines")) {
-    if (entry.path().extension() != ".yaml") continue;
-    ++count;
-    try {
-      load_pipeline(entry.path(), registry, options);
-    } catch (const PipelineError& e) {
-      ADD_FAILURE() << e.format();
+  for (const char* folder : {"pipelines", "examples"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(IMAGEPIPE_SOURCE_DIR) / folder)) {
+      if (entry.path().extension() != ".yaml") continue;
+      ++count;
+      try {
+        load_pipeline(entry.path(), registry, options);
+      } catch (const PipelineError& e) {
+        ADD_FAILURE() << e.format();
+      }
     }
   }
-  EXPECT_GE(count, 3u);
+  EXPECT_GE(count, 19u);
+}
+
+// The shipped watsonx Orchestrate tools never fall back to a stand-in: their storage is
+// the s3 plugin and their OpenAI entry is not optional; the demo that does both is apart.
+TEST(ShippedPipelines, WatsonxToolsUseCosAndRequireTheirKeys) {
+  PluginRegistry registry;
+  register_builtin_plugins(registry);
+  LoadOptions options;
+  options.allow_missing_env = true;
+  std::size_t count = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(IMAGEPIPE_SOURCE_DIR) / "pipelines" / "wxo")) {
+    const auto pipeline = load_pipeline(entry.path(), registry, options);
+    if (pipeline.providers.empty()) continue;  // not a tool that runs jobs
+    ++count;
+    for (const auto& provider : pipeline.providers) EXPECT_FALSE(provider.optional) << entry.path();
+    if (pipeline.sink.storage) EXPECT_EQ(pipeline.sink.storage->use, "s3") << entry.path();
+    if (pipeline.source.storage) EXPECT_EQ(pipeline.source.storage->use, "s3") << entry.path();
+    EXPECT_FALSE(pipeline.requirements.empty()) << entry.path();
+  }
+  EXPECT_EQ(count, 3u);
 }
 
 TEST(PluginExamples, EveryExampleValidates) {
