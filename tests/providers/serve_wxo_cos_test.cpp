@@ -17,6 +17,7 @@
 // the daemon starts.
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <regex>
 
 #include "fakes/fake_upstream.hpp"
@@ -194,6 +195,28 @@ Image decode_png(const std::string& bytes, const std::string& what) {
     return {};
   }
 }
+
+// The first entry of a 422's FastAPI-style "detail" list: loc, msg, type.
+json first_problem(const HttpResponse& r) {
+  auto body = json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("detail") || !body["detail"].is_array() ||
+      body["detail"].empty())
+    return json::object();
+  return body["detail"][0];
+}
+
+const std::string kNotAnImage = "hello world, this is not an image";
+// How the daemon words a payload that is not an image.
+std::string not_an_image(std::size_t bytes) {
+  return "not an image (unrecognised data, " + std::to_string(bytes) + " bytes)";
+}
+// OpenAI's errors as the tools report them, up to the request id the fake made up.
+constexpr const char* kServerError =
+    "openai: The server had an error while processing your request. Sorry about that! (HTTP "
+    "500, request req_";
+constexpr const char* kModeration =
+    "openai: Your request was rejected by the safety system. (HTTP 400, moderation_blocked, "
+    "request req_";
 
 std::string sorted_join(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
@@ -491,8 +514,7 @@ TEST_F(WxoCos, Base64ToolFailsLikeTheSeed) {
   EXPECT_EQ(cb.value("status", ""), "failed");
   EXPECT_EQ(cb.value("job_id", ""), id);
   EXPECT_EQ(cb.value("filename", ""), "burger.jpeg");
-  EXPECT_THAT(cb.value("error", ""),
-              HasSubstr("The server had an error while processing your request"));
+  EXPECT_THAT(cb.value("error", ""), StartsWith(kServerError));
   EXPECT_EQ(edits().size(), 3u);
 
   // b64_moderation: not retried.
@@ -503,7 +525,7 @@ TEST_F(WxoCos, Base64ToolFailsLikeTheSeed) {
   EXPECT_EQ(types_of(cb), kFailed) << cb.dump();
   EXPECT_EQ(cb.value("status", ""), "failed");
   EXPECT_EQ(cb.value("filename", ""), "burger.jpeg");
-  EXPECT_THAT(cb.value("error", ""), HasSubstr("Your request was rejected by the safety system"));
+  EXPECT_THAT(cb.value("error", ""), StartsWith(kModeration));
   EXPECT_EQ(edits().size(), 1u);
 
   // b64_billing: the recorded row says failed, but the seed README's rule wins: the local
@@ -530,29 +552,44 @@ TEST_F(WxoCos, Base64ToolRefusesInputThatCannotWorkBeforeAnyJob) {
   // Improvement over the seed: it answered 202 and then failed each of these jobs
   // (OpenAI's invalid_image_file, "image_base64 invalide", "prompt vide"); they are a
   // synchronous 422 naming the field, and neither OpenAI nor the callback hears of them.
-  const std::vector<std::tuple<std::string, json, std::string>> refused = {
-      {"b64_notimage", b64_request(base64_encode("hello world, this is not an image"), "x.png"),
-       "image_base64"},
-      {"b64_badb64", b64_request("this is not base64 !!!", "x.png"), "image_base64"},
+  const std::vector<std::tuple<std::string, json, json>> refused = {
+      {"b64_notimage",
+       b64_request(base64_encode(kNotAnImage), "x.png"),
+       {{"loc", {"body", "image_base64"}},
+        {"msg", not_an_image(kNotAnImage.size())},
+        {"type", "value_error"}}},
+      {"b64_badb64",
+       b64_request("this is not base64 !!!", "x.png"),
+       {{"loc", {"body", "image_base64"}},
+        {"msg", "not valid base64: invalid base64: unexpected character '!' at offset 19"},
+        {"type", "value_error"}}},
       {"b64_emptyprompt",
        {{"prompt", ""}, {"filename", "x.png"}, {"image_base64", png_base64()}},
-       "prompt"},
-      {"b64_blankprompt",
-       {{"prompt", "  \t "}, {"filename", "x.png"}, {"image_base64", png_base64()}},
-       "prompt"},
+       {{"loc", {"body", "prompt"}}, {"msg", "must not be empty"}, {"type", "value_error"}}},
   };
-  for (const auto& [scenario, body, field] : refused) {
+  for (const auto& [scenario, body, problem] : refused) {
     auto r = daemon.post("/process-image-async-b64", body.dump(), callback_header());
     EXPECT_EQ(r.status, 422) << scenario << ": " << r.body;
-    EXPECT_THAT(r.body, HasSubstr(field)) << scenario;
+    EXPECT_EQ(first_problem(r), problem) << scenario << ": " << r.body;
   }
+  auto blank = daemon.post(
+      "/process-image-async-b64",
+      json{{"prompt", "  \t "}, {"filename", "x.png"}, {"image_base64", png_base64()}}.dump(),
+      callback_header());
+  EXPECT_EQ(blank.status, 422) << blank.body;
+  EXPECT_EQ(first_problem(blank).value("loc", json()), json({"body", "prompt"})) << blank.body;
   // As the seed: no callbackUrl header, or a body that is not JSON.
   auto nocb = daemon.post("/process-image-async-b64", b64_request().dump());
   EXPECT_EQ(nocb.status, 422) << nocb.body;
-  EXPECT_THAT(nocb.body, HasSubstr("callbackUrl"));
+  EXPECT_EQ(
+      first_problem(nocb),
+      json({{"loc", {"header", "callbackUrl"}}, {"msg", "field required"}, {"type", "missing"}}))
+      << nocb.body;
   auto badjson = daemon.post("/process-image-async-b64", R"({"prompt": "x", "image_base64": )",
                              callback_header());
   EXPECT_EQ(badjson.status, 422) << badjson.body;
+  EXPECT_EQ(first_problem(badjson).value("loc", json()), json({"body"})) << badjson.body;
+  EXPECT_EQ(first_problem(badjson).value("type", ""), "json_invalid") << badjson.body;
 
   EXPECT_EQ(fake_.received().size(), 0u);
   // A good job afterwards: its callback is the only one the receiver ever gets.
@@ -612,7 +649,7 @@ TEST_F(WxoCos, StorageToolFailsLikeTheSeed) {
   EXPECT_EQ(cb.value("status", ""), "failed");
   EXPECT_EQ(cb.value("job_id", ""), id);
   EXPECT_EQ(cb.value("filename", ""), "burger.jpeg");
-  EXPECT_THAT(cb.value("error", ""), HasSubstr("Your request was rejected by the safety system"));
+  EXPECT_THAT(cb.value("error", ""), StartsWith(kModeration));
   EXPECT_EQ(list_keys(kOutputBucket, "results/" + id + "/"), std::vector<std::string>{});
   EXPECT_EQ(edits().size(), 1u);
 
@@ -628,12 +665,13 @@ TEST_F(WxoCos, StorageToolFailsLikeTheSeed) {
   // cos_notimage. Improvement over the seed (202, then OpenAI's invalid_image_file): a
   // synchronous 422, no OpenAI call, nothing stored.
   fake_.clear();
-  auto r =
-      daemon.post("/process-image-async",
-                  b64_request(base64_encode("hello world, this is not an image"), "x.png").dump(),
-                  callback_header());
+  auto r = daemon.post("/process-image-async",
+                       b64_request(base64_encode(kNotAnImage), "x.png").dump(), callback_header());
   EXPECT_EQ(r.status, 422) << r.body;
-  EXPECT_THAT(r.body, HasSubstr("image_base64"));
+  EXPECT_EQ(first_problem(r), json({{"loc", {"body", "image_base64"}},
+                                    {"msg", not_an_image(kNotAnImage.size())},
+                                    {"type", "value_error"}}))
+      << r.body;
   EXPECT_EQ(fake_.received().size(), 0u);
 
   EXPECT_EQ(callbacks().size(), 2u);
@@ -674,8 +712,7 @@ TEST_F(WxoCos, BatchToolReportsFailuresAndFallbacksLikeTheSeed) {
   ASSERT_EQ(errors.size(), 5u) << cb.dump();
   std::sort(errors.begin(), errors.end());
   for (std::size_t i = 0; i < errors.size(); ++i) {
-    EXPECT_THAT(errors[i], StartsWith(seed_images()[i].key + ": "));
-    EXPECT_THAT(errors[i], HasSubstr("Your request was rejected by the safety system"));
+    EXPECT_THAT(errors[i], StartsWith(seed_images()[i].key + ": " + kModeration));
   }
   EXPECT_EQ(list_keys(kOutputBucket, "results/batch/" + id + "/"), std::vector<std::string>{});
   EXPECT_EQ(edits().size(), 5u);
@@ -701,7 +738,7 @@ TEST_F(WxoCos, BatchToolReportsFailuresAndFallbacksLikeTheSeed) {
       EXPECT_EQ(rgb(stored_result(key), 0, 0), (std::vector<std::uint8_t>{200, 40, 40})) << key;
     }
   }
-  EXPECT_THAT(errors[0], HasSubstr("Your request was rejected by the safety system"));
+  EXPECT_THAT(errors[0], HasSubstr(std::string(": ") + kModeration));
   EXPECT_EQ(edits().size(), 5u);
 
   // batch_billing: every image falls back. total_files_processed is 5 (the seed README's
@@ -729,11 +766,13 @@ TEST_F(WxoCos, BatchToolReportsFailuresAndFallbacksLikeTheSeed) {
   fake_.clear();
   auto r = daemon.post("/batch-process-images", json{{"prompt", "  "}}.dump(), callback_header());
   EXPECT_EQ(r.status, 422) << r.body;
-  EXPECT_THAT(r.body, HasSubstr("prompt"));
-  // batch_noprompt: a 422, as the seed.
+  EXPECT_EQ(first_problem(r).value("loc", json()), json({"body", "prompt"})) << r.body;
+  // batch_noprompt: a 422, as the seed, with its loc and msg.
   r = daemon.post("/batch-process-images", "{}", callback_header());
   EXPECT_EQ(r.status, 422) << r.body;
-  EXPECT_THAT(r.body, HasSubstr("prompt"));
+  EXPECT_EQ(first_problem(r),
+            json({{"loc", {"body", "prompt"}}, {"msg", "field required"}, {"type", "missing"}}))
+      << r.body;
   EXPECT_EQ(fake_.received().size(), 0u);
 
   EXPECT_EQ(callbacks().size(), 3u);
@@ -757,8 +796,9 @@ TEST_F(WxoCos, BatchToolCountsANonImageAsFailed) {
   const auto cb = callback_for(daemon, id);
   expect_batch_counts(cb, id, "completed_with_errors", 6, 5, 1, 0);
   const auto errors = cb.value("errors", std::vector<std::string>{});
-  ASSERT_EQ(errors.size(), 1u) << cb.dump();
-  EXPECT_THAT(errors[0], StartsWith("batch/notes.txt: "));
+  EXPECT_EQ(errors,
+            std::vector<std::string>{"batch/notes.txt: " + not_an_image(std::strlen(kNotes))})
+      << cb.dump();
   EXPECT_EQ(list_keys(kOutputBucket, "results/batch/" + id + "/"), batch_result_keys(id));
   for (const auto& key : batch_result_keys(id))
     EXPECT_EQ(rgb(stored_result(key), 0, 0), (std::vector<std::uint8_t>{200, 40, 40})) << key;
@@ -779,9 +819,9 @@ TEST_F(WxoCos, BatchToolCountsABrokenImageAsFailed) {
   std::sort(errors.begin(), errors.end());
   // broken.png starts with a PNG's signature, so it goes to OpenAI, which cannot read it;
   // notes.txt never does.
-  EXPECT_THAT(errors[0], StartsWith("batch/broken.png: "));
-  EXPECT_THAT(errors[0], HasSubstr("Invalid image file or mode for image 1"));
-  EXPECT_THAT(errors[1], StartsWith("batch/notes.txt: "));
+  EXPECT_THAT(errors[0], StartsWith("batch/broken.png: openai: Invalid image file or mode for "
+                                    "image 1, please check your image file. (HTTP 400, request "));
+  EXPECT_EQ(errors[1], "batch/notes.txt: " + not_an_image(std::strlen(kNotes)));
   EXPECT_EQ(list_keys(kOutputBucket, "results/batch/" + id + "/"), batch_result_keys(id));
   const auto sent = edits();
   EXPECT_EQ(sent.size(), 6u);
@@ -803,7 +843,8 @@ TEST_F(WxoCos, BatchToolReportsAFatalErrorAtTopLevel) {
   EXPECT_EQ(cb.value("failed", -1), 0);
   EXPECT_EQ(cb.value("errors", json()), json::array());
   EXPECT_EQ(cb.value("output_prefix", ""), "results/batch/" + id + "/");
-  EXPECT_THAT(cb.value("error", ""), HasSubstr("wxo-in-missing"));
+  EXPECT_EQ(cb.value("error", ""),
+            "S3 ListObjectsV2: bucket 'wxo-in-missing' does not exist [NoSuchBucket, HTTP 404]");
   EXPECT_EQ(fake_.received().size(), 0u);
 }
 
