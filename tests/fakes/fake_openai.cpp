@@ -407,6 +407,17 @@ TestResponse FakeUpstream::edits(const RecordedRequest& r, FakeRequest& rec,
         if (mask) return from(bad("mask", "Duplicate parameter: 'mask'."), "");
         mask = &p;
       } else {
+        // The right signature is not enough: OpenAI decodes every image, and one it cannot
+        // read (a truncated PNG) is refused with this text and type.
+        try {
+          decode_image(p.value);
+        } catch (const std::exception&) {
+          return from({400, openai_error("Invalid image file or mode for image " +
+                                             std::to_string(images.size() + 1) +
+                                             ", please check your image file.",
+                                         "image_generation_user_error", nullptr, nullptr)},
+                      "");
+        }
         (p.name == "image" ? singles : arrays) += 1;
         images.push_back(&p);
       }
