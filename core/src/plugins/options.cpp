@@ -5,6 +5,8 @@
 // Everything else in draft 7 (if/then, oneOf, patterns...) is left to valijson, whose
 // messages are used only when the walker found nothing.
 #include <algorithm>
+#include <optional>
+#include <regex>
 #include <sstream>
 
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -88,6 +90,19 @@ std::string number_text(const json& n) {
   return s.str();
 }
 
+// A `pattern` the value does not match, in words: "\S" (the usual "not blank") says so;
+// other patterns are quoted. ECMAScript syntax, as JSON Schema uses; an invalid pattern is
+// left to valijson.
+std::optional<std::string> pattern_problem(const std::string& pattern, const std::string& value) {
+  try {
+    if (std::regex_search(value, std::regex(pattern, std::regex::ECMAScript))) return std::nullopt;
+  } catch (const std::regex_error&) {
+    return std::nullopt;
+  }
+  if (pattern == "\\S") return "must not be blank";
+  return "must match the pattern " + pattern;
+}
+
 void walk(const json& schema, const json& value, const std::string& pointer,
           std::vector<OptionIssue>& issues) {
   if (!schema.is_object()) return;
@@ -127,6 +142,10 @@ void walk(const json& schema, const json& value, const std::string& pointer,
                                                              : "must be at least " + m->dump() + " characters long"});
     if (auto m = schema.find("maxLength"); m != schema.end() && length > m->get<std::size_t>())
       issues.push_back({pointer, "must be at most " + m->dump() + " characters long"});
+    if (auto p = schema.find("pattern"); p != schema.end() && p->is_string()) {
+      if (auto problem = pattern_problem(p->get<std::string>(), value.get_ref<const std::string&>()))
+        issues.push_back({pointer, *problem});
+    }
   }
   if (value.is_object()) {
     const json* props = schema.contains("properties") ? &schema["properties"] : nullptr;
