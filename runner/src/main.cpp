@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
       ->each([&](const std::string&) { run.prompt_given = true; });
   run_cmd->add_option("--set", run.sets, "KEY=VALUE into the request body (JSON values allowed), repeatable");
   run_cmd->add_option("--header", run.headers, "NAME=VALUE request header, repeatable");
-  run_cmd->add_option("-o,--out", run.out_dir, "Write results to this directory instead of the pipeline's sink");
+  run_cmd->add_option("-o,--out", run.out_dir, "Keep a copy of each result in this directory, as well as the pipeline's sink");
   run_cmd->add_option("--env-file", run.env_file, "Variables file (default: ./.env when present)");
   run_cmd->add_flag("--json", run.json, "Print the job summary as JSON on stdout");
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing; the exit code tells");

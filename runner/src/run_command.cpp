@@ -58,7 +58,8 @@ JobRequest build_request(const RunArgs& args, const Pipeline& pipeline) {
   const auto& source = pipeline.source;
   if (args.inputs.empty()) return request;
   switch (source.from) {
-    case SourceSpec::From::files: request.input_paths = args.inputs; break;
+    case SourceSpec::From::files:
+    case SourceSpec::From::inputs: request.input_paths = args.inputs; break;
     case SourceSpec::From::request:
       // The same pipeline serves HTTP and the command line: the file goes where a client
       // would have put its base64.
@@ -82,8 +83,9 @@ JobRequest build_request(const RunArgs& args, const Pipeline& pipeline) {
   return request;
 }
 
-// --out DIR: results go to a local directory, whatever the pipeline's sink said.
-void redirect_sink(Pipeline& pipeline, const std::string& dir, const PluginRegistry& registry) {
+// --out DIR: a local copy of every result, as well as whatever the pipeline's sink does
+// (a configured bucket is never traded for a folder).
+void keep_local_copy(Pipeline& pipeline, const std::string& dir, const PluginRegistry& registry) {
   const auto* local = registry.find(PluginKind::storage, "local");
   if (!local) throw UsageError("--out needs the 'local' storage plugin, which is not available");
   PluginUse use;
@@ -92,9 +94,7 @@ void redirect_sink(Pipeline& pipeline, const std::string& dir, const PluginRegis
   use.descriptor = local->descriptor;
   auto check = check_options(*local->descriptor, {{"root", dir}});
   use.with = check.options;
-  if (!pipeline.sink.storage) pipeline.sink.key = Template::compile_string("${item.stem}${output.suffix}.${output.ext}");
-  pipeline.sink.storage = use;
-  if (pipeline.sink.url == SinkSpec::UrlMode::presigned) pipeline.sink.url = SinkSpec::UrlMode::none;
+  pipeline.sink.copy = use;
 }
 
 std::string human_bytes(std::uint64_t n) {
@@ -105,7 +105,7 @@ std::string human_bytes(std::uint64_t n) {
   return buf;
 }
 
-void print_summary(const JobResult& job, const fs::path& root) {
+void print_summary(const JobResult& job) {
   auto metrics = job.metrics();
   std::cout << job.pipeline << ": " << job.status << " in " << metrics["duration_seconds"].get<double>() << "s — "
             << metrics["processed"] << " processed, " << metrics["failed"] << " failed";
@@ -121,9 +121,12 @@ void print_summary(const JobResult& job, const fs::path& root) {
     }
     for (const auto& out : item.outputs) {
       std::cout << "  ok " << item.name << " -> ";
-      if (!out.key.empty()) std::cout << (root.empty() ? fs::path(out.key) : root / out.key).string();
+      if (!out.uri.empty()) std::cout << out.uri;
+      else if (!out.copy.empty()) std::cout << out.copy;
       else std::cout << "(inline " << out.mime << ")";
       std::cout << " (" << out.width << "x" << out.height << ", " << human_bytes(out.bytes) << ")\n";
+      if (!out.url.empty()) std::cout << "     url: " << out.url << "\n";
+      if (!out.copy.empty() && !out.uri.empty()) std::cout << "     copy: " << out.copy << "\n";
     }
     for (const auto& note : item.notes) std::cout << "     note: " << note << "\n";
   }
@@ -166,7 +169,7 @@ int run_command(const RunArgs& args, Process& process) {
   JobRequest request;
   try {
     request = build_request(args, pipeline);
-    if (!args.out_dir.empty()) redirect_sink(pipeline, args.out_dir, process.registry());
+    if (!args.out_dir.empty()) keep_local_copy(pipeline, args.out_dir, process.registry());
   } catch (const UsageError& e) {
     std::cerr << "imagepipe: " << e.what() << "\n";
     return kExitInvalid;
@@ -212,10 +215,7 @@ int run_command(const RunArgs& args, Process& process) {
   if (args.json) {
     std::cout << job_summary(result).dump(2) << "\n";
   } else if (!args.quiet) {
-    fs::path root;
-    if (pipeline.sink.storage && pipeline.sink.storage->use == "local")
-      root = pipeline.sink.storage->with.value("root", "");
-    print_summary(result, root);
+    print_summary(result);
   }
   return result.status == "completed" ? kExitOk : kExitItemsFailed;
 }

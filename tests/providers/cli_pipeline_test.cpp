@@ -9,7 +9,9 @@
 #include "imagepipe/engine.hpp"
 #include "imagepipe/image.hpp"
 #include "support/cli.hpp"
+#include "support/http_test_server.hpp"
 #include "support/images.hpp"
+#include "support/processes.hpp"
 
 namespace imagepipe::testing {
 namespace {
@@ -110,6 +112,62 @@ TEST(ShippedProviderPipelines, FluxGenerateAgainstTheFakeBfl) {
   const auto written = files_under(out.path);
   ASSERT_EQ(written.size(), 1u);
   EXPECT_EQ(probe_image(read_file(written[0].string())).width, 1024);
+}
+
+// Seed 002 as shipped: one URL (served on loopback) and one local path in one run, the
+// Responses API with the seed's defaults and -m as --set model, S3 (s3rver) under
+// generated-images/{timestamp}_generated_{name}.png, the s3:// and public URLs printed, and
+// -o keeping a local copy as well as the upload.
+TEST(ShippedProviderPipelines, ProcessImageTakesAUrlAndAPathToS3) {
+  const auto s3rver = node_tool("s3rver");
+  if (s3rver.empty())
+    GTEST_SKIP() << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
+  FakeUpstream fake;
+  TempDir out, bucket_dir;
+  const auto port = free_loopback_port();
+  ServerProcess server({s3rver, "--directory", bucket_dir.path.string(), "--address", "127.0.0.1",
+                        "--port", std::to_string(port), "--silent", "--no-vhost-buckets",
+                        "--configure-bucket", "artifacts"},
+                       port, {{"NODE_OPTIONS", "--openssl-legacy-provider"}});
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  HttpTestServer images;
+  images.on("GET", "/logo.png",
+            TestResponse{.status = 200, .body = encode(solid(30, 20, {1, 2, 3}), ImageFormat::png)});
+  images.on("GET", "/gone.png", TestResponse{.status = 404, .body = "no"});
+  const auto local = out.path / "photo.jpg";
+  std::ofstream(local, std::ios::binary) << encode(solid(16, 16, {9, 9, 9}), ImageFormat::jpeg);
+  TempDir copy;
+
+  auto r = run_cli({"run", std::string(IMAGEPIPE_SOURCE_DIR) + "/pipelines/process-image.yaml", "-i",
+                    images.url("/logo.png"), "-i", local.string(), "-i", images.url("/gone.png"),
+                    "-p", "make it modern", "--set", "model=gpt-5-mini", "-o", copy.path.string()},
+                   {},
+                   {"OPENAI_API_KEY=" + fake.openai_key, "OPENAI_BASE_URL=" + fake.openai_base(),
+                    "ARTIFACTS_BUCKET=artifacts", "AWS_ENDPOINT_URL=" + endpoint,
+                    "AWS_ACCESS_KEY_ID=S3RVER", "AWS_SECRET_ACCESS_KEY=S3RVER"});
+  // The 404 URL fails its item; the others complete.
+  EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("x gone.png: image URL answered 404"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "ok logo.png -> s3://artifacts/generated-images/[0-9]+_generated_logo\\.png"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "url: http://127\\.0\\.0\\.1:[0-9]+/artifacts/generated-images/[0-9]+_generated_photo\\.png"));
+
+  const auto sent = fake.received("/v1/responses");
+  ASSERT_EQ(sent.size(), 2u);
+  for (const auto& request : sent) {
+    EXPECT_EQ(request.json["model"], "gpt-5-mini");
+    EXPECT_EQ(request.json["tools"][0]["background"], "transparent");
+    EXPECT_EQ(request.json["tools"][0]["quality"], "high");
+  }
+  // Two objects in the bucket, read back over s3rver's own HTTP API, and two local copies.
+  auto listing = run_program({"curl", "-s", endpoint + "/artifacts?list-type=2&prefix=generated-images/"});
+  EXPECT_THAT(listing.out, ::testing::ContainsRegex("<Key>generated-images/[0-9]+_generated_logo.png</Key>"));
+  EXPECT_THAT(listing.out, ::testing::ContainsRegex("<Key>generated-images/[0-9]+_generated_photo.png</Key>"));
+  EXPECT_EQ(listing.out.find("gone"), std::string::npos);
+  const auto copies = files_under(copy.path);
+  ASSERT_EQ(copies.size(), 2u);
+  for (const auto& file : copies) EXPECT_EQ(probe_image(read_file(file.string())).format, ImageFormat::png);
 }
 
 }  // namespace

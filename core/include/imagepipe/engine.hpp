@@ -38,7 +38,9 @@ struct ItemOutput {
   int height = 0;
   std::uint64_t bytes = 0;
   std::string key;  // storage key, when stored
+  std::string uri;  // where it is, readable: s3://bucket/key, a local path...
   std::string url;  // presigned or public URL, when asked for
+  std::string copy;  // the local copy's path (`run -o DIR`), when one was kept
   std::int64_t expires_in = 0;
   std::shared_ptr<const std::string> data;  // kept for inline sinks
   nlohmann::json metadata = nlohmann::json::object();

@@ -95,7 +95,8 @@ struct ResponseSpec {
 };
 
 struct SourceSpec {
-  enum class From { request, files, storage, prompt, url };
+  // inputs: paths, globs and http(s) URLs together (`run -i`), or URLs from a body field.
+  enum class From { request, files, storage, prompt, url, inputs };
   From from = From::prompt;
   std::string field;           // request: body field with base64 / data URL; url: field with the URL
   std::string filename_field;  // request: body field with the file name
@@ -114,6 +115,9 @@ struct SinkSpec {
   enum class UrlMode { none, presigned, public_url } url = UrlMode::none;
   std::chrono::seconds expires{900};
   Template metadata;                  // object metadata (strings)
+  // A local copy of every result as well (`imagepipe run -o DIR`): never instead of the
+  // storage above. Keys: the sink's, else "<stem><suffix>.<ext>".
+  std::optional<PluginUse> copy;
 };
 
 struct HttpTrigger {

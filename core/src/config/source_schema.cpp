@@ -17,7 +17,8 @@ using From = SourceSpec::From;
 const std::vector<std::string> kSourceKeys = {"from", "field",    "filename_field", "paths",
                                               "use",  "with",     "prefix",         "extensions",
                                               "url",  "max_items"};
-const std::vector<std::string> kFromNames = {"request", "files", "storage", "prompt", "url"};
+const std::vector<std::string> kFromNames = {"request", "files",  "storage",
+                                             "prompt",  "url",    "inputs"};
 
 // The keys each kind of source reads besides `from` and `max_items`.
 const std::map<std::string, std::vector<std::string>> kKeysByFrom = {
@@ -26,6 +27,7 @@ const std::map<std::string, std::vector<std::string>> kKeysByFrom = {
     {"storage", {"use", "with", "prefix", "extensions"}},
     {"prompt", {}},
     {"url", {"url", "field"}},
+    {"inputs", {"paths", "field", "extensions"}},
 };
 
 constexpr std::int64_t kMaxItems = 1'000'000;
@@ -35,6 +37,7 @@ From from_name(const std::string& name) {
   if (name == "files") return From::files;
   if (name == "storage") return From::storage;
   if (name == "url") return From::url;
+  if (name == "inputs") return From::inputs;
   return From::prompt;
 }
 
@@ -105,6 +108,13 @@ void read_source(Mapping& root, SourceSpec& source) {
       }
       if (auto url = block.template_value("url")) source.url = url->raw().get<std::string>();
       if (auto field = block.string("field")) source.field = *field;
+      break;
+    case From::inputs:
+      if (auto paths = block.strings("paths")) source.paths = *paths;
+      if (auto field = block.string("field")) source.field = *field;
+      if (auto extensions = block.strings("extensions")) {
+        source.extensions = normalize_extensions(*extensions);
+      }
       break;
     case From::prompt:
       break;

@@ -3,6 +3,7 @@
 #include "imagepipe/engine.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <random>
 
@@ -27,6 +28,7 @@ struct Engine::Instances {
   std::vector<std::unique_ptr<Transform>> transforms;
   std::unique_ptr<Storage> source_storage;
   std::unique_ptr<Storage> sink_storage;
+  std::unique_ptr<Storage> copy_storage;
   std::vector<std::unique_ptr<Notifier>> notifiers;
 };
 
@@ -118,6 +120,15 @@ std::string job_status(const Pipeline& p, const std::vector<ItemResult>& items) 
   return "completed_with_errors";
 }
 
+// s3://bucket/key for S3, the path for local storage, else "<storage>:<key>".
+std::string storage_uri(const json& location, const std::string& key) {
+  const auto storage = location.value("storage", "");
+  if (storage == "s3") return "s3://" + location.value("bucket", "") + "/" + key;
+  if (storage == "local") return (std::filesystem::path(location.value("root", "")) / key).string();
+  if (storage == "azure-blob") return location.value("endpoint", "") + "/" + location.value("container", "") + "/" + key;
+  return storage + ":" + key;
+}
+
 json item_scope(const ItemResult& item) {
   return {{"index", item.index}, {"name", item.name}, {"stem", item.stem}, {"ext", item.ext}};
 }
@@ -147,6 +158,7 @@ Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
   for (const auto& t : p.transforms) instances_->transforms.push_back(build_plugin<Transform>(t, host_));
   if (p.source.storage) instances_->source_storage = build_plugin<Storage>(*p.source.storage, host_);
   if (p.sink.storage) instances_->sink_storage = build_plugin<Storage>(*p.sink.storage, host_);
+  if (p.sink.copy) instances_->copy_storage = build_plugin<Storage>(*p.sink.copy, host_);
   for (const auto& n : p.notifiers) instances_->notifiers.push_back(build_plugin<Notifier>(n, host_));
 }
 
@@ -439,8 +451,8 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
       out.metadata = a.metadata;
       a.pixels.reset();  // free memory before the upload
 
-      if (instances_->sink_storage) {
-        json key_scope = scope;
+      json key_scope = scope;
+      if (instances_->sink_storage || instances_->copy_storage) {
         key_scope["item"]["output_ext"] = out.ext;
         key_scope["output"] = {{"index", n},
                                {"count", artifacts.size()},
@@ -452,6 +464,8 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
                                {"width", out.width},
                                {"height", out.height}};
         key_scope["output"]["metadata"] = out.metadata;
+      }
+      if (instances_->sink_storage) {
         out.key = p.sink.key.render_string(key_scope);
         if (auto [it, fresh] = job.keys_written.emplace(out.key, index); !fresh)
           throw Error(ErrorClass::invalid_input,
@@ -473,6 +487,25 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
           out.expires_in = p.sink.expires.count();
         } else if (p.sink.url == SinkSpec::UrlMode::public_url) {
           out.url = instances_->sink_storage->public_url(out.key);
+        }
+        out.uri = storage_uri(job.result.sink, out.key);
+      }
+      if (instances_->copy_storage) {
+        const std::string copy_key =
+            out.key.empty() ? key_scope["item"].value("stem", "image") +
+                                  key_scope["output"].value("suffix", "") + "." + out.ext
+                            : out.key;
+        PutOptions put;
+        put.content_type = out.mime;
+        const auto copy = storage_uri(instances_->copy_storage->location(), copy_key);
+        if (copy != out.uri) {  // the sink may already be that very folder
+          if (out.key.empty())
+            if (auto [it, fresh] = job.keys_written.emplace("copy:" + copy_key, index); !fresh)
+              throw Error(ErrorClass::invalid_input,
+                          "local copy '" + copy_key + "' was already written by item " +
+                              std::to_string(it->second + 1) + " in this job; nothing was overwritten");
+          co_await instances_->copy_storage->put(copy_key, encoded.first, std::move(put));
+          out.copy = copy;
         }
       }
       if (p.sink.inline_result || !instances_->sink_storage) out.data = encoded.first;

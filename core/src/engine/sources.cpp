@@ -146,6 +146,42 @@ Task<std::vector<SourceItem>> from_storage(const SourceContext& ctx) {
   co_return items;
 }
 
+// "scheme://..." → "scheme"; empty when the text is no URL (a path).
+std::string url_scheme(const std::string& text) {
+  const auto colon = text.find("://");
+  if (colon == std::string::npos || colon == 0) return {};
+  const auto scheme = text.substr(0, colon);
+  const bool word = std::all_of(scheme.begin(), scheme.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '+' || c == '-' || c == '.';
+  });
+  return word ? lower(scheme) : std::string();
+}
+
+// One item downloaded when it is processed, through the host's client (its egress policy
+// refuses metadata and link-local addresses, redirects included). Failures fail the item.
+SourceItem url_item(HttpClient* http, const std::string& url, std::uint64_t max) {
+  auto name = url.substr(0, url.find_first_of("?#"));
+  name = name.substr(name.rfind('/') + 1);
+  return {name, url, [http, url, max]() -> Task<std::string> {
+            const auto scheme = url_scheme(url);
+            if (scheme != "http" && scheme != "https")
+              throw Error(ErrorClass::invalid_input,
+                          "'" + url + "' is not an http or https URL; only those are fetched");
+            if (!http) throw Error(ErrorClass::internal, "no HTTP client available to fetch " + url);
+            HttpRequest req;
+            req.url = url;
+            auto res = co_await http->send(std::move(req));
+            if (res.status == 404) throw Error(ErrorClass::not_found, "image URL answered 404");
+            if (res.status >= 400)
+              throw Error(res.status >= 500 ? ErrorClass::unavailable : ErrorClass::invalid_input,
+                          "image URL answered HTTP " + std::to_string(res.status));
+            if (max && res.body.size() > max)
+              throw Error(ErrorClass::invalid_input, "downloaded image is over the limit of " +
+                                                         std::to_string(max) + " bytes");
+            co_return std::move(res.body);
+          }};
+}
+
 Task<std::vector<SourceItem>> from_url(const SourceContext& ctx) {
   const auto& spec = ctx.pipeline.source;
   std::string url = spec.url;
@@ -157,25 +193,48 @@ Task<std::vector<SourceItem>> from_url(const SourceContext& ctx) {
   }
   if (url.empty()) throw Error(ErrorClass::invalid_input, "no image URL given");
   if (!ctx.http) throw Error(ErrorClass::internal, "no HTTP client available to fetch " + url);
-  auto name = url.substr(0, url.find_first_of("?#"));
-  name = name.substr(name.rfind('/') + 1);
-  if (name.empty()) name = "image";
-  auto* http = ctx.http;
-  const auto max = ctx.max_bytes;
   std::vector<SourceItem> items;
-  items.push_back({name, url, [http, url, max]() -> Task<std::string> {
-                     HttpRequest req;
-                     req.url = url;
-                     auto res = co_await http->send(std::move(req));
-                     if (res.status == 404) throw Error(ErrorClass::not_found, "image URL answered 404");
-                     if (res.status >= 400)
-                       throw Error(res.status >= 500 ? ErrorClass::unavailable : ErrorClass::invalid_input,
-                                   "image URL answered HTTP " + std::to_string(res.status));
-                     if (max && res.body.size() > max)
-                       throw Error(ErrorClass::invalid_input, "downloaded image is over the limit of " +
-                                                                  std::to_string(max) + " bytes");
-                     co_return std::move(res.body);
-                   }});
+  items.push_back(url_item(ctx.http, url, ctx.max_bytes));
+  co_return items;
+}
+
+// Paths, globs and URLs in one list: the command line's -i. A request's body field may
+// name URLs only: a remote client never reads this machine's files.
+Task<std::vector<SourceItem>> from_inputs(const SourceContext& ctx) {
+  const auto& spec = ctx.pipeline.source;
+  std::vector<std::string> inputs = ctx.request.input_paths;
+  bool local_allowed = true;
+  if (inputs.empty() && !spec.field.empty()) {
+    local_allowed = false;
+    if (const auto* value = body_field(ctx, spec.field)) {
+      if (value->is_string()) inputs.push_back(value->get<std::string>());
+      for (const auto& element : value->is_array() ? *value : nlohmann::json::array()) {
+        if (!element.is_string())
+          throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' must hold URL strings");
+        inputs.push_back(element.get<std::string>());
+      }
+    }
+  }
+  if (inputs.empty()) inputs = spec.paths;
+  if (inputs.empty())
+    throw Error(ErrorClass::invalid_input, "no inputs: give -i PATH_OR_URL" +
+                                               (spec.field.empty() ? std::string() : " or the request field '" + spec.field + "'"));
+  std::vector<SourceItem> items;
+  for (const auto& input : inputs) {
+    if (!url_scheme(input).empty()) {
+      items.push_back(url_item(ctx.http, input, ctx.max_bytes));
+      continue;
+    }
+    if (!local_allowed)
+      throw Error(ErrorClass::invalid_input, "'" + input + "' is not a URL; a request may name http(s) URLs only");
+    auto matches = expand_pattern(input, spec.extensions);
+    if (matches.empty()) throw Error(ErrorClass::not_found, "no input files match '" + input + "'");
+    for (auto& path : matches) {
+      const auto max = ctx.max_bytes;
+      items.push_back({path.filename().string(), path.string(),
+                       [path, max]() -> Task<std::string> { co_return read_file(path, max); }});
+    }
+  }
   co_return items;
 }
 
@@ -205,6 +264,7 @@ Task<std::vector<SourceItem>> list_source_items(const SourceContext& ctx) {
     case SourceSpec::From::request: co_return co_await from_request(ctx);
     case SourceSpec::From::storage: co_return co_await from_storage(ctx);
     case SourceSpec::From::url: co_return co_await from_url(ctx);
+    case SourceSpec::From::inputs: co_return co_await from_inputs(ctx);
     case SourceSpec::From::prompt: break;
   }
   std::vector<SourceItem> items;

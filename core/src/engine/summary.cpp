@@ -24,7 +24,9 @@ double seconds_between(std::chrono::system_clock::time_point a, std::chrono::sys
 json output_json(const ItemOutput& o, bool with_base64) {
   json j = {{"mime", o.mime}, {"ext", o.ext}, {"width", o.width}, {"height", o.height}, {"bytes", o.bytes}};
   if (!o.key.empty()) j["key"] = o.key;
+  if (!o.uri.empty()) j["uri"] = o.uri;
   if (!o.url.empty()) j["url"] = o.url;
+  if (!o.copy.empty()) j["copy"] = o.copy;
   if (o.expires_in) j["expires_in"] = o.expires_in;
   if (!o.metadata.empty()) j["metadata"] = o.metadata;
   if (with_base64 && o.data) j["base64"] = base64_encode(*o.data);
@@ -52,7 +54,7 @@ json item_json(const ItemResult& item, bool with_base64) {
   // The first output's fields on the item itself: what single-image callbacks want.
   if (!item.outputs.empty()) {
     const auto first = output_json(item.outputs.front(), with_base64);
-    for (const auto& key : {"mime", "key", "url", "expires_in", "base64", "width", "height", "bytes"})
+    for (const auto& key : {"mime", "key", "uri", "url", "copy", "expires_in", "base64", "width", "height", "bytes"})
       if (first.contains(key)) j[key] = first[key];
     j["output_ext"] = item.outputs.front().ext;
   }

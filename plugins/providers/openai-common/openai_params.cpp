@@ -102,6 +102,11 @@ ImageParams resolve_params(const json& options, const json& overrides) {
       bad("output_compression must be an integer 0..100, got " + v->dump());
     p.output_compression = v->get<int>();
   }
+  if (overrides.is_object())
+    if (auto it = overrides.find(kChatModelParam); it != overrides.end() && !it->is_null()) {
+      if (!it->is_string()) bad(std::string(kChatModelParam) + " must be a string, got " + it->dump());
+      p.chat_model = it->get<std::string>();
+    }
   if (const json* v = get(kExtraBody)) {
     if (!v->is_object()) bad("extra_body must be an object");
     p.extra_body = *v;
@@ -112,7 +117,7 @@ ImageParams resolve_params(const json& options, const json& overrides) {
           kModel,      kSize,           kQuality,           kStyle,
           kN,          kOutputFormat,   kOutputCompression, kBackground,
           kModeration, kResponseFormat, kInputFidelity,     kUser,
-          kExtraBody};
+          kExtraBody,  kChatModelParam};
       if (std::find(known.begin(), known.end(), item.key()) == known.end())
         bad("params key '" + item.key() + "' is not an image parameter (allowed: " + listed(known) +
             ")");

@@ -28,6 +28,8 @@ inline constexpr const char* kResponseFormat = "response_format";
 inline constexpr const char* kInputFidelity = "input_fidelity";
 inline constexpr const char* kUser = "user";
 inline constexpr const char* kExtraBody = "extra_body";
+// respond: the chat model that calls the image tool (a per-request `-m` in seed 002).
+inline constexpr const char* kChatModelParam = "chat_model";
 
 // Known families get their documented rules; `other` (FLUX on an OpenAI-compatible host,
 // a future model) gets what the pipeline says, unchecked.
@@ -38,6 +40,7 @@ struct ImageParams {
   std::string model;
   std::string size, quality, style, output_format, background, moderation, response_format,
       input_fidelity, user;
+  std::string chat_model;  // respond only; empty: the plugin's option
   int n = 1;
   std::optional<int> output_compression;
   nlohmann::json extra_body = nlohmann::json::object();  // merged into JSON bodies as is

@@ -87,7 +87,8 @@ class OpenAIProvider final : public Provider {
   Task<ProviderResult> respond(const ProviderRequest& request, const oa::ImageParams& p) {
     oa::Inputs inputs = co_await oa::prepare_inputs(host_, request);
     std::string body = oa::responses_body(request.prompt, inputs.images, image_urls_, inputs.mask,
-                                          p, chat_model_, detail_)
+                                          p, p.chat_model.empty() ? chat_model_ : p.chat_model,
+                                          detail_)
                            .dump();
     const std::string url = base_url_ + "/responses";
     co_return co_await oa::post_for_images(conn_, url, kJson, body, oa::AnswerKind::responses, p);

@@ -184,8 +184,10 @@ class S3Storage final : public Storage {
     co_return presigned_url(key, expires);
   }
 
+  // The CDN's address when one is configured, else the object's own (readable when the
+  // bucket allows public reads): https://bucket.s3.region.amazonaws.com/key, as seed 002.
   std::string public_url(const std::string& key) const override {
-    if (public_base_.empty()) return {};
+    if (public_base_.empty()) return addresser_.target(key, {}).url;
     return public_base_ + (public_base_.back() == '/' ? "" : "/") + url_encode(key, true);
   }
 
@@ -435,7 +437,7 @@ IMAGEPIPE_PLUGIN(storage_s3) {
         {kSessionToken, secret("Temporary credentials; default: $AWS_SESSION_TOKEN.")},
         {kPublicBaseUrl,
          {{"type", "string"},
-          {"description", "Base URL of a CDN or public bucket, for `url: public`."},
+          {"description", "Base URL of a CDN or public bucket, for `url: public`; without it the object's own URL (public when the bucket allows reads)."},
           {"examples", {"https://cdn.example.com"}}}},
         {kMultipartThreshold,
          {{"type", "integer"},
