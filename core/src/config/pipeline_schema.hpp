@@ -11,6 +11,8 @@ namespace imagepipe::config {
 Pipeline read_pipeline(LoadContext& context);
 
 void read_trigger(Mapping& root, TriggerSpec& trigger);
+// trigger.schedule, read after request_schema (the bodies are checked against it).
+void read_schedules(Mapping& trigger_block, TriggerSpec& trigger);
 void read_source(Mapping& root, SourceSpec& source);
 void read_providers(Mapping& root, std::vector<ProviderEntry>& providers);
 void read_transforms(Mapping& root, std::vector<PluginUse>& transforms);
