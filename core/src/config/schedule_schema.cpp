@@ -42,15 +42,31 @@ const date::time_zone* read_zone(Mapping& entry, ScheduleTrigger& schedule) {
   return find_time_zone("UTC");
 }
 
+// "/items/0/name" → ".items[0].name", as messages name places.
+std::string dotted(const std::string& pointer) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < pointer.size()) {
+    const auto next = pointer.find('/', at + 1);
+    const std::string token =
+        pointer.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+    const bool index = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
+    out += index ? "[" + token + "]" : "." + token;
+    at = next == std::string::npos ? pointer.size() : next;
+  }
+  return out;
+}
+
 // Each problem the request schema finds in the body, at the body's own lines.
 void check_body(Mapping& entry, const json& request_schema, const ScheduleTrigger& schedule) {
   if (request_schema.is_null()) return;
   LoadContext& context = entry.context();
   const std::string body = entry.pointer("body");
   for (const auto& issue : validate_json(request_schema, schedule.body)) {
-    std::string message = entry.path("body");
-    if (!issue.pointer.empty()) message += issue.pointer;
-    message += ": " + issue.message;
+    std::string message = entry.path("body") + dotted(issue.pointer) + ": " + issue.message;
+    // The checker speaks of plugin options; here they are request fields.
+    if (auto at = message.find(" option "); at != std::string::npos)
+      message.replace(at, 8, " field ");
     const std::string hint = "the body a scheduled job gets must satisfy trigger.request_schema";
     context.report(issue.kind == OptionIssue::Kind::invalid
                        ? context.document.at_value(body + issue.pointer, message, hint)

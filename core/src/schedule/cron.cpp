@@ -140,7 +140,7 @@ class FieldParser {
       ++at;
       range = true;
     } else {
-      low = value(at, end);
+      low = high = value(at, end);
       if (at < end && text[at] == '-') {
         ++at;
         const std::size_t high_at = at;

@@ -30,7 +30,7 @@ trigger:
   EXPECT_EQ(s.timezone, "UTC");
   EXPECT_EQ(s.body, json::object());
   EXPECT_EQ(s.mark.line, 4);
-  EXPECT_EQ(s.mark.column, 19);
+  EXPECT_EQ(s.mark.column, 20);  // the opening quote
   const auto from = std::chrono::sys_days{std::chrono::year{2026} / 1 / 1};
   EXPECT_EQ(iso8601(*s.cron.next_after(from)), "2026-01-01T02:00:00.000Z");
 }
@@ -83,7 +83,7 @@ trigger:
     - {timezone: Mars/Olympus}
 )");
   });
-  EXPECT_NE(text.find("test.yaml:5:14: error: trigger.schedule[0].cron: minute 61 is out of range"),
+  EXPECT_NE(text.find("test.yaml:5:15: error: trigger.schedule[0].cron: minute 61 is out of range"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("'cron' is required"), std::string::npos) << text;
