@@ -31,12 +31,14 @@ int openapi_command(const OpenapiArgs& args, const ServeConfig& config, Process&
 
   std::vector<const Pipeline*> chosen;
   for (const auto& served : set.all)
-    if (args.pipeline.empty() || served->pipeline->name == args.pipeline)
+    if (served->pipeline->trigger.http &&  // schedule-only pipelines have no operation
+        (args.pipeline.empty() || served->pipeline->name == args.pipeline))
       chosen.push_back(served->pipeline.get());
   if (!args.pipeline.empty() && chosen.empty()) {
     std::string names;
     for (const auto& served : set.all)
-      names += (names.empty() ? "" : ", ") + served->pipeline->name;
+      if (served->pipeline->trigger.http)
+        names += (names.empty() ? "" : ", ") + served->pipeline->name;
     std::cerr << "imagepipe: no served pipeline is named '" << args.pipeline
               << "' (pipelines with an HTTP trigger: " << (names.empty() ? "none" : names) << ")\n";
     return kExitInvalid;

@@ -39,11 +39,14 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
   std::map<std::pair<std::string, std::string>, std::string> routes;  // (method, path) → pipeline
   for (const auto& file : files) {
     Pipeline pipeline = load_pipeline(file, registry, load);
-    if (!pipeline.trigger.http) continue;  // run-only pipelines have nothing to serve
-    const auto& http = *pipeline.trigger.http;
-    if (auto [it, fresh] = routes.emplace(std::pair(http.method, http.path), pipeline.name); !fresh)
-      throw ConfigError(file.string() + ": route " + http.method + " " + http.path +
-                        " is already served by pipeline '" + it->second + "'");
+    // Run-only pipelines have nothing to serve; schedule-only ones have no route.
+    if (!pipeline.trigger.http && pipeline.trigger.schedules.empty()) continue;
+    if (const auto& http = pipeline.trigger.http) {
+      if (auto [it, fresh] = routes.emplace(std::pair(http->method, http->path), pipeline.name);
+          !fresh)
+        throw ConfigError(file.string() + ": route " + http->method + " " + http->path +
+                          " is already served by pipeline '" + it->second + "'");
+    }
     if (set.by_name.count(pipeline.name))
       throw ConfigError(file.string() + ": pipeline name '" + pipeline.name + "' is used twice");
     if (config.max_image_pixels)
