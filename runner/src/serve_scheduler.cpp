@@ -64,29 +64,30 @@ std::string scheduled_job_id(const std::string& key, TimePoint due) {
          "-" + h.substr(20, 12);
 }
 
+namespace {
+// From a due time, on to the last one not after `until`.
+TimePoint last_until(const CronSchedule& cron, TimePoint due, TimePoint until) {
+  while (auto later = cron.next_after(due)) {
+    if (*later > until) break;
+    due = *later;
+  }
+  return due;
+}
+}  // namespace
+
 std::optional<TimePoint> latest_due(const CronSchedule& cron, TimePoint after, TimePoint until) {
   using std::chrono::hours;
   // Look back a little first, so a minutely schedule missed for a year is not walked
   // minute by minute from the start of the outage.
   for (const auto window : {hours(1), hours(24), hours(24 * 32), hours(24 * 366)}) {
     const TimePoint from = std::max(after, until - window);
-    auto due = cron.next_after(from);
-    if (due && *due <= until) {
-      while (auto later = cron.next_after(*due)) {
-        if (*later > until) break;
-        due = later;
-      }
-      return due;
-    }
+    if (auto due = cron.next_after(from); due && *due <= until)
+      return last_until(cron, *due, until);
     if (from == after) return std::nullopt;
   }
   auto due = cron.next_after(after);
   if (!due || *due > until) return std::nullopt;
-  while (auto later = cron.next_after(*due)) {
-    if (*later > until) break;
-    due = later;
-  }
-  return due;
+  return last_until(cron, *due, until);
 }
 
 Scheduler::Scheduler(JobStore& store, Clock& clock, std::vector<ScheduledRun> runs,
@@ -164,7 +165,18 @@ Task<void> Scheduler::fire(Entry& entry, TimePoint due) {
 }
 
 Task<void> Scheduler::run() {
-  co_await open(clock_.now());
+  // A store that cannot answer at start delays the schedules; it does not end them.
+  for (;;) {
+    try {
+      co_await open(clock_.now());
+      break;
+    } catch (const std::exception& e) {
+      log_->error("schedules cannot read their last runs: {}; trying again in {} s", e.what(),
+                  kRetryAfter.count());
+    }
+    if (stopped_) co_return;
+    co_await clock_.sleep_for(kRetryAfter);
+  }
   while (!stopped_) {
     const auto wake = co_await fire_due(clock_.now());
     if (stopped_) break;

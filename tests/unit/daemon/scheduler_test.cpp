@@ -54,6 +54,13 @@ class SchedulerTest : public StoreTest {
     run(s->open(now));
     return s;
   }
+  // The daemon stops and starts again at `now` on the same data directory.
+  void restart(std::unique_ptr<Scheduler>& s, TimePoint now,
+               std::vector<const ScheduleTrigger*> triggers) {
+    s.reset();
+    reopen();
+    s = start(now, std::move(triggers));
+  }
   // The jobs queued so far, oldest first, taken from the queue.
   std::vector<ClaimedJob> claim_all() {
     std::vector<ClaimedJob> jobs;
@@ -101,19 +108,16 @@ TEST_F(SchedulerTest, ARestartAcrossDueTimesRunsTheMissedPeriodOnce) {
   const auto nightly = trigger("0 2 * * *");
   auto s = start(utc(2026, 1, 1), {&nightly});
   EXPECT_EQ(run(s->fire_due(utc(2026, 1, 1, 2))), utc(2026, 1, 2, 2));
-  s.reset();
-  reopen();  // down from 02:00 on the 1st to 03:00 on the 4th: three runs missed
-
-  s = start(utc(2026, 1, 4, 3), {&nightly});
+  // Down from 02:00 on the 1st to 03:00 on the 4th: three runs missed.
+  restart(s, utc(2026, 1, 4, 3), {&nightly});
   EXPECT_EQ(run(s->fire_due(utc(2026, 1, 4, 3))), utc(2026, 1, 5, 2));
   EXPECT_EQ(run(s->fire_due(utc(2026, 1, 4, 3, 0, 1))), utc(2026, 1, 5, 2));
   const auto jobs = claim_all();
   ASSERT_EQ(jobs.size(), 2u);  // the first day's, and one for the missed period
   EXPECT_EQ(jobs[1].id,
             serve::scheduled_job_id(serve::schedule_key("nightly", nightly), utc(2026, 1, 4, 2)));
-  s.reset();
-  reopen();  // and again at once: nothing more
-  s = start(utc(2026, 1, 4, 3, 1), {&nightly});
+  // And again at once: nothing more.
+  restart(s, utc(2026, 1, 4, 3, 1), {&nightly});
   run(s->fire_due(utc(2026, 1, 4, 3, 1)));
   EXPECT_EQ(total(), 2);
 }
@@ -122,9 +126,7 @@ TEST_F(SchedulerTest, ARestartBeforeADueTimeDoesNotFireEarly) {
   const auto nightly = trigger("0 2 * * *");
   auto s = start(utc(2026, 1, 1), {&nightly});
   run(s->fire_due(utc(2026, 1, 1, 2)));
-  s.reset();
-  reopen();
-  s = start(utc(2026, 1, 2, 1, 59), {&nightly});
+  restart(s, utc(2026, 1, 2, 1, 59), {&nightly});
   EXPECT_EQ(run(s->fire_due(utc(2026, 1, 2, 1, 59))), utc(2026, 1, 2, 2));
   EXPECT_EQ(total(), 1);
   run(s->fire_due(utc(2026, 1, 2, 2)));
@@ -135,9 +137,7 @@ TEST_F(SchedulerTest, ARestartRightAfterAFireDoesNotRepeatIt) {
   const auto nightly = trigger("0 2 * * *");
   auto s = start(utc(2026, 1, 1), {&nightly});
   run(s->fire_due(utc(2026, 1, 1, 2)));
-  s.reset();
-  reopen();
-  s = start(utc(2026, 1, 1, 2, 0, 5), {&nightly});
+  restart(s, utc(2026, 1, 1, 2, 0, 5), {&nightly});
   run(s->fire_due(utc(2026, 1, 1, 2, 0, 5)));
   EXPECT_EQ(total(), 1);
 }
@@ -148,9 +148,7 @@ TEST_F(SchedulerTest, ANewScheduleDoesNotCatchUpOnTimeBeforeItExisted) {
   EXPECT_EQ(run(s->fire_due(utc(2026, 1, 1, 3))), utc(2026, 1, 2, 2));
   EXPECT_EQ(total(), 0);
   // Down before its first due time and up after it: that run was missed, and is made up.
-  s.reset();
-  reopen();
-  s = start(utc(2026, 1, 2, 5), {&nightly});
+  restart(s, utc(2026, 1, 2, 5), {&nightly});
   run(s->fire_due(utc(2026, 1, 2, 5)));
   EXPECT_EQ(total(), 1);
 }
