@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     cmd->add_option("pipelines", args.pipelines, "Pipeline files or folders (default: the shipped pipelines)");
   };
   add_serve_options(serve_cmd, serve);
+  serve_cmd->add_option("--test-schedule-clock", serve.schedule_clock)->group("");
 
   OpenapiArgs openapi;
   auto* openapi_cmd = app.add_subcommand("openapi", "Print the OpenAPI 3.0 document of the served triggers, or write one per tool");

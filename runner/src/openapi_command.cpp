@@ -62,14 +62,16 @@ int openapi_command(const OpenapiArgs& args, const ServeConfig& config, Process&
 
   std::vector<const Pipeline*> chosen;
   for (const auto& served : set.all)
-    if (args.names.empty() ||
-        std::count(args.names.begin(), args.names.end(), served->pipeline->name))
+    if (served->pipeline->trigger.http &&  // schedule-only pipelines have no operation
+        (args.names.empty() ||
+        std::count(args.names.begin(), args.names.end(), served->pipeline->name)))
       chosen.push_back(served->pipeline.get());
   for (const auto& name : args.names) {
     if (set.find(name)) continue;
     std::string names;
     for (const auto& served : set.all)
-      names += (names.empty() ? "" : ", ") + served->pipeline->name;
+      if (served->pipeline->trigger.http)
+        names += (names.empty() ? "" : ", ") + served->pipeline->name;
     std::cerr << "imagepipe: no served pipeline is named '" << name
               << "' (pipelines with an HTTP trigger: " << (names.empty() ? "none" : names) << ")\n";
     return kExitInvalid;

@@ -18,6 +18,7 @@
 #include "serve_dispatcher.hpp"
 #include "serve_outbox.hpp"
 #include "serve_routes.hpp"
+#include "serve_scheduler.hpp"
 #include "thread_priority.hpp"
 
 namespace imagepipe::runner {
@@ -60,6 +61,29 @@ Task<void> sweep_finished_jobs(JobStore& store, std::chrono::hours retention,
   }
 }
 
+// The schedules of the pipelines that can run.
+std::vector<ScheduledRun> scheduled_runs(const PipelineSet& pipelines) {
+  std::vector<ScheduledRun> runs;
+  for (const auto& served : pipelines.all) {
+    if (!served->engine) continue;
+    for (const auto& schedule : served->pipeline->trigger.schedules)
+      runs.push_back({served->pipeline->name, &schedule, served->engine->has_notifiers()});
+  }
+  return runs;
+}
+
+// A loop that ends with an exception is logged, not lost.
+auto log_failure(std::shared_ptr<spdlog::logger> log, const char* what) {
+  return [log, what](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log->error("{} stopped: {}", what, ex.what());
+    }
+  };
+}
+
 }  // namespace
 
 ServeConfig load_serve_config(const ServeArgs& args) {
@@ -73,6 +97,12 @@ ServeConfig load_serve_config(const ServeArgs& args) {
     for (const auto& p : args.pipelines) config.pipelines.emplace_back(p);
   }
   if (config.pipelines.empty()) config.pipelines.emplace_back(IMAGEPIPE_DEFAULT_PIPELINE_DIR);
+  if (!args.schedule_clock.empty()) {
+    config.schedule_clock_start = parse_utc(args.schedule_clock);
+    if (!config.schedule_clock_start)
+      throw ConfigError("--test-schedule-clock wants YYYY-MM-DDTHH:MM:SSZ, got '" +
+                        args.schedule_clock + "'");
+  }
   return config;
 }
 
@@ -111,14 +141,16 @@ int serve_command(const ServeConfig& config, Process& process) {
     std::cerr << "imagepipe: " << e.what() << "\n";
     return kExitInvalid;
   }
-  for (const auto& served : pipelines.all)
-    if (!served->unavailable.empty())
+  for (const auto& served : pipelines.all) {
+    if (served->unavailable.empty()) continue;
+    if (const auto& http = served->pipeline->trigger.http)
       log->warn("pipeline '{}' cannot run: {}; {} {} answers {}", served->pipeline->name,
-                served->unavailable, served->pipeline->trigger.http->method,
-                served->pipeline->trigger.http->path,
-                served->pipeline->trigger.http->unavailable
-                    ? served->pipeline->trigger.http->unavailable->status
-                    : 503);
+                served->unavailable, http->method, http->path,
+                http->unavailable ? http->unavailable->status : 503);
+    if (!served->pipeline->trigger.schedules.empty())
+      log->warn("pipeline '{}' cannot run: {}; its schedules do not fire", served->pipeline->name,
+                served->unavailable);
+  }
 
   const EgressPolicy egress(config.egress);
   JobWaiters waiters;
@@ -128,8 +160,15 @@ int serve_command(const ServeConfig& config, Process& process) {
   Dispatcher dispatcher(job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
                         [&] { outbox.wake(); });
   TriggerContext trigger{*store, waiters, egress, [&] { dispatcher.wake(); }, log};
+  std::optional<OffsetClock> schedule_clock;
+  if (config.schedule_clock_start)
+    schedule_clock.emplace(*host.clock, *config.schedule_clock_start - host.clock->now());
+  Scheduler scheduler(
+      *store, schedule_clock ? *schedule_clock : *host.clock, scheduled_runs(pipelines),
+      [&] { dispatcher.wake(); }, log);
   std::atomic<bool> shutting_down{false};
-  Router router(RouterContext{pipelines, trigger, metrics, config.public_url, shutting_down, host});
+  Router router(RouterContext{pipelines, trigger, metrics, config.public_url, shutting_down, host,
+                              &scheduler});
   metrics.describe("imagepipe_http_requests_total", "HTTP requests answered, by route and status");
   metrics.describe("imagepipe_http_request_duration_seconds",
                    "Time from a request's last byte to its answer");
@@ -154,6 +193,7 @@ int serve_command(const ServeConfig& config, Process& process) {
     log->info("stopping: no new requests; waiting up to {} s for {} running job(s)",
               config.shutdown_grace.count(), dispatcher.in_flight());
     shutting_down = true;
+    scheduler.stop();
     server.stop();
     const int left = co_await dispatcher.drain(config.shutdown_grace);
     co_await outbox.stop(
@@ -183,13 +223,20 @@ int serve_command(const ServeConfig& config, Process& process) {
                     requeued);
         dispatcher.start();
         outbox.start();
+        if (scheduler.size())
+          asio::co_spawn(job_io, scheduler.run(), log_failure(log, "scheduler"));
         server.start();
         asio::co_spawn(io, sweep_finished_jobs(*store, config.retention, sweep_timer, log),
                        asio::detached);
         std::string routes;
-        for (const auto& served : pipelines.all)
-          routes += "\n  " + served->pipeline->trigger.http->method + " " +
-                    served->pipeline->trigger.http->path + " → " + served->pipeline->name;
+        for (const auto& served : pipelines.all) {
+          const auto& p = *served->pipeline;
+          if (p.trigger.http)
+            routes += "\n  " + p.trigger.http->method + " " + p.trigger.http->path + " → " + p.name;
+          for (const auto& schedule : p.trigger.schedules)
+            routes += "\n  schedule \"" + schedule.cron.expression() + "\" " + schedule.timezone +
+                      " → " + p.name;
+        }
         log->info("serving {} pipeline(s), data in {}:{}", pipelines.all.size(),
                   config.data_dir.string(), routes);
         // On stdout, for scripts and tests that asked for port 0.

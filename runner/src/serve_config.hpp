@@ -16,6 +16,8 @@
 namespace imagepipe::serve {
 
 struct ServeConfig {
+  // Tests only (serve --test-schedule-clock): what the schedules' clock reads at start.
+  std::optional<std::chrono::system_clock::time_point> schedule_clock_start;
   std::string host = "0.0.0.0";
   std::uint16_t port = 8000;
   std::vector<std::filesystem::path> pipelines;  // files or folders (searched recursively)

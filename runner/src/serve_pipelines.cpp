@@ -41,11 +41,14 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
   std::map<std::string, std::string> operations;                      // operationId → pipeline
   for (const auto& file : files) {
     Pipeline pipeline = load_pipeline(file, registry, load);
-    if (!pipeline.trigger.http) continue;  // run-only pipelines have nothing to serve
-    const auto& http = *pipeline.trigger.http;
-    if (auto [it, fresh] = routes.emplace(std::pair(http.method, http.path), pipeline.name); !fresh)
-      throw ConfigError(file.string() + ": route " + http.method + " " + http.path +
-                        " is already served by pipeline '" + it->second + "'");
+    // Run-only pipelines have nothing to serve; schedule-only ones have no route.
+    if (!pipeline.trigger.http && pipeline.trigger.schedules.empty()) continue;
+    if (const auto& http = pipeline.trigger.http) {
+      if (auto [it, fresh] = routes.emplace(std::pair(http->method, http->path), pipeline.name);
+          !fresh)
+        throw ConfigError(file.string() + ": route " + http->method + " " + http->path +
+                          " is already served by pipeline '" + it->second + "'");
+    }
     if (set.by_name.count(pipeline.name))
       throw ConfigError(file.string() + ": pipeline name '" + pipeline.name + "' is used twice");
     // Orchestrate names each imported tool by its operationId; two alike would clash there.

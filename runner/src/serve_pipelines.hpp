@@ -1,5 +1,5 @@
 // The pipelines a daemon serves: loaded once at start, each with its engine (built when
-// the pipeline can run) and its HTTP route.
+// the pipeline can run) and its HTTP route or schedules.
 #pragma once
 
 #include <filesystem>
@@ -39,9 +39,9 @@ struct PipelineSet {
 // for a missing path, and PipelineError for a pipeline with mistakes.
 std::vector<std::filesystem::path> pipeline_files(const std::vector<std::filesystem::path>& paths);
 
-// Loads the pipelines that have an HTTP trigger, applies the daemon's limits, and checks
-// that no two claim the same method and path or the same OpenAPI operationId. Engines are
-// built only when `host` is given, and never for template routes, which run no job.
+// Loads the pipelines that have an HTTP or a schedule trigger, applies the daemon's limits,
+// and checks that no two claim the same method and path or the same OpenAPI operationId.
+// Engines are built only when `host` is given, and never for template routes, which run no job.
 PipelineSet load_pipeline_set(const std::vector<std::filesystem::path>& files,
                               const PluginRegistry& registry, const LoadOptions& load,
                               const ServeConfig& config, const Host* host);

@@ -50,6 +50,18 @@ json callback_json(const CallbackState& c) {
   return j;
 }
 
+// Each schedule under its pipeline: next and last run in UTC; null when there is none.
+void add_schedules(const std::vector<ScheduleStatus>& schedules, json& pipelines) {
+  for (const auto& s : schedules) {
+    json entry = {{"cron", s.cron},
+                  {"timezone", s.timezone},
+                  {"next_run", time_or_null(s.next_run)},
+                  {"last_run", s.last_run ? json(iso8601(s.last_run->due)) : json(nullptr)}};
+    if (s.last_run) entry["last_job_id"] = s.last_run->job_id;
+    pipelines[s.pipeline]["schedules"].push_back(std::move(entry));
+  }
+}
+
 }  // namespace
 
 Router::Router(RouterContext context)
@@ -68,6 +80,7 @@ Router::Router(RouterContext context)
   });
   for (const auto& served : ctx_.pipelines.all) {
     const auto* s = served.get();
+    if (!s->pipeline->trigger.http) continue;  // schedules only
     const auto& http = *s->pipeline->trigger.http;
     if (http.mode == HttpTrigger::Mode::render)
       add(http.method, http.path,
@@ -131,6 +144,7 @@ Task<Response> Router::health_ready() {
     if (!served->unavailable.empty()) p["reason"] = served->unavailable;
     pipelines[served->pipeline->name] = std::move(p);
   }
+  if (ctx_.scheduler) add_schedules(ctx_.scheduler->status(), pipelines);
   json body = {{"pipelines", std::move(pipelines)}};
   bool ready = !ctx_.shutting_down;
   try {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "serve_files.hpp"
+#include "serve_scheduler.hpp"
 #include "serve_trigger.hpp"
 
 namespace imagepipe::serve {
@@ -20,6 +21,7 @@ struct RouterContext {
   std::string public_url;  // empty: http://<Host header>
   std::atomic<bool>& shutting_down;
   const Host& host;  // for the storage behind /files/ links
+  const Scheduler* scheduler = nullptr;  // for the schedules in /health/ready
 };
 
 class Router {

@@ -62,6 +62,7 @@ DaemonProcess::DaemonProcess(DaemonOptions options) : options_(std::move(options
     args.push_back("--config");
     args.push_back(config.string());
   }
+  args.insert(args.end(), options_.args.begin(), options_.args.end());
   for (const auto& p : options_.pipelines) args.push_back(p);
 
   int out[2];

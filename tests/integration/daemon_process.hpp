@@ -28,6 +28,7 @@ struct DaemonOptions {
   std::string config_yaml;                 // written to a file and passed with --config
   std::map<std::string, std::string> env;  // added to the child's environment
   bool test_plugins = true;                // --plugin-dir with the slow-echo provider
+  std::vector<std::string> args;           // more flags for serve
 };
 
 struct ExitStatus {

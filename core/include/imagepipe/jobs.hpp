@@ -97,6 +97,13 @@ struct DueCallback {
   JobRequest request;
 };
 
+// The last due time a schedule fired, and the job it queued; a schedule that has not
+// fired yet has no job id, and `due` is when it was first seen (it counts from there).
+struct ScheduleRun {
+  TimePoint due{};
+  std::string job_id;
+};
+
 struct JobCounts {
   std::map<std::pair<std::string, std::string>, std::int64_t> by_pipeline_status;
   std::int64_t queued = 0;
@@ -133,6 +140,14 @@ class JobStore {
   virtual Task<JobCounts> counts() = 0;
   // A cheap round trip to the database, for /health/ready. Throws when unusable.
   virtual Task<void> ping() = 0;
+
+  // Schedules (trigger.schedule), by a key naming the schedule across restarts.
+  // The schedule's last run; a schedule not known yet is recorded as first seen at `now`.
+  virtual Task<ScheduleRun> open_schedule(std::string key, std::string pipeline, TimePoint now) = 0;
+  // Durable when it returns: queues `job` (no inputs) for due time `due` of schedule `key`
+  // and records `due` as its last run, together. A job already stored under the same id
+  // (a deterministic one: another start fired this due time) is kept, and false returned.
+  virtual Task<bool> add_scheduled(NewJob job, std::string key, TimePoint due) = 0;
 };
 
 enum class Durability {

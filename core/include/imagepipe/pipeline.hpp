@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "imagepipe/cron.hpp"
 #include "imagepipe/error.hpp"
 #include "imagepipe/plugin.hpp"
 #include "imagepipe/registry.hpp"
@@ -138,8 +139,18 @@ struct HttpTrigger {
   std::string operation_id;
 };
 
+// trigger.schedule: the daemon starts a job at each due time of a cron expression, with a
+// fixed request body (checked against request_schema when the pipeline loads).
+struct ScheduleTrigger {
+  CronSchedule cron;
+  std::string timezone = "UTC";  // IANA name
+  nlohmann::json body = nlohmann::json::object();
+  SourceMark mark;
+};
+
 struct TriggerSpec {
   std::optional<HttpTrigger> http;
+  std::vector<ScheduleTrigger> schedules;
   nlohmann::json request_schema;      // JSON Schema of the body; null when none
   nlohmann::json callback_schema;     // optional: documents the callback body in OpenAPI
   // mode: template: the answer's body (environment already expanded), and optionally the

@@ -15,6 +15,8 @@ void read_trigger(Mapping& root, TriggerSpec& trigger);
 void read_response(Mapping& trigger, TriggerSpec& spec);
 // A template route runs no job: source, provider, sink and the like are mistakes there.
 void reject_job_sections(Mapping& root);
+// trigger.schedule, read after request_schema (the bodies are checked against it).
+void read_schedules(Mapping& trigger_block, TriggerSpec& trigger);
 void read_source(Mapping& root, SourceSpec& source);
 void read_providers(Mapping& root, std::vector<ProviderEntry>& providers);
 void read_transforms(Mapping& root, std::vector<PluginUse>& transforms);

@@ -1,4 +1,5 @@
-// trigger: how a pipeline is started over HTTP, and the JSON Schemas that document it.
+// trigger: how a pipeline is started over HTTP (schedules: schedule_schema.cpp), and the
+// JSON Schemas that document it.
 #include <algorithm>
 
 #include "config/pipeline_schema.hpp"
@@ -11,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callback_schema",
-                                               "response", "response_schema"};
+                                               "response", "response_schema", "schedule"};
 const std::vector<std::string> kHttpKeys = {"method",  "path",         "mode",       "callback_header",
                                             "sync_wait_ms", "summary", "operation_id", "unavailable"};
 const std::vector<std::string> kResponseKeys = {"status", "body"};
@@ -147,6 +148,7 @@ void read_trigger(Mapping& root, TriggerSpec& trigger) {
   // The schemas are JSON Schema documents; the HTTP layer validates bodies against them.
   if (const json* schema = block.mapping("request_schema")) trigger.request_schema = *schema;
   if (const json* schema = block.mapping("callback_schema")) trigger.callback_schema = *schema;
+  read_schedules(block, trigger);
 }
 
 }  // namespace imagepipe::config

@@ -12,6 +12,7 @@
 #include "imagepipe/http.hpp"
 #include "imagepipe/jobs.hpp"
 #include "imagepipe/threads.hpp"
+#include "jobs/schedule_rows.hpp"
 #include "jobs/segment_log.hpp"
 #include "jobs/sqlite_db.hpp"
 #include "jobs/store_rows.hpp"
@@ -94,6 +95,7 @@ class SqliteJobStore final : public JobStore {
     db_.exec(kMeta);
     check_schema_version();
     db_.exec(kSchema);
+    db_.exec(jobs::kScheduleSchema);
     count_segment_holds();
     checkpointer_ = std::make_unique<jobs::WalCheckpointer>(db_, options_.directory / "jobs.db",
                                                             synchronous_pragma(), housekeeping_);
@@ -192,6 +194,17 @@ class SqliteJobStore final : public JobStore {
     co_await on_db([this] {
       auto q = db_.prepare("SELECT count(*) FROM meta");
       q.step();
+    });
+  }
+
+  Task<ScheduleRun> open_schedule(std::string key, std::string pipeline, TimePoint now) override {
+    co_return co_await on_db(
+        [this, &key, &pipeline, now] { return jobs::open_schedule(db_, key, pipeline, now); });
+  }
+
+  Task<bool> add_scheduled(NewJob job, std::string key, TimePoint due) override {
+    co_return co_await on_db([this, &job, &key, due] {
+      return jobs::insert_scheduled_job(db_, job, key, due, now_ms());
     });
   }
 
