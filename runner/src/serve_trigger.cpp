@@ -8,6 +8,7 @@
 #include "imagepipe/registry.hpp"
 #include "imagepipe/url.hpp"
 #include "json_field_scan.hpp"
+#include "serve_media_type.hpp"
 
 namespace imagepipe::serve {
 
@@ -297,6 +298,12 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
   if (!served.engine)
     co_return error_response(503,
                              "pipeline '" + pipeline.name + "' cannot run: " + served.unavailable);
+
+  const auto* content_type = request.header("content-type");
+  if (const auto problem = json_media_type_problem(content_type, !request.body.empty()))
+    co_return json_response(415, {{"error", *problem},
+                                  {"received", content_type ? json(*content_type) : json()},
+                                  {"accepted", kJsonMediaTypes}});
 
   auto checked = check_request(pipeline, request, context.egress);
   if (!checked.problems.empty()) co_return validation_response(checked.problems);

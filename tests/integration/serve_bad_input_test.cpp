@@ -172,6 +172,52 @@ TEST_F(BadInputTest, BodyOverTheLimit) {
           "request body is [0-9]+ bytes, over the limit of 65536 bytes \\(limits.body_bytes\\)"));
 }
 
+// Posts the b64 tool's valid request with `content_type` (none when empty).
+HttpResponse post_as(DaemonProcess& daemon, const std::string& content_type,
+                     const std::string& callback) {
+  Headers headers{{"callbackUrl", callback}};
+  if (!content_type.empty()) headers.emplace_back("Content-Type", content_type);
+  return daemon.request({.method = "POST",
+                         .url = daemon.url("/process-image-async-b64"),
+                         .headers = std::move(headers),
+                         .body = b64_request().dump()});
+}
+
+// A 415 names what came and what would have been taken.
+void expect_unsupported(const HttpResponse& r, const std::string& error, const json& received) {
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(json::parse(r.body), json({{"error", error},
+                                       {"received", received},
+                                       {"accepted", {"application/json", "application/*+json"}}}));
+}
+
+TEST_F(BadInputTest, TextPlainBodyIsAnUnsupportedMediaType) {
+  expect_unsupported(post_as(*daemon_, "text/plain", receiver_.url("/callback")),
+                     "Content-Type 'text/plain' is not accepted here; send application/json (or "
+                     "application/*+json)",
+                     "text/plain");
+}
+
+TEST_F(BadInputTest, FormBodyIsAnUnsupportedMediaType) {
+  const std::string form = "application/x-www-form-urlencoded";
+  expect_unsupported(post_as(*daemon_, form, receiver_.url("/callback")),
+                     "Content-Type '" + form +
+                         "' is not accepted here; send application/json (or application/*+json)",
+                     form);
+}
+
+TEST_F(BadInputTest, BodyWithoutContentTypeIsAnUnsupportedMediaType) {
+  expect_unsupported(post_as(*daemon_, "", receiver_.url("/callback")),
+                     "request has a body but no Content-Type; send application/json (or "
+                     "application/*+json)",
+                     nullptr);
+}
+
+TEST_F(BadInputTest, JsonMediaTypesWithParametersAreAccepted) {
+  for (const std::string type : {"Application/JSON; charset=utf-8", "application/vnd.api+json"})
+    EXPECT_EQ(post_as(*daemon_, type, receiver_.url("/callback")).status, 202) << type;
+}
+
 TEST_F(BadInputTest, UnknownRoute) {
   auto r = daemon_->get("/nope");
   EXPECT_EQ(r.status, 404);
@@ -196,11 +242,12 @@ TEST_F(BadInputTest, UnknownJob) {
 }
 
 TEST_F(BadInputTest, RequestIdIsKeptAndReturned) {
-  auto r = daemon_->request(
-      {.method = "POST",
-       .url = daemon_->url("/process-image-async-b64"),
-       .headers = {{"X-Request-ID", "trace-abc-123"}, {"callbackUrl", receiver_.url("/callback")}},
-       .body = b64_request().dump()});
+  auto r = daemon_->request({.method = "POST",
+                             .url = daemon_->url("/process-image-async-b64"),
+                             .headers = {{"X-Request-ID", "trace-abc-123"},
+                                         {"callbackUrl", receiver_.url("/callback")},
+                                         {"Content-Type", "application/json"}},
+                             .body = b64_request().dump()});
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(r.header("X-Request-ID"), "trace-abc-123");
   auto job =
