@@ -135,8 +135,9 @@ void check_callback(const HttpTrigger& http, const Request& request, const Egres
   }
 }
 
-// The request's image: decoded and its header read now, so a bad one is a 422 rather
-// than a failed job. Returns the bytes, or null after recording a problem.
+// The request's image: decoded from base64 and checked now (its header, or all of it
+// when a provider gets it), so a bad one is a 422 rather than a failed job. Returns the
+// bytes, or null after recording a problem.
 // `cut` is the field's text when it was taken out of the body unparsed.
 std::shared_ptr<const std::string> check_image(const Pipeline& pipeline, const json& body,
                                                std::optional<std::string_view> cut,
@@ -178,8 +179,13 @@ std::shared_ptr<const std::string> check_image(const Pipeline& pipeline, const j
     return nullptr;
   }
   try {
-    probe_image(*bytes,
-                DecodeLimits{pipeline.limits.max_image_pixels, pipeline.limits.max_image_bytes});
+    const DecodeLimits limits{pipeline.limits.max_image_pixels, pipeline.limits.max_image_bytes};
+    // An image a provider will be paid to read is read whole first: a file cut in half has
+    // a perfect header, and a provider would charge for its refusal (or its grey half).
+    if (pipeline.providers.empty())
+      probe_image(*bytes, limits);
+    else
+      verify_image(*bytes, limits);
   } catch (const Error& e) {
     problems.push_back({loc, e.what(), "value_error"});
     return nullptr;

@@ -156,6 +156,22 @@ TEST_F(BadInputTest, PayloadThatIsNotAnImage) {
   EXPECT_EQ(body["detail"][0]["type"], "value_error");
 }
 
+// The route's pipeline pays a provider for each image: one cut short (its header intact,
+// so a header check passes it) is refused at the door, not sent.
+TEST_F(BadInputTest, ImageCutInHalfIsRefused) {
+  const auto jpeg = encode(photo_like(100, 100), ImageFormat::jpeg);
+  auto [status, body] = post(b64_request(base64_encode(jpeg.substr(0, jpeg.size() / 2))));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"],
+            "body.image_base64: truncated or corrupt JPEG: Premature end of JPEG file");
+  EXPECT_EQ(body["detail"][0]["type"], "value_error");
+
+  const auto png = encode(photo_like(100, 100), ImageFormat::png);
+  std::tie(status, body) = post(b64_request(base64_encode(png.substr(0, png.size() / 2))));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body.image_base64: truncated or corrupt PNG: unexpected end of data");
+}
+
 TEST_F(BadInputTest, ImageOverThePixelLimit) {
   auto [status, body] = post(b64_request(png_base64(200, 100)));  // 20,000 pixels > 10,000
   EXPECT_EQ(status, 422);
