@@ -124,7 +124,7 @@ int serve_command(const ServeConfig& config, Process& process) {
                 log);
   Dispatcher dispatcher(job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
                         [&] { outbox.wake(); });
-  TriggerContext trigger{*store, waiters, egress, [&] { dispatcher.wake(); }, log};
+  TriggerContext trigger{*store, waiters, egress, config.json, [&] { dispatcher.wake(); }, log};
   std::atomic<bool> shutting_down{false};
   Router router(
       RouterContext{pipelines, trigger, metrics, env, config.public_url, shutting_down, host});

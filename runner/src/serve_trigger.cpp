@@ -60,9 +60,6 @@ json parse_query(const std::string& query) {
   return out;
 }
 
-// Deep enough for any real request; shallow enough that nothing recursive is at risk.
-constexpr int kMaxJsonDepth = 64;
-
 // The useful part of nlohmann's message, cut short: its "last read" excerpt repeats the
 // client's bytes, which need not be UTF-8 and are never worth more than a few characters.
 std::string parse_problem(const std::string& what) {
@@ -236,20 +233,38 @@ std::optional<std::string_view> parse_without_image(const Pipeline& pipeline, co
   return cut->value;
 }
 
+// The problem with a body over one of `limits`, or "" when it is within them all.
+std::string json_limit_problem(const Pipeline& pipeline, const std::string& body,
+                               const JsonLimits& limits) {
+  const std::string exempt =
+      pipeline.source.from == SourceSpec::From::request ? pipeline.source.field : "";
+  switch (exceeded_json_limit(body, limits, exempt)) {
+    case JsonLimit::none:
+      return "";
+    case JsonLimit::depth:
+      return "JSON nested deeper than " + std::to_string(limits.depth) +
+             " levels (the limit for request bodies)";
+    case JsonLimit::string_bytes:
+      return "a string of more than " + std::to_string(limits.string_bytes) +
+             " bytes (the limit for request bodies)";
+    case JsonLimit::values:
+      return "more than " + std::to_string(limits.values) +
+             " members or elements (the limit for request bodies)";
+  }
+  return "";
+}
+
 }  // namespace
 
-CheckedRequest check_request(const Pipeline& pipeline, Request& request,
-                             const EgressPolicy& egress) {
+CheckedRequest check_request(const Pipeline& pipeline, Request& request, const EgressPolicy& egress,
+                             const JsonLimits& limits) {
   CheckedRequest checked;
   auto& problems = checked.problems;
   const auto& http = *pipeline.trigger.http;
 
   json body = json::object();
-  if (nests_deeper_than(request.body, kMaxJsonDepth)) {
-    problems.push_back({{"body"},
-                        "JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
-                            " levels (the limit for request bodies)",
-                        "json_invalid"});
+  if (auto problem = json_limit_problem(pipeline, request.body, limits); !problem.empty()) {
+    problems.push_back({{"body"}, std::move(problem), "json_invalid"});
     check_callback(http, request, egress, problems);
     return checked;
   }
@@ -311,7 +326,7 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
                                   {"received", content_type ? json(*content_type) : json()},
                                   {"accepted", kJsonMediaTypes}});
 
-  auto checked = check_request(pipeline, request, context.egress);
+  auto checked = check_request(pipeline, request, context.egress, context.json_limits);
   if (!checked.problems.empty()) co_return validation_response(checked.problems);
 
   auto& job = checked.job;

@@ -9,9 +9,10 @@ class BadInputTest : public ServeTest {
  protected:
   static void SetUpTestSuite() {
     // Small limits so the over-limit cases stay small; one daemon for the whole suite.
-    daemon_ =
-        new DaemonProcess({.pipelines = {kWxoDir},
-                           .config_yaml = "limits: {body_bytes: 65536, image_pixels: 10000}\n"});
+    daemon_ = new DaemonProcess(
+        {.pipelines = {kWxoDir},
+         .config_yaml =
+             "limits: {body_bytes: 65536, image_pixels: 10000, json_string_bytes: 8192}\n"});
   }
   static void TearDownTestSuite() {
     delete daemon_;
@@ -100,6 +101,31 @@ TEST_F(BadInputTest, NestingUpToTheLimitIsOnlyAWrongType) {
            callback_header());
   EXPECT_EQ(status, 422);
   EXPECT_EQ(body["error"], "body.prompt: must be a string, got a list");
+}
+
+TEST_F(BadInputTest, StringOverTheLimit) {
+  auto [status, body] = post(b64_request(png_base64(), std::string(8193, 'x')));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body: a string of more than 8192 bytes (the limit for request bodies)");
+  EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
+}
+
+// The base64 image is the one string that only the body limit bounds.
+TEST_F(BadInputTest, ImageFieldIsNotHeldToTheStringLimit) {
+  const auto image = base64_encode(encode(photo_like(100, 100), ImageFormat::png));
+  ASSERT_GT(image.size(), 8192u);
+  auto r = daemon_->post("/process-image-async-b64", b64_request(image).dump(), callback_header());
+  EXPECT_EQ(r.status, 202) << r.body;
+}
+
+TEST_F(BadInputTest, TooManyMembersOrElements) {
+  json many = json::array();
+  for (int i = 0; i < 10001; ++i) many.push_back(0);
+  auto [status, body] = post(json{{"prompt", "x"}, {"tags", many}, {"image_base64", png_base64()}});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"],
+            "body: more than 10000 members or elements (the limit for request bodies)");
+  EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
 }
 
 TEST_F(BadInputTest, NumberTooLargeForADouble) {
