@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/redirect_error.hpp>
@@ -100,6 +101,17 @@ int serve_command(const ServeConfig& config, Process& process) {
 
   PipelineSet pipelines;
   std::unique_ptr<JobStore> store;
+  std::optional<CredentialSealer> sealer_storage;
+  try {
+    if (config.credentials_key_file.empty())
+      sealer_storage.emplace();
+    else
+      sealer_storage.emplace(config.credentials_key_file);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  const CredentialSealer& sealer = *sealer_storage;
   try {
     pipelines = load_pipeline_set(pipeline_files(config.pipelines), process.registry(), load,
                                   config, &host);
@@ -121,10 +133,11 @@ int serve_command(const ServeConfig& config, Process& process) {
   JobWaiters waiters;
   process.lower_cpu_priority();
   Outbox outbox(job_io, *store, pipelines, config.callbacks, config.callbacks_in_flight, metrics,
-                log);
+                log, sealer);
   Dispatcher dispatcher(job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
                         [&] { outbox.wake(); });
-  TriggerContext trigger{*store, waiters, egress, config.json, [&] { dispatcher.wake(); }, log};
+  TriggerContext trigger{*store, waiters, egress, config.json, sealer, [&] { dispatcher.wake(); },
+                         log};
   std::atomic<bool> shutting_down{false};
   Router router(
       RouterContext{pipelines, trigger, metrics, env, config.public_url, shutting_down, host});

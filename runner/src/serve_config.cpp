@@ -232,9 +232,13 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
                   p.base_delay = std::chrono::milliseconds(
                       r.number(v, "callbacks.base_delay_ms", 1, 3'600'000));
                 }},
-               {"max_delay_ms", [&](Node v) {
+               {"max_delay_ms",
+                [&](Node v) {
                   p.max_delay = std::chrono::milliseconds(
                       r.number(v, "callbacks.max_delay_ms", 1, 86'400'000));
+                }},
+               {"credentials_key_file", [&](Node v) {
+                  config.credentials_key_file = r.path(r.text(v, "callbacks.credentials_key_file"));
                 }}});
         }},
        {"egress", [&](Node n) {

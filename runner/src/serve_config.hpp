@@ -36,6 +36,8 @@ struct ServeConfig {
   Durability durability = Durability::process;
   std::chrono::hours retention{24 * 7};
   CallbackPolicy callbacks;
+  // Its SHA-256 seals callback URLs' credentials at rest; empty: a random key per process.
+  std::filesystem::path credentials_key_file;
   EgressOptions egress;
   std::chrono::seconds shutdown_grace{30};
 

@@ -8,6 +8,7 @@
 #include "imagepipe/registry.hpp"
 #include "imagepipe/url.hpp"
 #include "json_field_scan.hpp"
+#include "serve_credentials.hpp"
 #include "serve_media_type.hpp"
 
 namespace imagepipe::serve {
@@ -16,10 +17,11 @@ using nlohmann::json;
 
 namespace {
 
-// Credentials sent to us are not ours to keep in a job record.
+// Credentials sent to us are not ours to keep in a job record. The sealed callback
+// credentials are the daemon's own to write, never a client's.
 bool stored_header(const std::string& name) {
   return name != "authorization" && name != "cookie" && name != "proxy-authorization" &&
-         name != "x-api-key" && name != "api-key";
+         name != "x-api-key" && name != "api-key" && name != kSealedCallbackCredentials;
 }
 
 std::string lower(std::string s) {
@@ -331,6 +333,7 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
 
   auto& job = checked.job;
   job.notify = served.engine->has_notifiers();
+  seal_callback_credentials(job.request, pipeline.trigger.http->callback_header, context.sealer);
   const std::string id = job.id;
   const auto& http = *pipeline.trigger.http;
   const bool sync = http.mode == HttpTrigger::Mode::sync;

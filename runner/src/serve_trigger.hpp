@@ -7,6 +7,7 @@
 #include "imagepipe/egress.hpp"
 #include "imagepipe/jobs.hpp"
 #include "json_field_scan.hpp"
+#include "serve_credentials.hpp"
 #include "serve_pipelines.hpp"
 #include "serve_responses.hpp"
 #include "serve_waiters.hpp"
@@ -18,6 +19,7 @@ struct TriggerContext {
   JobWaiters& waiters;
   const EgressPolicy& egress;
   JsonLimits json_limits;
+  const CredentialSealer& sealer;   // callback URLs' credentials, before they are stored
   std::function<void()> job_added;  // wakes the dispatcher
   std::shared_ptr<spdlog::logger> log;
 };
