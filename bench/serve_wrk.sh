@@ -6,6 +6,8 @@
 #
 #   bench/serve_wrk.sh [BUILD_DIR] [SECONDS]        (default: build, 10 s per run)
 #   DELAYS="0" bench/serve_wrk.sh ...              (provider delays in ms; default "0 1000")
+#   IMAGE=photo.jpg bench/serve_wrk.sh ...         (the small body carries this image instead;
+#                                                   bench_verify DIR writes photo-like ones)
 #
 # The pipeline is the b64 tool's (same route, schema, callback) over the `slow-echo` test
 # provider, so what is measured is the daemon, not image work. Callbacks go to a small
@@ -38,9 +40,11 @@ def png(side):
     chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)) + \
         chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")
+image = os.environ.get("IMAGE")
 for name, side in (("100k", 160), ("560k", 374)):
+    data = open(image, "rb").read() if image and name == "100k" else png(side)
     body = json.dumps({"prompt": "add a dog to the image", "filename": "burger.png",
-                       "image_base64": base64.b64encode(png(side)).decode()})
+                       "image_base64": base64.b64encode(data).decode()})
     open(f"{sys.argv[1]}/body-{name}.json", "w").write(body)
     print(f"body {name}: {len(body)} bytes", file=sys.stderr)
 PY

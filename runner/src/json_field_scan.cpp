@@ -96,21 +96,41 @@ std::optional<CutField> cut_string_member(std::string_view body, std::string_vie
   }
 }
 
-bool nests_deeper_than(std::string_view body, int max_depth) {
+JsonLimit exceeded_json_limit(std::string_view body, const JsonLimits& limits,
+                              std::string_view exempt) {
   int depth = 0;
+  std::size_t values = 0;
+  char previous = 0;      // the last character outside strings other than white space
+  std::string_view name;  // the last member name of the top-level object
   for (std::size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
+    if (is_space(c)) continue;
     if (c == '"') {
-      // Unterminated strings are the parser's to report.
-      if (!skip_string(body, i)) return false;
+      const std::size_t start = i;
+      if (!skip_string(body, i)) return JsonLimit::none;
+      const auto text = body.substr(start + 1, i - start - 2);
+      if (depth == 1 && (previous == '{' || previous == ',')) name = text;
+      const bool exempted = depth == 1 && previous == ':' && !exempt.empty() && name == exempt;
+      if (text.size() > limits.string_bytes && !exempted) return JsonLimit::string_bytes;
       --i;  // skip_string stops past the quote; the loop's ++i would skip one more
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
+      previous = c;
+      continue;
+    }
+    if (c == '[' || c == '{') {
+      if (++depth > limits.depth) return JsonLimit::depth;
+      // A container that is not empty holds one value more than it has commas.
+      std::size_t next = i + 1;
+      skip_space(body, next);
+      if (next < body.size() && body[next] != ']' && body[next] != '}' && ++values > limits.values)
+        return JsonLimit::values;
     } else if (c == ']' || c == '}') {
       --depth;
+    } else if (c == ',' && ++values > limits.values) {
+      return JsonLimit::values;
     }
+    previous = c;
   }
-  return false;
+  return JsonLimit::none;
 }
 
 }  // namespace imagepipe::serve

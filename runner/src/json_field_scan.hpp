@@ -4,6 +4,7 @@
 // still parsed and validated in full.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,10 +22,25 @@ struct CutField {
 // and reports errors as usual.
 std::optional<CutField> cut_string_member(std::string_view body, std::string_view name);
 
-// Whether arrays and objects in `body` nest deeper than `max_depth`, counted without
-// parsing (brackets inside strings do not count). Checked before any parse: a body such
-// as 100,000 nested '[' must be refused before code that walks a value recursively
-// (describing it in an error, storing it, rendering templates) ever sees it.
-bool nests_deeper_than(std::string_view body, int max_depth);
+// The shape a request body may have, checked before any parse (`limits:` in the serve
+// config). A body within the byte limit can still hold a million tiny values or a string
+// that no field needs, each costing far more once parsed than it did to send.
+struct JsonLimits {
+  int depth = 64;                         // arrays and objects inside one another
+  std::size_t string_bytes = 256u << 10;  // one key or string value, as written
+  std::size_t values = 10'000;            // members and elements of all containers together
+};
+
+enum class JsonLimit { none, depth, string_bytes, values };
+
+// The first of `limits` that `body` goes over, counted without parsing (brackets and commas
+// inside strings do not count). The string value of the top-level member `exempt` (a
+// request's base64 image, which only the body size bounds) is not held to string_bytes.
+// Checked before any parse: a body such as 100,000 nested '[' must be refused before code
+// that walks a value recursively (describing it in an error, storing it, rendering
+// templates) ever sees it. Malformed JSON is the parser's to report: counting stops at an
+// unterminated string.
+JsonLimit exceeded_json_limit(std::string_view body, const JsonLimits& limits,
+                              std::string_view exempt = {});
 
 }  // namespace imagepipe::serve

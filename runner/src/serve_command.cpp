@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/redirect_error.hpp>
@@ -130,6 +131,17 @@ int serve_command(const ServeConfig& config, Process& process) {
 
   PipelineSet pipelines;
   std::unique_ptr<JobStore> store;
+  std::optional<CredentialSealer> sealer_storage;
+  try {
+    if (config.credentials_key_file.empty())
+      sealer_storage.emplace();
+    else
+      sealer_storage.emplace(config.credentials_key_file);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  const CredentialSealer& sealer = *sealer_storage;
   try {
     pipelines = load_pipeline_set(pipeline_files(config.pipelines), process.registry(), load,
                                   config, &host);
@@ -156,10 +168,11 @@ int serve_command(const ServeConfig& config, Process& process) {
   JobWaiters waiters;
   process.lower_cpu_priority();
   Outbox outbox(job_io, *store, pipelines, config.callbacks, config.callbacks_in_flight, metrics,
-                log);
+                log, sealer);
   Dispatcher dispatcher(job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
                         [&] { outbox.wake(); });
-  TriggerContext trigger{*store, waiters, egress, [&] { dispatcher.wake(); }, log};
+  TriggerContext trigger{*store, waiters, egress, config.json, sealer, [&] { dispatcher.wake(); },
+                         log};
   std::optional<OffsetClock> schedule_clock;
   if (config.schedule_clock_start)
     schedule_clock.emplace(*host.clock, *config.schedule_clock_start - host.clock->now());

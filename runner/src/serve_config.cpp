@@ -167,6 +167,20 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
                         config.http.body_bytes =
                             r.number<std::uint64_t>(v, "limits.body_bytes", 1024, 4ull << 30);
                       }},
+                     {"json_depth",
+                      [&](Node v) {
+                        config.json.depth = r.number(v, "limits.json_depth", 1, 512);
+                      }},
+                     {"json_string_bytes",
+                      [&](Node v) {
+                        config.json.string_bytes = r.number<std::size_t>(
+                            v, "limits.json_string_bytes", 1, std::size_t(4) << 30);
+                      }},
+                     {"json_values",
+                      [&](Node v) {
+                        config.json.values =
+                            r.number<std::size_t>(v, "limits.json_values", 1, 100'000'000);
+                      }},
                      {"image_pixels",
                       [&](Node v) {
                         config.max_image_pixels =
@@ -218,9 +232,13 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
                   p.base_delay = std::chrono::milliseconds(
                       r.number(v, "callbacks.base_delay_ms", 1, 3'600'000));
                 }},
-               {"max_delay_ms", [&](Node v) {
+               {"max_delay_ms",
+                [&](Node v) {
                   p.max_delay = std::chrono::milliseconds(
                       r.number(v, "callbacks.max_delay_ms", 1, 86'400'000));
+                }},
+               {"credentials_key_file", [&](Node v) {
+                  config.credentials_key_file = r.path(r.text(v, "callbacks.credentials_key_file"));
                 }}});
         }},
        {"egress", [&](Node n) {

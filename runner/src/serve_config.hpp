@@ -11,6 +11,7 @@
 #include "imagepipe/egress.hpp"
 #include "imagepipe/jobs.hpp"
 #include "imagepipe/logging.hpp"
+#include "json_field_scan.hpp"
 #include "serve_http.hpp"
 
 namespace imagepipe::serve {
@@ -27,6 +28,7 @@ struct ServeConfig {
   std::string public_url;  // servers[0].url of the OpenAPI document; empty: from the Host header
 
   ServerLimits http;
+  JsonLimits json;                     // request bodies of triggers
   std::uint64_t max_image_pixels = 0;  // 0: each pipeline's own limit
   std::size_t max_batch_items = 0;     // 0: each pipeline's own limit
   int jobs_in_flight = 8;
@@ -36,6 +38,8 @@ struct ServeConfig {
   Durability durability = Durability::process;
   std::chrono::hours retention{24 * 7};
   CallbackPolicy callbacks;
+  // Its SHA-256 seals callback URLs' credentials at rest; empty: a random key per process.
+  std::filesystem::path credentials_key_file;
   EgressOptions egress;
   std::chrono::seconds shutdown_grace{30};
 

@@ -2,7 +2,9 @@
 
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -43,6 +45,38 @@ std::string lower(boost::beast::string_view s) {
   std::string out(s.data(), s.size());
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+struct FramingProblem {
+  int status = 0;  // 0: the request's length is unambiguous
+  std::string message;
+};
+
+// RFC 9112 §6.3: a request whose length two parties could read differently is how requests
+// are smuggled past a proxy. Beast frames "Transfer-Encoding: xchunked" with a
+// Content-Length by the length (and without one, as bodiless), so the rest of the bytes
+// would be read here as a second request that the proxy never saw. Such a request is
+// refused and its connection closed. (Beast itself refuses chunked beside a length.)
+FramingProblem framing_problem(const http::request_parser<http::string_body>& parser) {
+  const auto& header = parser.get();
+  std::string codings;
+  const auto fields = header.equal_range(http::field::transfer_encoding);
+  for (auto field = fields.first; field != fields.second; ++field)
+    codings += (codings.empty() ? "" : ", ") + std::string(field->value());
+  if (fields.first == fields.second) return {};
+  const std::string shown = codings.size() > 100 ? codings.substr(0, 100) + "..." : codings;
+  if (header.count(http::field::content_length))
+    return {400,
+            "Transfer-Encoding and Content-Length together: the request's length is "
+            "ambiguous"};
+  std::vector<std::string> list;
+  for (const auto token : http::token_list{codings}) list.push_back(lower(token));
+  if (list.empty() || list.back() != "chunked")
+    return {400, "Transfer-Encoding '" + shown +
+                     "' does not end in chunked: the request's length cannot be determined"};
+  if (list.size() > 1)  // RFC 9112 §6.1: a coding the server cannot undo
+    return {501, "Transfer-Encoding '" + shown + "' is not supported: only chunked"};
+  return {};
 }
 
 }  // namespace
@@ -200,6 +234,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         co_return;
       }
 
+      if (const auto framing = framing_problem(parser); framing.status) {
+        co_await refuse(c, framing.status, framing.message, 11);
+        co_return;
+      }
       const auto& header = parser.get();
       if (lower(header[http::field::expect]) == "100-continue") {
         http::response<http::empty_body> go_on{http::status::continue_, header.version()};

@@ -13,12 +13,13 @@ constexpr std::chrono::seconds kMaxIdle{5};
 
 Outbox::Outbox(asio::io_context& io, JobStore& store, const PipelineSet& pipelines,
                CallbackPolicy policy, int max_in_flight, Metrics& metrics,
-               std::shared_ptr<spdlog::logger> log)
+               std::shared_ptr<spdlog::logger> log, const CredentialSealer& sealer)
     : io_(io),
       strand_(asio::make_strand(io)),
       timer_(strand_),
       idle_timer_(strand_),
       store_(store),
+      sealer_(sealer),
       pipelines_(pipelines),
       policy_(policy),
       max_in_flight_(max_in_flight),
@@ -71,6 +72,8 @@ Task<void> Outbox::deliver(DueCallback callback) {
     if (!served || !served->engine)
       throw Error(ErrorClass::unavailable,
                   "pipeline '" + callback.pipeline + "' is not running in this process");
+    if (const auto& http = served->pipeline->trigger.http)
+      restore_callback_credentials(callback.request, http->callback_header, sealer_);
     co_await served->engine->notify(callback.result, callback.request);
   } catch (...) {
     failure = std::current_exception();

@@ -10,6 +10,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "imagepipe/jobs.hpp"
+#include "serve_credentials.hpp"
 #include "serve_pipelines.hpp"
 
 namespace imagepipe::serve {
@@ -17,7 +18,8 @@ namespace imagepipe::serve {
 class Outbox {
  public:
   Outbox(asio::io_context& io, JobStore& store, const PipelineSet& pipelines, CallbackPolicy policy,
-         int max_in_flight, Metrics& metrics, std::shared_ptr<spdlog::logger> log);
+         int max_in_flight, Metrics& metrics, std::shared_ptr<spdlog::logger> log,
+         const CredentialSealer& sealer);
 
   void start();
   void wake();  // a job finished
@@ -38,6 +40,7 @@ class Outbox {
   asio::steady_timer timer_;
   asio::steady_timer idle_timer_;
   JobStore& store_;
+  const CredentialSealer& sealer_;
   const PipelineSet& pipelines_;
   CallbackPolicy policy_;
   const int max_in_flight_;

@@ -8,6 +8,8 @@
 #include "imagepipe/registry.hpp"
 #include "imagepipe/url.hpp"
 #include "json_field_scan.hpp"
+#include "serve_credentials.hpp"
+#include "serve_media_type.hpp"
 
 namespace imagepipe::serve {
 
@@ -15,10 +17,11 @@ using nlohmann::json;
 
 namespace {
 
-// Credentials sent to us are not ours to keep in a job record.
+// Credentials sent to us are not ours to keep in a job record. The sealed callback
+// credentials are the daemon's own to write, never a client's.
 bool stored_header(const std::string& name) {
   return name != "authorization" && name != "cookie" && name != "proxy-authorization" &&
-         name != "x-api-key" && name != "api-key";
+         name != "x-api-key" && name != "api-key" && name != kSealedCallbackCredentials;
 }
 
 std::string lower(std::string s) {
@@ -58,9 +61,6 @@ json parse_query(const std::string& query) {
   }
   return out;
 }
-
-// Deep enough for any real request; shallow enough that nothing recursive is at risk.
-constexpr int kMaxJsonDepth = 64;
 
 // The useful part of nlohmann's message, cut short: its "last read" excerpt repeats the
 // client's bytes, which need not be UTF-8 and are never worth more than a few characters.
@@ -134,8 +134,9 @@ void check_callback(const HttpTrigger& http, const Request& request, const Egres
   }
 }
 
-// The request's image: decoded and its header read now, so a bad one is a 422 rather
-// than a failed job. Returns the bytes, or null after recording a problem.
+// The request's image: decoded from base64 and checked now (its header, or all of it
+// when a provider gets it), so a bad one is a 422 rather than a failed job. Returns the
+// bytes, or null after recording a problem.
 // `cut` is the field's text when it was taken out of the body unparsed.
 std::shared_ptr<const std::string> check_image(const Pipeline& pipeline, const json& body,
                                                std::optional<std::string_view> cut,
@@ -177,8 +178,13 @@ std::shared_ptr<const std::string> check_image(const Pipeline& pipeline, const j
     return nullptr;
   }
   try {
-    probe_image(*bytes,
-                DecodeLimits{pipeline.limits.max_image_pixels, pipeline.limits.max_image_bytes});
+    const DecodeLimits limits{pipeline.limits.max_image_pixels, pipeline.limits.max_image_bytes};
+    // An image a provider will be paid to read is read whole first: a file cut in half has
+    // a perfect header, and a provider would charge for its refusal (or its grey half).
+    if (pipeline.providers.empty())
+      probe_image(*bytes, limits);
+    else
+      verify_image(*bytes, limits);
   } catch (const Error& e) {
     problems.push_back({loc, e.what(), "value_error"});
     return nullptr;
@@ -240,20 +246,38 @@ Response unavailable_response(const ServedPipeline& served) {
   return json_response(declared->status, declared->body.render(scope));
 }
 
+// The problem with a body over one of `limits`, or "" when it is within them all.
+std::string json_limit_problem(const Pipeline& pipeline, const std::string& body,
+                               const JsonLimits& limits) {
+  const std::string exempt =
+      pipeline.source.from == SourceSpec::From::request ? pipeline.source.field : "";
+  switch (exceeded_json_limit(body, limits, exempt)) {
+    case JsonLimit::none:
+      return "";
+    case JsonLimit::depth:
+      return "JSON nested deeper than " + std::to_string(limits.depth) +
+             " levels (the limit for request bodies)";
+    case JsonLimit::string_bytes:
+      return "a string of more than " + std::to_string(limits.string_bytes) +
+             " bytes (the limit for request bodies)";
+    case JsonLimit::values:
+      return "more than " + std::to_string(limits.values) +
+             " members or elements (the limit for request bodies)";
+  }
+  return "";
+}
+
 }  // namespace
 
-CheckedRequest check_request(const Pipeline& pipeline, Request& request,
-                             const EgressPolicy& egress) {
+CheckedRequest check_request(const Pipeline& pipeline, Request& request, const EgressPolicy& egress,
+                             const JsonLimits& limits) {
   CheckedRequest checked;
   auto& problems = checked.problems;
   const auto& http = *pipeline.trigger.http;
 
   json body = json::object();
-  if (nests_deeper_than(request.body, kMaxJsonDepth)) {
-    problems.push_back({{"body"},
-                        "JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
-                            " levels (the limit for request bodies)",
-                        "json_invalid"});
+  if (auto problem = json_limit_problem(pipeline, request.body, limits); !problem.empty()) {
+    problems.push_back({{"body"}, std::move(problem), "json_invalid"});
     check_callback(http, request, egress, problems);
     return checked;
   }
@@ -307,11 +331,18 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
   const auto& pipeline = *served.pipeline;
   if (!served.engine) co_return unavailable_response(served);
 
-  auto checked = check_request(pipeline, request, context.egress);
+  const auto* content_type = request.header("content-type");
+  if (const auto problem = json_media_type_problem(content_type, !request.body.empty()))
+    co_return json_response(415, {{"error", *problem},
+                                  {"received", content_type ? json(*content_type) : json()},
+                                  {"accepted", kJsonMediaTypes}});
+
+  auto checked = check_request(pipeline, request, context.egress, context.json_limits);
   if (!checked.problems.empty()) co_return validation_response(checked.problems);
 
   auto& job = checked.job;
   job.notify = served.engine->has_notifiers();
+  seal_callback_credentials(job.request, pipeline.trigger.http->callback_header, context.sealer);
   const std::string id = job.id;
   const auto& http = *pipeline.trigger.http;
   const bool sync = http.mode == HttpTrigger::Mode::sync;

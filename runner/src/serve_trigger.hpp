@@ -6,6 +6,8 @@
 
 #include "imagepipe/egress.hpp"
 #include "imagepipe/jobs.hpp"
+#include "json_field_scan.hpp"
+#include "serve_credentials.hpp"
 #include "serve_pipelines.hpp"
 #include "serve_responses.hpp"
 #include "serve_waiters.hpp"
@@ -16,6 +18,8 @@ struct TriggerContext {
   JobStore& store;
   JobWaiters& waiters;
   const EgressPolicy& egress;
+  JsonLimits json_limits;
+  const CredentialSealer& sealer;   // callback URLs' credentials, before they are stored
   std::function<void()> job_added;  // wakes the dispatcher
   std::shared_ptr<spdlog::logger> log;
 };
@@ -29,7 +33,7 @@ struct CheckedRequest {
   std::vector<FieldProblem> problems;
   NewJob job;
 };
-CheckedRequest check_request(const Pipeline& pipeline, Request& request,
-                             const EgressPolicy& egress);
+CheckedRequest check_request(const Pipeline& pipeline, Request& request, const EgressPolicy& egress,
+                             const JsonLimits& limits = {});
 
 }  // namespace imagepipe::serve

@@ -52,6 +52,11 @@ class DaemonProcess {
   HttpResponse request(HttpRequest request);
   HttpResponse post(const std::string& path, const std::string& body, Headers headers = {});
   HttpResponse get(const std::string& path);
+  // Writes `bytes` as they are on a fresh connection and returns everything the daemon
+  // sends back until it closes the connection (or `timeout` passes): for requests an HTTP
+  // client would refuse to send, and to see whether more than one answer comes.
+  std::string exchange_raw(const std::string& bytes,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   void signal(int sig);
   ExitStatus wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));

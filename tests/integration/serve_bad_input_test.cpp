@@ -9,9 +9,10 @@ class BadInputTest : public ServeTest {
  protected:
   static void SetUpTestSuite() {
     // Small limits so the over-limit cases stay small; one daemon for the whole suite.
-    daemon_ =
-        new DaemonProcess({.pipelines = {kWxoOfflineDir},
-                           .config_yaml = "limits: {body_bytes: 65536, image_pixels: 10000}\n"});
+    daemon_ = new DaemonProcess(
+        {.pipelines = {kWxoOfflineDir},
+         .config_yaml =
+             "limits: {body_bytes: 65536, image_pixels: 10000, json_string_bytes: 8192}\n"});
   }
   static void TearDownTestSuite() {
     delete daemon_;
@@ -99,6 +100,31 @@ TEST_F(BadInputTest, NestingUpToTheLimitIsOnlyAWrongType) {
   EXPECT_EQ(body["error"], "body.prompt: must be a string, got a list");
 }
 
+TEST_F(BadInputTest, StringOverTheLimit) {
+  auto [status, body] = post(b64_request(png_base64(), std::string(8193, 'x')));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body: a string of more than 8192 bytes (the limit for request bodies)");
+  EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
+}
+
+// The base64 image is the one string that only the body limit bounds.
+TEST_F(BadInputTest, ImageFieldIsNotHeldToTheStringLimit) {
+  const auto image = base64_encode(encode(photo_like(100, 100), ImageFormat::png));
+  ASSERT_GT(image.size(), 8192u);
+  auto r = daemon_->post("/process-image-async-b64", b64_request(image).dump(), callback_header());
+  EXPECT_EQ(r.status, 202) << r.body;
+}
+
+TEST_F(BadInputTest, TooManyMembersOrElements) {
+  json many = json::array();
+  for (int i = 0; i < 10001; ++i) many.push_back(0);
+  auto [status, body] = post(json{{"prompt", "x"}, {"tags", many}, {"image_base64", png_base64()}});
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"],
+            "body: more than 10000 members or elements (the limit for request bodies)");
+  EXPECT_EQ(body["detail"][0]["type"], "json_invalid");
+}
+
 TEST_F(BadInputTest, NumberTooLargeForADouble) {
   auto [status, body] = post(R"({"prompt": 1e999999, "image_base64": "QUJD"})", callback_header());
   EXPECT_EQ(status, 422);
@@ -153,6 +179,22 @@ TEST_F(BadInputTest, PayloadThatIsNotAnImage) {
   EXPECT_EQ(body["detail"][0]["type"], "value_error");
 }
 
+// The route's pipeline pays a provider for each image: one cut short (its header intact,
+// so a header check passes it) is refused at the door, not sent.
+TEST_F(BadInputTest, ImageCutInHalfIsRefused) {
+  const auto jpeg = encode(photo_like(100, 100), ImageFormat::jpeg);
+  auto [status, body] = post(b64_request(base64_encode(jpeg.substr(0, jpeg.size() / 2))));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"],
+            "body.image_base64: truncated or corrupt JPEG: Premature end of JPEG file");
+  EXPECT_EQ(body["detail"][0]["type"], "value_error");
+
+  const auto png = encode(photo_like(100, 100), ImageFormat::png);
+  std::tie(status, body) = post(b64_request(base64_encode(png.substr(0, png.size() / 2))));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["error"], "body.image_base64: truncated or corrupt PNG: unexpected end of data");
+}
+
 TEST_F(BadInputTest, ImageOverThePixelLimit) {
   auto [status, body] = post(b64_request(png_base64(200, 100)));  // 20,000 pixels > 10,000
   EXPECT_EQ(status, 422);
@@ -167,6 +209,52 @@ TEST_F(BadInputTest, BodyOverTheLimit) {
       body["error"].get<std::string>(),
       ::testing::MatchesRegex(
           "request body is [0-9]+ bytes, over the limit of 65536 bytes \\(limits.body_bytes\\)"));
+}
+
+// Posts the b64 tool's valid request with `content_type` (none when empty).
+HttpResponse post_as(DaemonProcess& daemon, const std::string& content_type,
+                     const std::string& callback) {
+  Headers headers{{"callbackUrl", callback}};
+  if (!content_type.empty()) headers.emplace_back("Content-Type", content_type);
+  return daemon.request({.method = "POST",
+                         .url = daemon.url("/process-image-async-b64"),
+                         .headers = std::move(headers),
+                         .body = b64_request().dump()});
+}
+
+// A 415 names what came and what would have been taken.
+void expect_unsupported(const HttpResponse& r, const std::string& error, const json& received) {
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(json::parse(r.body), json({{"error", error},
+                                       {"received", received},
+                                       {"accepted", {"application/json", "application/*+json"}}}));
+}
+
+TEST_F(BadInputTest, TextPlainBodyIsAnUnsupportedMediaType) {
+  expect_unsupported(post_as(*daemon_, "text/plain", receiver_.url("/callback")),
+                     "Content-Type 'text/plain' is not accepted here; send application/json (or "
+                     "application/*+json)",
+                     "text/plain");
+}
+
+TEST_F(BadInputTest, FormBodyIsAnUnsupportedMediaType) {
+  const std::string form = "application/x-www-form-urlencoded";
+  expect_unsupported(post_as(*daemon_, form, receiver_.url("/callback")),
+                     "Content-Type '" + form +
+                         "' is not accepted here; send application/json (or application/*+json)",
+                     form);
+}
+
+TEST_F(BadInputTest, BodyWithoutContentTypeIsAnUnsupportedMediaType) {
+  expect_unsupported(post_as(*daemon_, "", receiver_.url("/callback")),
+                     "request has a body but no Content-Type; send application/json (or "
+                     "application/*+json)",
+                     nullptr);
+}
+
+TEST_F(BadInputTest, JsonMediaTypesWithParametersAreAccepted) {
+  for (const std::string type : {"Application/JSON; charset=utf-8", "application/vnd.api+json"})
+    EXPECT_EQ(post_as(*daemon_, type, receiver_.url("/callback")).status, 202) << type;
 }
 
 TEST_F(BadInputTest, UnknownRoute) {
@@ -193,11 +281,12 @@ TEST_F(BadInputTest, UnknownJob) {
 }
 
 TEST_F(BadInputTest, RequestIdIsKeptAndReturned) {
-  auto r = daemon_->request(
-      {.method = "POST",
-       .url = daemon_->url("/process-image-async-b64"),
-       .headers = {{"X-Request-ID", "trace-abc-123"}, {"callbackUrl", receiver_.url("/callback")}},
-       .body = b64_request().dump()});
+  auto r = daemon_->request({.method = "POST",
+                             .url = daemon_->url("/process-image-async-b64"),
+                             .headers = {{"X-Request-ID", "trace-abc-123"},
+                                         {"callbackUrl", receiver_.url("/callback")},
+                                         {"Content-Type", "application/json"}},
+                             .body = b64_request().dump()});
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(r.header("X-Request-ID"), "trace-abc-123");
   auto job =

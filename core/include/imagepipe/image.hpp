@@ -63,6 +63,13 @@ ImageInfo probe_image(std::string_view bytes, const DecodeLimits& limits = {});
 Image decode_image(std::string_view bytes, const DecodeLimits& limits = {}, int min_width = 0,
                    int min_height = 0);
 
+// Reads the whole image, as decode_image would, without keeping its pixels: data cut short
+// or damaged past the header throws Error(invalid_input) ("truncated or corrupt JPEG:
+// ..."), as do the header problems probe_image finds. For bytes about to be paid for
+// (a provider call). JPEG is decoded at 1/8 scale, which still reads every entropy-coded
+// byte, and PNG a row at a time into one row's memory, checking every CRC up to IEND.
+ImageInfo verify_image(std::string_view bytes, const DecodeLimits& limits = {});
+
 std::string encode_image(const Image& image, const EncodeSpec& spec);
 
 // Pixel helpers shared by plugins.

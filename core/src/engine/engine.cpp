@@ -287,6 +287,10 @@ Task<void> Engine::run_item(JobState& job, std::size_t index) {
       const auto info = probe_image(bytes, limits);
       scope["item"]["width"] = info.width;
       scope["item"]["height"] = info.height;
+      // A provider is paid per call, and an image cut short would be paid for anyway (or
+      // edited as its grey half): it is read whole first, on the CPU pool.
+      if (!p.providers.empty())
+        co_await host_.cpu->run([&bytes, &limits] { verify_image(bytes, limits); });
       artifacts.push_back(Artifact::from_bytes(std::move(bytes)));
     }
 

@@ -21,6 +21,8 @@ namespace imagepipe::codec {
 
 ImageInfo probe_png(std::string_view bytes);
 Image decode_png(std::string_view bytes);
+// Inflates every row (one row's memory) and reads the chunks after them up to IEND.
+void verify_png(std::string_view bytes);
 std::string encode_png(const Image& image, int zlib_level);
 
 ImageInfo probe_jpeg(std::string_view bytes);

@@ -87,6 +87,22 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits, int min_w
   throw Error(ErrorClass::internal, "no decoder for " + std::string(to_string(info.format)));
 }
 
+ImageInfo verify_image(std::string_view bytes, const DecodeLimits& limits) {
+  const ImageInfo info = probe_image(bytes, limits);
+  switch (info.format) {
+    case ImageFormat::png:
+      codec::verify_png(bytes);
+      return info;
+    case ImageFormat::jpeg:
+      codec::decode_jpeg(bytes, 8);
+      return info;
+    default:
+      // WebP, GIF, BMP and TIFF have no cheaper complete read than a decode.
+      decode_image(bytes, limits);
+      return info;
+  }
+}
+
 std::string encode_image(const Image& image, const EncodeSpec& spec) {
   if (image.width <= 0 || image.height <= 0 || image.channels < 1 || image.channels > 4 ||
       image.pixels.size() != std::size_t(image.width) * image.height * image.channels)

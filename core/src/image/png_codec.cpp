@@ -113,6 +113,50 @@ struct DecodedHeader {
   int channels = 0;
 };
 
+// deflate cannot expand data more than 1032:1; a header declaring more pixels than the
+// compressed data could hold is refused before any inflating or pixel buffer.
+void check_data_can_hold_pixels(std::string_view bytes) {
+  const ImageInfo probed = probe_png(bytes);
+  const auto* ihdr = reinterpret_cast<const unsigned char*>(bytes.data()) + 16;
+  const std::uint64_t bits_per_pixel = std::uint64_t(ihdr[8]) * samples_per_pixel(ihdr[9]);
+  const std::uint64_t row_bytes = 1 + (std::uint64_t(probed.width) * bits_per_pixel + 7) / 8;
+  const std::uint64_t idat = walk_chunks(bytes).idat_bytes;
+  if (row_bytes * std::uint64_t(probed.height) > (idat + 64) * 1032)
+    fail_corrupt(ImageFormat::png, "declares " + std::to_string(probed.width) + "x" +
+                                       std::to_string(probed.height) + " pixels but holds only " +
+                                       std::to_string(idat) + " bytes of image data");
+}
+
+// libpng reading `bytes`, with the tolerance every read shares: common real-world defects
+// (bad iCCP profiles, ancillary CRC errors) stay warnings. Not movable: libpng keeps
+// pointers to its members.
+struct PngReading {
+  explicit PngReading(std::string_view bytes)
+      : reader{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), 0} {
+    h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &errors, on_png_error, on_png_warning);
+    if (!h.png) throw std::bad_alloc();
+    h.info = png_create_info_struct(h.png);
+    if (!h.info) throw std::bad_alloc();
+    png_set_benign_errors(h.png, 1);
+    png_set_option(h.png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+    png_set_read_fn(h.png, &reader, read_from_memory);
+  }
+  PngReading(const PngReading&) = delete;
+  PngReading& operator=(const PngReading&) = delete;
+
+  [[noreturn]] void fail() const { fail_corrupt(ImageFormat::png, errors.message); }
+
+  ErrorSink errors;
+  MemoryReader reader;
+  ReadHandles h;  // destroyed first
+};
+
+bool read_info(png_structp png, png_infop info) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_read_info(png, info);
+  return true;
+}
+
 // Reads the header and sets up the conversions to 8-bit, 1-4 channels.
 bool read_header(png_structp png, png_infop info, DecodedHeader* out) {
   if (setjmp(png_jmpbuf(png))) return false;
@@ -134,6 +178,19 @@ bool read_header(png_structp png, png_infop info, DecodedHeader* out) {
 bool read_rows(png_structp png, png_bytepp rows) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_image(png, rows);
+  return true;
+}
+
+// Every row of every interlace pass into the same buffer, untransformed, then the chunks up
+// to IEND: all of the file is read and every CRC checked, with one row in memory.
+bool read_all_rows_into(png_structp png, png_infop info, png_bytep row) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  const int passes = png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  const png_uint_32 height = png_get_image_height(png, info);
+  for (int pass = 0; pass < passes; ++pass)
+    for (png_uint_32 y = 0; y < height; ++y) png_read_row(png, row, nullptr);
+  png_read_end(png, nullptr);
   return true;
 }
 
@@ -231,40 +288,26 @@ ImageInfo probe_png(std::string_view bytes) {
 }
 
 Image decode_png(std::string_view bytes) {
-  const ImageInfo probed = probe_png(bytes);
-  // deflate cannot expand data more than 1032:1; a header declaring more pixels than the
-  // compressed data could hold is refused here, before any pixel buffer exists.
-  const auto* ihdr = reinterpret_cast<const unsigned char*>(bytes.data()) + 16;
-  const std::uint64_t bits_per_pixel = std::uint64_t(ihdr[8]) * samples_per_pixel(ihdr[9]);
-  const std::uint64_t row_bytes = 1 + (std::uint64_t(probed.width) * bits_per_pixel + 7) / 8;
-  const std::uint64_t idat = walk_chunks(bytes).idat_bytes;
-  if (row_bytes * std::uint64_t(probed.height) > (idat + 64) * 1032)
-    fail_corrupt(ImageFormat::png, "declares " + std::to_string(probed.width) + "x" +
-                                       std::to_string(probed.height) + " pixels but holds only " +
-                                       std::to_string(idat) + " bytes of image data");
-
-  ErrorSink errors;
-  ReadHandles h;
-  h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &errors, on_png_error, on_png_warning);
-  if (!h.png) throw std::bad_alloc();
-  h.info = png_create_info_struct(h.png);
-  if (!h.info) throw std::bad_alloc();
-  // Common real-world defects (bad iCCP profiles, ancillary CRC errors) stay warnings.
-  png_set_benign_errors(h.png, 1);
-  png_set_option(h.png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
-  MemoryReader reader{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), 0};
-  png_set_read_fn(h.png, &reader, read_from_memory);
-
+  check_data_can_hold_pixels(bytes);
+  PngReading png(bytes);
   DecodedHeader header;
-  if (!read_header(h.png, h.info, &header)) fail_corrupt(ImageFormat::png, errors.message);
+  if (!read_header(png.h.png, png.h.info, &header)) png.fail();
   if (header.channels < 1 || header.channels > 4)
     fail_corrupt(ImageFormat::png, "unsupported channel count " + std::to_string(header.channels));
 
   Image image(int(header.width), int(header.height), header.channels);
   std::vector<png_bytep> rows(header.height);
   for (png_uint_32 y = 0; y < header.height; ++y) rows[y] = image.row(int(y));
-  if (!read_rows(h.png, rows.data())) fail_corrupt(ImageFormat::png, errors.message);
+  if (!read_rows(png.h.png, rows.data())) png.fail();
   return image;
+}
+
+void verify_png(std::string_view bytes) {
+  check_data_can_hold_pixels(bytes);
+  PngReading png(bytes);
+  if (!read_info(png.h.png, png.h.info)) png.fail();
+  std::vector<unsigned char> row(png_get_rowbytes(png.h.png, png.h.info));
+  if (!read_all_rows_into(png.h.png, png.h.info, row.data())) png.fail();
 }
 
 std::string encode_png(const Image& image, int zlib_level) {

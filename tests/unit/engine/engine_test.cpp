@@ -7,6 +7,7 @@
 #include "imagepipe/http.hpp"
 #include "imagepipe/image.hpp"
 #include "support/engine_harness.hpp"
+#include "support/images.hpp"
 
 namespace imagepipe {
 namespace {
@@ -213,6 +214,25 @@ limits: {max_image_pixels: 100}
   EXPECT_EQ(job.status, "failed");
   EXPECT_EQ(job.items[0].error_class, ErrorClass::invalid_input);
   EXPECT_NE(job.items[0].error.find("over the limit"), std::string::npos) << job.items[0].error;
+}
+
+// The request's image is read whole before a provider is paid for it; a file cut in half
+// has a good header, so only a full read tells.
+TEST(Engine, AnImageCutShortNeverReachesTheProvider) {
+  const char* pipeline =
+      "name: cut\nsource: {from: request, field: image_base64}\nprovider: {use: test-script}\n";
+  const std::string jpeg = testing::encode(testing::photo_like(128, 128), ImageFormat::jpeg);
+  EngineHarness h;
+  auto job = h.run(pipeline, image_request(jpeg.substr(0, jpeg.size() / 2)));
+  EXPECT_EQ(job.status, "failed");
+  EXPECT_EQ(job.items[0].error_class, ErrorClass::invalid_input);
+  EXPECT_NE(job.items[0].error.find("truncated or corrupt JPEG: Premature end of JPEG file"),
+            std::string::npos)
+      << job.items[0].error;
+  EXPECT_EQ(script_stats().calls, 0);
+
+  EXPECT_EQ(h.run(pipeline, image_request(jpeg)).status, "completed");
+  EXPECT_EQ(script_stats().calls, 1);
 }
 
 TEST(Engine, DataUrlsAndBadBase64) {

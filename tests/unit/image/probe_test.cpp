@@ -2,6 +2,7 @@
 // before any pixel is decoded, and damaged data refused with a readable message.
 #include <chrono>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "imagepipe/error.hpp"
@@ -185,6 +186,53 @@ TEST(Decode, SurvivesEveryPrefixOfSmallFiles) {
         EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
       }
     }
+  }
+}
+
+// verify_image: what the daemon runs on an image before a provider is paid to read it.
+TEST(Verify, AcceptsWholeImagesAndReportsTheirHeader) {
+  for (ImageFormat format : {ImageFormat::png, ImageFormat::jpeg, ImageFormat::webp}) {
+    const std::string bytes = encode(testing::photo_like(96, 64), format);
+    const ImageInfo info = verify_image(bytes);
+    EXPECT_EQ(info.format, format);
+    EXPECT_EQ(info.width, 96);
+    EXPECT_EQ(info.height, 64);
+  }
+  EXPECT_EQ(verify_image(data_file("sample.jpg")).format, ImageFormat::jpeg);
+  EXPECT_EQ(verify_image(data_file("tiny.gif")).format, ImageFormat::gif);
+  EXPECT_EQ(verify_image(data_file("tiny.bmp")).format, ImageFormat::bmp);
+}
+
+TEST(Verify, RefusesImagesCutInHalfThatProbeAccepts) {
+  const std::string jpeg = encode(testing::photo_like(256, 256), ImageFormat::jpeg);
+  const std::string png = encode(testing::photo_like(256, 256), ImageFormat::png);
+  const auto half_jpeg = jpeg.substr(0, jpeg.size() / 2);
+  const auto half_png = png.substr(0, png.size() / 2);
+  EXPECT_NO_THROW(probe_image(half_jpeg));
+  EXPECT_NO_THROW(probe_image(half_png));
+  EXPECT_EQ(refusal([&] { verify_image(half_jpeg); }),
+            "truncated or corrupt JPEG: Premature end of JPEG file");
+  EXPECT_EQ(refusal([&] { verify_image(half_png); }),
+            "truncated or corrupt PNG: unexpected end of data");
+}
+
+TEST(Verify, RefusesPngWithDamagedRowsOrNoEnd) {
+  std::string png = encode(testing::photo_like(64, 64), ImageFormat::png);
+  // The rows are all there; only IEND is missing.
+  EXPECT_EQ(refusal([&] { verify_image(png.substr(0, png.size() - 12)); }),
+            "truncated or corrupt PNG: unexpected end of data");
+  const std::size_t idat = png.find("IDAT");
+  for (std::size_t i = idat + 40; i < idat + 60; ++i) png[i] = char(~png[i]);
+  EXPECT_THAT(refusal([&] { verify_image(png); }),
+              ::testing::StartsWith("truncated or corrupt PNG: "));
+}
+
+TEST(Verify, RefusesEveryProperPrefixOfSmallFiles) {
+  for (ImageFormat format : {ImageFormat::png, ImageFormat::jpeg}) {
+    const std::string bytes = encode(testing::photo_like(24, 24), format);
+    for (std::size_t n = 0; n < bytes.size(); ++n)
+      EXPECT_THROW(verify_image(bytes.substr(0, n)), Error) << to_string(format) << " cut at " << n;
+    EXPECT_NO_THROW(verify_image(bytes));
   }
 }
 

@@ -45,13 +45,44 @@ TEST(CutStringMember, EmptyValueIsFound) {
   EXPECT_EQ(cut->rest, R"({"image_base64":""})");
 }
 
-TEST(NestsDeeperThan, CountsBracketsOutsideStringsOnly) {
-  EXPECT_FALSE(nests_deeper_than(R"({"a": [[1], {"b": [2]}]})", 4));
-  EXPECT_TRUE(nests_deeper_than(R"({"a": [[1], {"b": [2]}]})", 3));
-  EXPECT_FALSE(nests_deeper_than(R"({"a": "[[[[[[\"[[[[", "b": "{{{{"})", 1));
-  EXPECT_TRUE(nests_deeper_than(std::string(100000, '['), 64));
-  EXPECT_FALSE(nests_deeper_than(std::string(64, '[') + std::string(64, ']'), 64));
-  EXPECT_FALSE(nests_deeper_than(R"({"unterminated": "[[[[)", 1));
+JsonLimit over(std::string_view body, JsonLimits limits, std::string_view exempt = {}) {
+  return exceeded_json_limit(body, limits, exempt);
+}
+
+TEST(ExceededJsonLimit, CountsBracketsOutsideStringsOnly) {
+  // Four levels: the object, a's list, the inner object, b's list.
+  EXPECT_EQ(over(R"({"a": [[1], {"b": [2]}]})", {.depth = 4}), JsonLimit::none);
+  EXPECT_EQ(over(R"({"a": [[1], {"b": [2]}]})", {.depth = 3}), JsonLimit::depth);
+  EXPECT_EQ(over(R"({"a": "[[[[[[\"[[[[", "b": "{{{{"})", {.depth = 1}), JsonLimit::none);
+  EXPECT_EQ(over(std::string(100000, '['), {}), JsonLimit::depth);
+  EXPECT_EQ(over(std::string(64, '[') + std::string(64, ']'), {.depth = 64}), JsonLimit::none);
+  EXPECT_EQ(over(R"({"unterminated": "[[[[)", {.depth = 1}), JsonLimit::none);
+}
+
+TEST(ExceededJsonLimit, CountsMembersAndElementsOfAllContainers) {
+  // 3 members, 3 elements, 1 member, 1 element and none: 8 values.
+  const std::string body = R"({"a": [1, 2, {"x": 3}], "b": [[ ]], "c": ", , ,"})";
+  EXPECT_EQ(over(body, {.values = 8}), JsonLimit::none);
+  EXPECT_EQ(over(body, {.values = 7}), JsonLimit::values);
+  EXPECT_EQ(over("[ ]", {.values = 0}), JsonLimit::none);
+  EXPECT_EQ(over("[0]", {.values = 0}), JsonLimit::values);
+}
+
+TEST(ExceededJsonLimit, LongStringsExceptTheExemptTopLevelMember) {
+  const std::string big(100, 'A');
+  const std::string body = R"({"prompt": "hi", "image_base64": ")" + big + R"("})";
+  EXPECT_EQ(over(body, {.string_bytes = 99}), JsonLimit::string_bytes);
+  EXPECT_EQ(over(body, {.string_bytes = 100}), JsonLimit::none);
+  EXPECT_EQ(over(body, {.string_bytes = 99}, "image_base64"), JsonLimit::none);
+  // Only the top-level member's value is exempt: not a nested one, not a key, not a value
+  // whose name merely follows it.
+  EXPECT_EQ(
+      over(R"({"x": {"image_base64": ")" + big + R"("}})", {.string_bytes = 99}, "image_base64"),
+      JsonLimit::string_bytes);
+  EXPECT_EQ(over("{\"" + big + R"(": 1})", {.string_bytes = 99}, big), JsonLimit::string_bytes);
+  EXPECT_EQ(over(R"({"image_base64": "", "prompt": ")" + big + R"("})", {.string_bytes = 99},
+                 "image_base64"),
+            JsonLimit::string_bytes);
 }
 
 }  // namespace
