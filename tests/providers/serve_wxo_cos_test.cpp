@@ -21,6 +21,7 @@
 #include <regex>
 
 #include "fakes/fake_upstream.hpp"
+#include "imagepipe/http.hpp"
 #include "serve_fixture.hpp"
 #include "support/processes.hpp"
 
@@ -118,22 +119,6 @@ std::vector<std::string> batch_result_keys(const std::string& job_id) {
     keys.push_back("results/batch/" + job_id + "/" + image.stem + "_modified.png");
   std::sort(keys.begin(), keys.end());
   return keys;
-}
-
-std::string uri_encode(std::string_view text, bool keep_slash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 std::string xml_unescape(std::string s) {
@@ -298,7 +283,7 @@ class WxoCos : public ServeTest {
   }
 
   static std::string object_url(const std::string& bucket, const std::string& key) {
-    return *endpoint_ + "/" + bucket + "/" + uri_encode(key, true);
+    return *endpoint_ + "/" + bucket + "/" + url_encode(key, true);
   }
 
   void SetUp() override {
@@ -357,7 +342,7 @@ class WxoCos : public ServeTest {
 
   // The keys under `prefix`, listed by s3rver itself.
   std::vector<std::string> list_keys(const std::string& bucket, const std::string& prefix) const {
-    auto f = fetch(*endpoint_ + "/" + bucket + "?list-type=2&prefix=" + uri_encode(prefix, false));
+    auto f = fetch(*endpoint_ + "/" + bucket + "?list-type=2&prefix=" + url_encode(prefix, false));
     EXPECT_EQ(f.status, 200) << f.body;
     std::vector<std::string> keys;
     static const std::regex key_re("<Key>([^<]*)</Key>");

@@ -72,21 +72,23 @@ std::vector<fs::path> expand_pattern(const std::string& pattern, const std::vect
   return out;
 }
 
+// One item per file `pattern` names (a path, a glob or a directory); none is an error.
+void add_file_items(std::vector<SourceItem>& items, const std::string& pattern,
+                    const std::vector<std::string>& extensions, std::uint64_t max) {
+  auto matches = expand_pattern(pattern, extensions);
+  if (matches.empty()) throw Error(ErrorClass::not_found, "no input files match '" + pattern + "'");
+  for (auto& path : matches)
+    items.push_back({path.filename().string(), path.string(),
+                     [path, max]() -> Task<std::string> { co_return read_file(path, max); }});
+}
+
 Task<std::vector<SourceItem>> from_files(const SourceContext& ctx) {
   const auto& spec = ctx.pipeline.source;
   const auto& patterns = ctx.request.input_paths.empty() ? spec.paths : ctx.request.input_paths;
   if (patterns.empty())
     throw Error(ErrorClass::invalid_input, "no input files: give --input PATH or set source.paths");
   std::vector<SourceItem> items;
-  for (const auto& pattern : patterns) {
-    auto matches = expand_pattern(pattern, spec.extensions);
-    if (matches.empty()) throw Error(ErrorClass::not_found, "no input files match '" + pattern + "'");
-    for (auto& path : matches) {
-      const auto max = ctx.max_bytes;
-      items.push_back({path.filename().string(), path.string(),
-                       [path, max]() -> Task<std::string> { co_return read_file(path, max); }});
-    }
-  }
+  for (const auto& pattern : patterns) add_file_items(items, pattern, spec.extensions, ctx.max_bytes);
   co_return items;
 }
 
@@ -227,13 +229,7 @@ Task<std::vector<SourceItem>> from_inputs(const SourceContext& ctx) {
     }
     if (!local_allowed)
       throw Error(ErrorClass::invalid_input, "'" + input + "' is not a URL; a request may name http(s) URLs only");
-    auto matches = expand_pattern(input, spec.extensions);
-    if (matches.empty()) throw Error(ErrorClass::not_found, "no input files match '" + input + "'");
-    for (auto& path : matches) {
-      const auto max = ctx.max_bytes;
-      items.push_back({path.filename().string(), path.string(),
-                       [path, max]() -> Task<std::string> { co_return read_file(path, max); }});
-    }
+    add_file_items(items, input, spec.extensions, ctx.max_bytes);
   }
   co_return items;
 }
