@@ -55,8 +55,10 @@ int main(int argc, char** argv) {
   };
   const std::string dir = argc > 2 ? argv[2] : "";
   // About 75 KB (a 100 KB request body once in base64), a 1-megapixel image, a photo.
-  const Case cases[] = {{ImageFormat::jpeg, 560, 400},   {ImageFormat::jpeg, 1024, 1024},
-                        {ImageFormat::jpeg, 4000, 3000}, {ImageFormat::png, 185, 185},
+  const Case cases[] = {{ImageFormat::jpeg, 560, 400},
+                        {ImageFormat::jpeg, 1024, 1024},
+                        {ImageFormat::jpeg, 4000, 3000},
+                        {ImageFormat::png, 185, 185},
                         {ImageFormat::png, 1024, 1024}};
   std::printf("%-16s %10s %10s %11s %11s\n", "image", "bytes", "probe us", "verify us",
               "decode us");
@@ -65,7 +67,8 @@ int main(int argc, char** argv) {
         encode_image(photo_like(c.width, c.height), EncodeSpec{.format = c.format, .quality = 90});
     const std::string name = std::string(to_string(c.format)) + "-" + std::to_string(c.width) +
                              "x" + std::to_string(c.height);
-    if (!dir.empty()) bench::write_file(dir + "/" + name + "." + std::string(file_extension(c.format)), bytes);
+    if (!dir.empty())
+      bench::write_file(dir + "/" + name + "." + std::string(file_extension(c.format)), bytes);
     const double probe = median_us(runs, [&] { probe_image(bytes); });
     const double verify = median_us(runs, [&] { verify_image(bytes); });
     const double decode = median_us(runs, [&] { decode_image(bytes); });

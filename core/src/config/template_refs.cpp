@@ -16,7 +16,8 @@ using Fields = std::vector<std::string>;
 // Empty: anything goes below that root.
 const std::map<std::string, Fields>& root_fields() {
   static const std::map<std::string, Fields> fields = {
-      {"job", {"id", "pipeline", "status", "error", "started_at", "finished_at", "duration_seconds"}},
+      {"job",
+       {"id", "pipeline", "status", "error", "started_at", "finished_at", "duration_seconds"}},
       {"request", {"body", "headers", "query"}},
       {"item", {"index", "name", "stem", "ext", "width", "height", "output_ext"}},
       {"output", {"index", "count", "suffix", "ext", "mime", "id", "width", "height", "metadata"}},
@@ -33,11 +34,32 @@ const std::map<std::string, Fields>& root_fields() {
 }
 
 const Fields& item_fields() {
-  static const Fields fields = {
-      "index",  "name",     "stem",   "ext",        "status", "attempts",   "fallback",
-      "duration_seconds", "provider", "error", "error_class", "notes", "usage", "fall_throughs",
-      "provider_seconds", "chain", "outputs", "mime", "key", "url", "expires_in", "base64",
-      "width",  "height",   "bytes",  "output_ext"};
+  static const Fields fields = {"index",
+                                "name",
+                                "stem",
+                                "ext",
+                                "status",
+                                "attempts",
+                                "fallback",
+                                "duration_seconds",
+                                "provider",
+                                "error",
+                                "error_class",
+                                "notes",
+                                "usage",
+                                "fall_throughs",
+                                "provider_seconds",
+                                "chain",
+                                "outputs",
+                                "mime",
+                                "key",
+                                "url",
+                                "expires_in",
+                                "base64",
+                                "width",
+                                "height",
+                                "bytes",
+                                "output_ext"};
   return fields;
 }
 

@@ -18,7 +18,8 @@ std::string wanted_type(const json& property) {
   const auto type = property.find("type");
   if (type == property.end()) return {};
   if (type->is_string()) return type->get<std::string>();
-  if (type->is_array() && type->size() == 1 && (*type)[0].is_string()) return (*type)[0].get<std::string>();
+  if (type->is_array() && type->size() == 1 && (*type)[0].is_string())
+    return (*type)[0].get<std::string>();
   return {};  // several types: the text may be what was meant
 }
 
@@ -59,10 +60,14 @@ void coerce_params(json& params, const json& options_schema) {
     const std::string type = wanted_type(*property);
     const auto& text = value.get_ref<const std::string&>();
     std::optional<json> converted;
-    if (type == "integer") converted = as_integer(text);
-    else if (type == "number") converted = as_number(text);
-    else if (type == "boolean") converted = as_boolean(text);
-    else continue;
+    if (type == "integer")
+      converted = as_integer(text);
+    else if (type == "number")
+      converted = as_number(text);
+    else if (type == "boolean")
+      converted = as_boolean(text);
+    else
+      continue;
     if (!converted)
       throw Error(ErrorClass::invalid_input, "params." + key + ": '" + text.substr(0, 60) +
                                                  "' is not " + (type == "integer" ? "an " : "a ") +
