@@ -123,13 +123,9 @@ TEST(ShippedProviderPipelines, ProcessImageTakesAUrlAndAPathToS3) {
   if (s3rver.empty())
     GTEST_SKIP() << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
   FakeUpstream fake;
-  TempDir out, bucket_dir;
-  const auto port = free_loopback_port();
-  ServerProcess server({s3rver, "--directory", bucket_dir.path.string(), "--address", "127.0.0.1",
-                        "--port", std::to_string(port), "--silent", "--no-vhost-buckets",
-                        "--configure-bucket", "artifacts"},
-                       port, {{"NODE_OPTIONS", "--openssl-legacy-provider"}});
-  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  TempDir out;
+  S3rverProcess server({"artifacts"});
+  const std::string endpoint = server.endpoint();
   HttpTestServer images;
   images.on("GET", "/logo.png",
             TestResponse{.status = 200, .body = encode(solid(30, 20, {1, 2, 3}), ImageFormat::png)});

@@ -230,24 +230,9 @@ class WxoCos : public ServeTest {
   static void SetUpTestSuite() {
     const auto s3rver = node_tool("s3rver");
     if (s3rver.empty() || find_on_path("curl").empty()) return;
-    dir_ = new std::filesystem::path(make_temp_dir("ip-wxo-s3rver"));
-    const auto port = free_loopback_port();
-    std::vector<std::string> argv = {s3rver,
-                                     "--directory",
-                                     dir_->string(),
-                                     "--address",
-                                     "127.0.0.1",
-                                     "--port",
-                                     std::to_string(port),
-                                     "--silent",
-                                     "--no-vhost-buckets",
-                                     "--configure-bucket",
-                                     kOutputBucket};
-    for (const char* bucket : {kResultsBucket, kEmptyBucket, kNonImgBucket, kBrokenBucket})
-      argv.insert(argv.end(), {"--configure-bucket", bucket});
-    // Node >= 17 needs the legacy provider for s3rver's continuation tokens.
-    server_ = new ServerProcess(argv, port, {{"NODE_OPTIONS", "--openssl-legacy-provider"}});
-    endpoint_ = new std::string("http://127.0.0.1:" + std::to_string(port));
+    server_ = new S3rverProcess(
+        {kOutputBucket, kResultsBucket, kEmptyBucket, kNonImgBucket, kBrokenBucket});
+    endpoint_ = new std::string(server_->endpoint());
     setup_errors_ = new std::string;
 
     for (const char* bucket : {kResultsBucket, kNonImgBucket, kBrokenBucket})
@@ -264,9 +249,6 @@ class WxoCos : public ServeTest {
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
-    if (dir_) std::filesystem::remove_all(*dir_);
-    delete dir_;
-    dir_ = nullptr;
     delete endpoint_;
     endpoint_ = nullptr;
     delete setup_errors_;
@@ -408,14 +390,12 @@ class WxoCos : public ServeTest {
 
   std::string b64_of(const InputImage& image) const { return base64_encode(image.bytes); }
 
-  static ServerProcess* server_;
-  static std::filesystem::path* dir_;
+  static S3rverProcess* server_;
   static std::string* endpoint_;
   static std::string* setup_errors_;
   FakeUpstream fake_;
 };
-ServerProcess* WxoCos::server_ = nullptr;
-std::filesystem::path* WxoCos::dir_ = nullptr;
+S3rverProcess* WxoCos::server_ = nullptr;
 std::string* WxoCos::endpoint_ = nullptr;
 std::string* WxoCos::setup_errors_ = nullptr;
 

@@ -24,21 +24,12 @@ class S3Server : public ::testing::Test {
   static void SetUpTestSuite() {
     const auto s3rver = node_tool("s3rver");
     if (s3rver.empty()) return;
-    dir_ = new std::filesystem::path(make_temp_dir("ip-s3rver"));
-    const auto port = free_loopback_port();
-    // Node >= 17 needs the legacy provider for s3rver's continuation tokens.
-    server_ = new ServerProcess(
-        {s3rver, "--directory", dir_->string(), "--address", "127.0.0.1", "--port",
-         std::to_string(port), "--silent", "--no-vhost-buckets", "--configure-bucket", kBucket},
-        port, {{"NODE_OPTIONS", "--openssl-legacy-provider"}});
-    endpoint_ = new std::string("http://127.0.0.1:" + std::to_string(port));
+    server_ = new S3rverProcess({kBucket});
+    endpoint_ = new std::string(server_->endpoint());
   }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
-    if (dir_) std::filesystem::remove_all(*dir_);
-    delete dir_;
-    dir_ = nullptr;
     delete endpoint_;
     endpoint_ = nullptr;
   }
@@ -86,13 +77,11 @@ class S3Server : public ::testing::Test {
     return {r.exit_code == 0 ? json::parse(r.out) : json(), bytes};
   }
 
-  static ServerProcess* server_;
-  static std::filesystem::path* dir_;
+  static S3rverProcess* server_;
   static std::string* endpoint_;
   StorageHost host_;
 };
-ServerProcess* S3Server::server_ = nullptr;
-std::filesystem::path* S3Server::dir_ = nullptr;
+S3rverProcess* S3Server::server_ = nullptr;
 std::string* S3Server::endpoint_ = nullptr;
 
 TEST_F(S3Server, PutGetHeadDeleteWithContentTypeAndMetadata) {

@@ -59,13 +59,8 @@ TEST(StoragePipeline, S3AsSourceAndSink) {
   if (s3rver.empty())
     GTEST_SKIP()
         << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
-  auto dir = make_temp_dir("ip-s3rver");
-  const auto port = free_loopback_port();
-  ServerProcess server(
-      {s3rver, "--directory", dir.string(), "--address", "127.0.0.1", "--port",
-       std::to_string(port), "--silent", "--no-vhost-buckets", "--configure-bucket", "pipeline"},
-      port, {{"NODE_OPTIONS", "--openssl-legacy-provider"}});
-  const std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  S3rverProcess server({"pipeline"});
+  const std::string endpoint = server.endpoint();
 
   StorageHost host;
   auto s3 = host.make("s3", {{"bucket", "pipeline"},
@@ -103,7 +98,6 @@ sink:
     EXPECT_EQ(info.metadata.at("job_id"), summary["job_id"].get<std::string>());
     EXPECT_EQ(info.metadata.at("prompt"), "invert it");
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(StoragePipeline, AzureAsSourceAndSink) {

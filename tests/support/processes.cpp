@@ -154,4 +154,24 @@ std::string node_tool(const std::string& name) {
   return fs::exists(p) ? p.string() : std::string();
 }
 
+S3rverProcess::S3rverProcess(const std::vector<std::string>& buckets)
+    : dir_(make_temp_dir("ip-s3rver")) {
+  const auto port = free_loopback_port();
+  std::vector<std::string> argv = {node_tool("s3rver"), "--directory", dir_.string(), "--address",
+                                   "127.0.0.1", "--port", std::to_string(port), "--silent",
+                                   "--no-vhost-buckets"};
+  for (const auto& bucket : buckets) argv.insert(argv.end(), {"--configure-bucket", bucket});
+  // Node >= 17 needs the legacy provider for s3rver's continuation tokens.
+  server_ = std::make_unique<ServerProcess>(argv, port,
+                                            std::map<std::string, std::string>{
+                                                {"NODE_OPTIONS", "--openssl-legacy-provider"}});
+  endpoint_ = "http://127.0.0.1:" + std::to_string(port);
+}
+
+S3rverProcess::~S3rverProcess() {
+  server_.reset();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
 }  // namespace imagepipe::testing

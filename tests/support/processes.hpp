@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,5 +57,21 @@ class ServerProcess {
 std::string node_tool(const std::string& name);
 // A new, unique directory under the system's temporary directory.
 std::filesystem::path make_temp_dir(const std::string& prefix);
+
+// s3rver (npm) on a free loopback port with `buckets` created, path-style, its data in a
+// temporary folder removed with it. Check node_tool("s3rver") first: it must exist.
+class S3rverProcess {
+ public:
+  explicit S3rverProcess(const std::vector<std::string>& buckets);
+  ~S3rverProcess();
+  S3rverProcess(const S3rverProcess&) = delete;
+  S3rverProcess& operator=(const S3rverProcess&) = delete;
+  const std::string& endpoint() const { return endpoint_; }  // http://127.0.0.1:PORT
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string endpoint_;
+};
 
 }  // namespace imagepipe::testing
