@@ -83,6 +83,9 @@ void read_schedule(Mapping& entry, const json& request_schema, TriggerSpec& trig
   if (const json* body = entry.mapping("body")) schedule.body = *body;
   check_body(entry, request_schema, schedule);
   if (!cron || !zone) return;
+  // An unset variable: the pipeline cannot run and says so; nothing to parse. An empty
+  // expression (${WXO_BATCH_CRON:-}) is a schedule switched off by its deployment.
+  if (context.environment.unresolved.count(entry.pointer("cron")) || cron->empty()) return;
   try {
     schedule.cron = CronSchedule::parse(*cron, zone);
   } catch (const CronError& e) {

@@ -73,6 +73,29 @@ trigger:
   EXPECT_EQ(p.trigger.schedules[0].cron.expression(), "15 3 * * *");
 }
 
+// A shipped pipeline offers a schedule its deployment switches on: empty means off, and
+// an unset variable without a default leaves the pipeline unavailable, not unloadable.
+TEST(ScheduleTrigger, AnEmptyOrUnsetCronIsNoSchedule) {
+  const auto off = load(R"(name: nightly
+source: {from: prompt}
+trigger:
+  schedule: {cron: "${IMAGEPIPE_TEST_UNSET_CRON:-}"}
+)");
+  EXPECT_TRUE(off.trigger.schedules.empty());
+  LoadOptions options;
+  options.allow_missing_env = true;
+  PluginRegistry registry;
+  testing::register_fake_plugins(registry);
+  const auto unset = load_pipeline_text(R"(name: nightly
+source: {from: prompt}
+trigger:
+  schedule: {cron: "${IMAGEPIPE_TEST_UNSET_CRON}"}
+)",
+                                        "test.yaml", registry, options);
+  EXPECT_TRUE(unset.trigger.schedules.empty());
+  EXPECT_EQ(unset.missing_env, std::vector<std::string>{"IMAGEPIPE_TEST_UNSET_CRON"});
+}
+
 TEST(ScheduleTrigger, EveryProblemOfOneFileAtOnce) {
   const auto text = testing::error_text([] {
     load(R"(name: nightly

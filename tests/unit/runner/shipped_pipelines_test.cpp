@@ -55,6 +55,22 @@ TEST(ShippedPipelines, WatsonxToolsUseCosAndRequireTheirKeys) {
   EXPECT_EQ(count, 3u);
 }
 
+// Seed 001 part 4: the batch tool's schedule is off by default and on with WXO_BATCH_CRON.
+TEST(ShippedPipelines, TheBatchToolRunsOnATimetableWhenAsked) {
+  PluginRegistry registry;
+  register_builtin_plugins(registry);
+  LoadOptions options;
+  options.allow_missing_env = true;
+  const auto file = fs::path(IMAGEPIPE_SOURCE_DIR) / "pipelines" / "wxo" / "batch.yaml";
+  EXPECT_TRUE(load_pipeline(file, registry, options).trigger.schedules.empty());
+  options.env_overrides = {{"WXO_BATCH_CRON", "0 2 * * 1-5"}, {"WXO_BATCH_TIMEZONE", "Europe/Paris"}};
+  const auto on = load_pipeline(file, registry, options);
+  ASSERT_EQ(on.trigger.schedules.size(), 1u);
+  EXPECT_EQ(on.trigger.schedules[0].cron.expression(), "0 2 * * 1-5");
+  EXPECT_EQ(on.trigger.schedules[0].body, nlohmann::json({{"prompt", "make the image more beautiful"}}));
+  EXPECT_TRUE(on.trigger.http.has_value());  // and still on demand
+}
+
 TEST(PluginExamples, EveryExampleValidates) {
   PluginRegistry registry;
   register_builtin_plugins(registry);
