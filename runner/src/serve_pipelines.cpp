@@ -12,6 +12,16 @@ namespace fs = std::filesystem;
 
 namespace {
 bool is_yaml(const fs::path& p) { return p.extension() == ".yaml" || p.extension() == ".yml"; }
+// The daemon's own routes, which a pipeline must not shadow: "/health" for "/health", ""
+// when the path is free.
+std::string daemon_route(const std::string& path) {
+  for (const char* exact : {"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json",
+                            "/providers"})
+    if (path == exact) return exact;
+  for (const std::string prefix : {"/jobs/", "/files/"})
+    if (path.rfind(prefix, 0) == 0 || path + "/" == prefix) return prefix + "...";
+  return {};
+}
 }  // namespace
 
 std::vector<fs::path> pipeline_files(const std::vector<fs::path>& paths) {
@@ -44,6 +54,10 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
     // Run-only pipelines have nothing to serve; schedule-only ones have no route.
     if (!pipeline.trigger.http && pipeline.trigger.schedules.empty()) continue;
     if (const auto& http = pipeline.trigger.http) {
+      if (const auto owner = daemon_route(http->path); !owner.empty())
+        throw ConfigError(file.string() + ": route " + http->method + " " + http->path +
+                          " would hide the daemon's own " + owner +
+                          "; choose another path for pipeline '" + pipeline.name + "'");
       if (auto [it, fresh] = routes.emplace(std::pair(http->method, http->path), pipeline.name);
           !fresh)
         throw ConfigError(file.string() + ": route " + http->method + " " + http->path +

@@ -95,6 +95,22 @@ TEST(OpenapiCli, TwoToolsWithOneOperationIdAreRefused) {
       << r.err;
 }
 
+// A pipeline on GET /health would answer instead of the daemon's own health check.
+TEST(OpenapiCli, ARouteThatHidesADaemonRouteIsRefused) {
+  for (const char* path : {"/health", "/metrics", "/jobs/mine", "/files"}) {
+    Dir dir;
+    std::ofstream(dir.path / "shadow.yaml")
+        << "name: shadow\ntrigger:\n  http: {method: GET, path: " << path
+        << ", mode: sync}\nsource: {from: prompt}\n";
+    auto r = run_cli({"openapi", dir.path.string()});
+    EXPECT_EQ(r.exit_code, 2) << path;
+    EXPECT_NE(r.err.find("shadow.yaml: route GET " + std::string(path) +
+                         " would hide the daemon's own"),
+              std::string::npos)
+        << r.err;
+  }
+}
+
 TEST(OpenapiCli, ATemplateRouteIsNotRun) {
   auto r = run_cli({"run", kWxo + "/cos-config.yaml"});
   EXPECT_EQ(r.exit_code, 2);
