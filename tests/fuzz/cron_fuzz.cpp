@@ -1,5 +1,5 @@
-// libFuzzer target for the cron parser (pipeline YAML is user input). Not part of the
-// CMake build, which uses g++; build and run it with clang:
+// libFuzzer target for the cron parser (pipeline YAML is user input). Built and run by
+// scripts/fuzz.sh (clang; the CMake build uses g++), or by hand:
 //
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -DUSE_OS_TZDB=1 \
 //     -Icore/include -Icore/src tests/fuzz/cron_fuzz.cpp core/src/schedule/cron.cpp \

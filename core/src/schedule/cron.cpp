@@ -254,8 +254,18 @@ CronSchedule CronSchedule::parse(std::string_view expression, const date::time_z
   schedule.expression_ = std::string(expression);
   schedule.zone_ = zone;
   std::array<std::uint64_t, 5> bits{};
-  for (std::size_t i = 0; i < kFields.size(); ++i)
-    bits[i] = FieldParser(kFields[i], tokens[i]).parse();
+  try {
+    for (std::size_t i = 0; i < kFields.size(); ++i)
+      bits[i] = FieldParser(kFields[i], tokens[i]).parse();
+  } catch (CronError& e) {
+    // A problem just past the last field ("1," at the very end) would put the caret beyond
+    // the expression: point at its last character instead (found by tests/fuzz/cron_fuzz.cpp).
+    if (e.offset + e.length > expression.size()) {
+      e.offset = expression.size() - 1;
+      e.length = 1;
+    }
+    throw;
+  }
   schedule.minutes_ = bits[0];
   schedule.hours_ = static_cast<std::uint32_t>(bits[1]);
   schedule.month_days_ = static_cast<std::uint32_t>(bits[2]);

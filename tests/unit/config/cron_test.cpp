@@ -196,6 +196,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"*/ * * * *", "a step needs a number in the minute field", 2, 1, "*/15"},
         BadCase{"0 1,,2 * * *", "empty item in the hour list", 4, 1, "extra ','"},
         BadCase{"0 1, * * *", "empty item in the hour list", 4, 1, ""},
+        BadCase{"*/15 9-17 1,15 JAN,7 1,", "empty item in the day-of-week list", 22, 1, ""},
         BadCase{"0 2- * * *", "a value is missing in the hour field", 4, 1, ""},
         BadCase{"0 2x * * *", "unexpected 'x' in the hour field", 3, 1, ""},
         BadCase{"0 *5 * * *", "unexpected '5' in the hour field", 3, 1, ""},
