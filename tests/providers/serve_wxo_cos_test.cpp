@@ -344,6 +344,17 @@ class WxoCos : public ServeTest {
 
   std::vector<FakeRequest> edits() const { return fake_.received("/v1/images/edits"); }
 
+  // A failed single-image callback, as the seed sent it: its fields and types, the job and
+  // file it is about, and the start of the error.
+  static void expect_failed_like_the_seed(const json& cb, const std::string& id,
+                                          const std::string& error_start) {
+    EXPECT_EQ(types_of(cb), kFailed) << cb.dump();
+    EXPECT_EQ(cb.value("status", ""), "failed");
+    EXPECT_EQ(cb.value("job_id", ""), id);
+    EXPECT_EQ(cb.value("filename", ""), "burger.jpeg");
+    EXPECT_THAT(cb.value("error", ""), StartsWith(error_start));
+  }
+
   // The /process-image-async callback of a completed job, against s3rver: the key and its
   // stem rule, the presigned URL (path-style, 900 s) serving exactly the stored bytes.
   // Returns the stored image.
@@ -476,11 +487,7 @@ TEST_F(WxoCos, Base64ToolFailsLikeTheSeed) {
   fake_.fail_next(3, Failure::server_error);
   auto id = accept(daemon, "/process-image-async-b64", b64_request());
   auto cb = callback_for(daemon, id);
-  EXPECT_EQ(types_of(cb), kFailed) << cb.dump();
-  EXPECT_EQ(cb.value("status", ""), "failed");
-  EXPECT_EQ(cb.value("job_id", ""), id);
-  EXPECT_EQ(cb.value("filename", ""), "burger.jpeg");
-  EXPECT_THAT(cb.value("error", ""), StartsWith(kServerError));
+  expect_failed_like_the_seed(cb, id, kServerError);
   EXPECT_EQ(edits().size(), 3u);
 
   // b64_moderation: not retried.
@@ -488,10 +495,7 @@ TEST_F(WxoCos, Base64ToolFailsLikeTheSeed) {
   fake_.fail_next(1, Failure::moderation);
   id = accept(daemon, "/process-image-async-b64", b64_request());
   cb = callback_for(daemon, id);
-  EXPECT_EQ(types_of(cb), kFailed) << cb.dump();
-  EXPECT_EQ(cb.value("status", ""), "failed");
-  EXPECT_EQ(cb.value("filename", ""), "burger.jpeg");
-  EXPECT_THAT(cb.value("error", ""), StartsWith(kModeration));
+  expect_failed_like_the_seed(cb, id, kModeration);
   EXPECT_EQ(edits().size(), 1u);
 
   // b64_billing: the recorded row says failed, but the seed README's rule wins: the local
@@ -612,11 +616,7 @@ TEST_F(WxoCos, StorageToolFailsLikeTheSeed) {
   fake_.fail_next(1, Failure::moderation);
   auto id = accept(daemon, "/process-image-async", b64_request());
   auto cb = callback_for(daemon, id);
-  EXPECT_EQ(types_of(cb), kFailed) << cb.dump();
-  EXPECT_EQ(cb.value("status", ""), "failed");
-  EXPECT_EQ(cb.value("job_id", ""), id);
-  EXPECT_EQ(cb.value("filename", ""), "burger.jpeg");
-  EXPECT_THAT(cb.value("error", ""), StartsWith(kModeration));
+  expect_failed_like_the_seed(cb, id, kModeration);
   EXPECT_EQ(list_keys(kOutputBucket, "results/" + id + "/"), std::vector<std::string>{});
   EXPECT_EQ(edits().size(), 1u);
 

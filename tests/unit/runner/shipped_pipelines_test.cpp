@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "imagepipe/pipeline.hpp"
 #include "imagepipe/registry.hpp"
@@ -11,18 +12,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(ShippedPipelines, EveryFileLoads) {
+// A shipped file as `serve` loads it: unset variables allowed (keys are a deployment matter).
+Pipeline load_shipped(const fs::path& file, std::map<std::string, std::string> env = {}) {
   PluginRegistry registry;
   register_builtin_plugins(registry);
   LoadOptions options;
-  options.allow_missing_env = true;  // API keys are a deployment matter
+  options.allow_missing_env = true;
+  options.env_overrides = std::move(env);
+  return load_pipeline(file, registry, options);
+}
+
+TEST(ShippedPipelines, EveryFileLoads) {
   std::size_t count = 0;
   for (const char* folder : {"pipelines", "examples"}) {
     for (const auto& entry : fs::recursive_directory_iterator(fs::path(IMAGEPIPE_SOURCE_DIR) / folder)) {
       if (entry.path().extension() != ".yaml") continue;
       ++count;
       try {
-        load_pipeline(entry.path(), registry, options);
+        load_shipped(entry.path());
       } catch (const PipelineError& e) {
         ADD_FAILURE() << e.format();
       }
@@ -34,13 +41,9 @@ TEST(ShippedPipelines, EveryFileLoads) {
 // The shipped watsonx Orchestrate tools never fall back to a stand-in: their storage is
 // the s3 plugin and their OpenAI entry is not optional; the demo that does both is apart.
 TEST(ShippedPipelines, WatsonxToolsUseCosAndRequireTheirKeys) {
-  PluginRegistry registry;
-  register_builtin_plugins(registry);
-  LoadOptions options;
-  options.allow_missing_env = true;
   std::size_t count = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(IMAGEPIPE_SOURCE_DIR) / "pipelines" / "wxo")) {
-    const auto pipeline = load_pipeline(entry.path(), registry, options);
+    const auto pipeline = load_shipped(entry.path());
     if (pipeline.providers.empty()) continue;  // not a tool that runs jobs
     ++count;
     for (const auto& provider : pipeline.providers) EXPECT_FALSE(provider.optional) << entry.path();
@@ -57,14 +60,10 @@ TEST(ShippedPipelines, WatsonxToolsUseCosAndRequireTheirKeys) {
 
 // Seed 001 part 4: the batch tool's schedule is off by default and on with WXO_BATCH_CRON.
 TEST(ShippedPipelines, TheBatchToolRunsOnATimetableWhenAsked) {
-  PluginRegistry registry;
-  register_builtin_plugins(registry);
-  LoadOptions options;
-  options.allow_missing_env = true;
   const auto file = fs::path(IMAGEPIPE_SOURCE_DIR) / "pipelines" / "wxo" / "batch.yaml";
-  EXPECT_TRUE(load_pipeline(file, registry, options).trigger.schedules.empty());
-  options.env_overrides = {{"WXO_BATCH_CRON", "0 2 * * 1-5"}, {"WXO_BATCH_TIMEZONE", "Europe/Paris"}};
-  const auto on = load_pipeline(file, registry, options);
+  EXPECT_TRUE(load_shipped(file).trigger.schedules.empty());
+  const auto on =
+      load_shipped(file, {{"WXO_BATCH_CRON", "0 2 * * 1-5"}, {"WXO_BATCH_TIMEZONE", "Europe/Paris"}});
   ASSERT_EQ(on.trigger.schedules.size(), 1u);
   EXPECT_EQ(on.trigger.schedules[0].cron.expression(), "0 2 * * 1-5");
   EXPECT_EQ(on.trigger.schedules[0].body, nlohmann::json({{"prompt", "make the image more beautiful"}}));
