@@ -138,8 +138,9 @@ void append_as_text(std::string& out, const json& value) {
 }  // namespace
 
 const std::vector<std::string>& runtime_roots() {
-  static const std::vector<std::string> roots = {"job",  "request", "items",    "item", "metrics",
-                                                 "sink", "output",  "provider", "now"};
+  static const std::vector<std::string> roots = {"job",    "request",  "items", "item",
+                                                 "metrics", "sink",  "output", "provider",
+                                                 "now",    "steps"};
   return roots;
 }
 

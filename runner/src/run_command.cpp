@@ -42,11 +42,33 @@ std::string read_input_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A --set field the request schema describes is held to it, as an HTTP body would be:
+// `--set provider=dalle` names the alternatives, and `--set person_id=42` stays the
+// string the schema asks for instead of becoming a number.
+json checked_set(const Pipeline& pipeline, const std::string& key, const std::string& text) {
+  json value = parse_value(text);
+  const json& schema = pipeline.trigger.request_schema;
+  if (!schema.is_object() || !schema.contains("properties") || !schema["properties"].contains(key))
+    return value;
+  const json& property = schema["properties"][key];
+  if (property.is_object() && property.value("type", json()) == "string") value = text;
+  const auto issues = validate_json(property, value);
+  if (issues.empty()) return value;
+  std::string message = "--set " + key + "=" + text + ": " + issues.front().message;
+  if (property.is_object() && property.contains("enum") && property["enum"].is_array()) {
+    std::string allowed;
+    for (const auto& e : property["enum"])
+      allowed += (allowed.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
+    message = "--set " + key + "=" + text + ": must be one of " + allowed;
+  }
+  throw UsageError(message);
+}
+
 JobRequest build_request(const RunArgs& args, const Pipeline& pipeline) {
   JobRequest request;
   for (const auto& s : args.sets) {
     auto [k, v] = split_assignment(s, "--set");
-    request.body[k] = parse_value(v);
+    request.body[k] = checked_set(pipeline, k, v);
   }
   for (const auto& h : args.headers) {
     auto [k, v] = split_assignment(h, "--header");

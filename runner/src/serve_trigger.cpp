@@ -181,7 +181,7 @@ std::shared_ptr<const std::string> check_image(const Pipeline& pipeline, const j
     const DecodeLimits limits{pipeline.limits.max_image_pixels, pipeline.limits.max_image_bytes};
     // An image a provider will be paid to read is read whole first: a file cut in half has
     // a perfect header, and a provider would charge for its refusal (or its grey half).
-    if (pipeline.providers.empty())
+    if (!pipeline.calls_providers())
       probe_image(*bytes, limits);
     else
       verify_image(*bytes, limits);

@@ -25,10 +25,13 @@ int validate_command(const ValidateArgs& args, Process& process) {
       auto pipeline = load_pipeline(file, process.registry(), load);
       std::cout << file << ": ok (" << pipeline.name << ")";
       for (const auto& unmet : pipeline.unmet_requirements) std::cout << "; requires: " << unmet;
-      for (std::size_t e = 0; e < pipeline.providers.size(); ++e)
-        if (pipeline.providers[e].optional)
-          std::cout << "; provider[" << e << "] " << pipeline.providers[e].plugin.use
-                    << " is optional (skipped while its keys are empty)";
+      for (const auto& step : pipeline.steps)
+        for (const auto& action : step.alternatives)
+          for (std::size_t e = 0; e < action.providers.size(); ++e)
+            if (action.providers[e].optional)
+              std::cout << "; " << step.name << (action.name.empty() ? "" : "." + action.name)
+                        << "[" << e << "] " << action.providers[e].plugin.use
+                        << " is optional (skipped while its keys are empty)";
       if (!pipeline.missing_env.empty()) {
         std::cout << "; needs";
         for (const auto& name : pipeline.missing_env) std::cout << ' ' << name;

@@ -1,5 +1,6 @@
-// The engine runs one job of a pipeline: source → provider chain → transforms → sink →
-// notifiers, items concurrently up to the pipeline's `concurrency`.
+// The engine runs one job of a pipeline: source → steps (provider calls through fallback
+// chains, transform runs) → sink → notifiers, items concurrently up to the pipeline's
+// `concurrency`.
 #pragma once
 
 #include <atomic>
@@ -54,16 +55,19 @@ struct ItemResult {
   std::string status = "pending";  // completed | failed
   std::optional<ErrorClass> error_class;
   std::string error;
-  std::string provider;   // plugin that answered, if any
+  std::string provider;   // plugin that answered the last provider step, if any
   int attempts = 0;       // provider calls made, across the chain
   int fall_throughs = 0;  // chain entries given up on
   std::vector<std::string> notes;  // non-fatal events worth reporting ("fell back to local")
   double duration_seconds = 0;
   double provider_seconds = 0;  // time inside provider calls, backoff waits excluded
-  nlohmann::json usage = nlohmann::json::object();  // as the answering provider reported it
-  // One entry per chain entry tried: {provider, attempts, outcome ("ok", an error class or
-  // "skipped"), seconds}.
+  nlohmann::json usage = nlohmann::json::object();  // the providers' reports, summed
+  // One entry per chain entry tried: {step, provider, attempts, outcome ("ok", an error
+  // class or "skipped"), seconds}.
   nlohmann::json chain = nlohmann::json::array();
+  // One record per step run: {step, alternative, provider, runs, attempts, images,
+  // seconds, usage} for provider steps, {step, images, seconds} for transforms.
+  nlohmann::json steps = nlohmann::json::array();
   std::vector<ItemOutput> outputs;
 };
 
@@ -101,7 +105,10 @@ using ProgressFn = std::function<void(const ItemResult& item, std::size_t done, 
 // then names the item image_<first 8 of the job id>). Never a dot: no hidden files.
 std::string sanitize_stem(std::string_view file_name);
 
-class ProviderGate;
+namespace detail {
+struct Instances;
+struct JobState;
+}  // namespace detail
 
 class Engine {
  public:
@@ -122,14 +129,12 @@ class Engine {
   const Host& host() const { return host_; }
 
  private:
-  struct Instances;
-  struct JobState;
-  Task<void> run_item(JobState& job, std::size_t index);
-  Task<void> run_worker(JobState& job);
+  Task<void> run_item(detail::JobState& job, std::size_t index);
+  Task<void> run_worker(detail::JobState& job);
 
   std::shared_ptr<const Pipeline> pipeline_;
   Host host_;
-  std::unique_ptr<Instances> instances_;
+  std::unique_ptr<detail::Instances> instances_;
 };
 
 std::string new_job_id();  // random UUID v4

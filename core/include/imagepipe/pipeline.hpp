@@ -1,4 +1,4 @@
-// A pipeline as loaded from YAML: the five stages, already validated. Produced by
+// A pipeline as loaded from YAML: source, steps, sink and notifiers, already validated. Produced by
 // load_pipeline(); consumed by the Engine and the daemon.
 #pragma once
 
@@ -82,6 +82,39 @@ struct ProviderEntry {
   Template fall_through_note;
 };
 
+// What one alternative of a step does: a provider call through a fallback chain, or a run
+// of transforms over each of its input images.
+struct StepAction {
+  std::string name;  // the alternative's name; empty when the step has no alternatives
+  std::vector<ProviderEntry> providers;
+  std::vector<PluginUse> transforms;
+  bool calls_provider() const { return !providers.empty(); }
+};
+
+// One named step between the source and the sink. The five-stage form (`provider:` then
+// `transforms:`) loads as the steps "provider" and "transforms".
+struct Step {
+  static constexpr int kItem = -1;  // an input index that means the item's own image
+
+  std::string name;
+  SourceMark mark;
+  std::optional<Template> prompt;  // unset: the pipeline's prompt
+  // Where the input images come from, in order: kItem or the index of an earlier step.
+  // Several images reach a provider together (an edit's image[] parts).
+  std::vector<int> inputs;
+  // One entry, unnamed, unless the step chooses: then one per declared alternative, and
+  // `choose` renders the name of the one an item takes.
+  std::vector<StepAction> alternatives;
+  std::optional<Template> choose;
+  // Provider steps: how many calls an item makes (concurrently), their images in order.
+  // `runs` renders to an integer; with `per_run` it counts images wanted instead, and the
+  // step makes ceil(images / per_run) calls (four images per 2x2 grid).
+  std::optional<Template> runs;
+  int per_run = 0;
+
+  bool calls_provider() const { return alternatives.front().calls_provider(); }
+};
+
 // `requires`: environment variables the pipeline cannot run without, with the message
 // that names those missing ("Missing env var: OPENAI_API_KEY"). Checked in order.
 struct Requirement {
@@ -119,6 +152,9 @@ struct SinkSpec {
   // A local copy of every result as well (`imagepipe run -o DIR`): never instead of the
   // storage above. Keys: the sink's, else "<stem><suffix>.<ext>".
   std::optional<PluginUse> copy;
+  // The steps whose images are results, in order (indices into Pipeline::steps); empty:
+  // the last step's (the item's own image when there are no steps).
+  std::vector<int> steps;
 };
 
 struct HttpTrigger {
@@ -174,8 +210,7 @@ struct Pipeline {
   TriggerSpec trigger;
   Template prompt;                    // default "${request.body.prompt:-}"
   SourceSpec source;
-  std::vector<ProviderEntry> providers;
-  std::vector<PluginUse> transforms;
+  std::vector<Step> steps;
   SinkSpec sink;
   std::vector<PluginUse> notifiers;
   int concurrency = 4;
@@ -188,6 +223,10 @@ struct Pipeline {
   // means the pipeline cannot run ("Missing env var: OPENAI_API_KEY").
   std::vector<std::string> unmet_requirements;
   std::vector<std::string> secrets;   // values to redact from logs and errors
+
+  bool calls_providers() const;
+  // Every provider chain entry of every step and alternative, in order.
+  std::vector<const ProviderEntry*> provider_entries() const;
 };
 
 // Why the pipeline cannot run, or empty: its first unmet requirement, else the

@@ -224,7 +224,7 @@ class Expander {
         pointer.rfind("/trigger/callback_schema", 0) == 0)
       return;
     if (is_runtime_root(first_name(piece.text))) {
-      if (auto problem = check_reference(piece.text, request_schema())) {
+      if (auto problem = check_reference(piece.text, request_schema(), step_names())) {
         result_.template_errors.insert(pointer);
         diagnostics_.push_back(document_.at_text(pointer, base + piece.offset, piece.length,
                                                  document_.describe(pointer) + ": " + problem->message,
@@ -236,6 +236,23 @@ class Expander {
     for (const TemplatePiece& inner : split_template(*piece.fallback))
       if (inner.kind == TemplatePiece::Kind::placeholder)
         check_references(pointer, text, inner, default_offset(piece, base));
+  }
+
+  // The names under `steps:`, as written: the step reader checks them.
+  std::vector<std::string> step_names() const {
+    std::vector<std::string> names;
+    const auto steps = document_.root.find("steps");
+    if (steps == document_.root.end() || !steps->is_array()) {
+      // The five-stage form's steps are named after their sections.
+      for (const char* stage : {"provider", "transforms"})
+        if (document_.root.is_object() && document_.root.contains(stage)) names.push_back(stage);
+      return names;
+    }
+    for (const json& step : *steps)
+      if (step.is_object())
+        if (const auto name = step.find("name"); name != step.end() && name->is_string())
+          names.push_back(name->get<std::string>());
+    return names;
   }
 
   const json& request_schema() const {

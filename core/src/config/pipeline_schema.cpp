@@ -10,7 +10,7 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kPipelineKeys = {"name",     "description", "trigger",    "prompt",
-                                                "source",   "provider",    "transforms", "sink",
+                                                "source",   "provider",    "transforms", "steps",  "sink",
                                                 "notifier", "concurrency", "limits",
                                                 "requires"};
 const std::vector<std::string> kLimitKeys = {"max_image_pixels", "max_image_bytes", "max_items"};
@@ -131,9 +131,8 @@ Pipeline read_pipeline(LoadContext& context) {
   root.require("source");
   if (auto prompt = root.template_value("prompt")) pipeline.prompt = std::move(*prompt);
   read_source(root, pipeline.source);
-  read_providers(root, pipeline.providers);
-  read_transforms(root, pipeline.transforms);
   read_sink(root, pipeline.sink);
+  read_steps(root, pipeline);
   read_notifiers(root, pipeline.notifiers);
   if (auto concurrency = root.integer("concurrency", 1, kMaxConcurrency)) {
     pipeline.concurrency = static_cast<int>(*concurrency);

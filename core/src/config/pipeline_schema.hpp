@@ -21,6 +21,8 @@ void read_source(Mapping& root, SourceSpec& source);
 void read_providers(Mapping& root, std::vector<ProviderEntry>& providers);
 void read_transforms(Mapping& root, std::vector<PluginUse>& transforms);
 void read_sink(Mapping& root, SinkSpec& sink);
+// steps (or the five-stage provider/transforms), then sink.images, which names steps.
+void read_steps(Mapping& root, Pipeline& pipeline);
 void read_notifiers(Mapping& root, std::vector<PluginUse>& notifiers);
 void read_requirements(Mapping& root, std::vector<Requirement>& requirements);
 // The messages of the requirements not met by `overrides` and the process environment.

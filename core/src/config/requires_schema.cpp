@@ -84,6 +84,18 @@ std::vector<std::string> unmet_requirements(const std::vector<Requirement>& requ
 
 namespace imagepipe {
 
+bool Pipeline::calls_providers() const {
+  return std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.calls_provider(); });
+}
+
+std::vector<const ProviderEntry*> Pipeline::provider_entries() const {
+  std::vector<const ProviderEntry*> entries;
+  for (const auto& step : steps)
+    for (const auto& action : step.alternatives)
+      for (const auto& entry : action.providers) entries.push_back(&entry);
+  return entries;
+}
+
 std::string unavailable_reason(const Pipeline& pipeline) {
   if (!pipeline.unmet_requirements.empty()) return pipeline.unmet_requirements.front();
   if (pipeline.missing_env.empty()) return {};

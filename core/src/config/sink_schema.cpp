@@ -8,8 +8,9 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kSinkKeys = {"inline", "use",     "with",    "key",
-                                            "url",    "expires", "metadata"};
+// images: the steps whose images are results (read with the steps).
+const std::vector<std::string> kSinkKeys = {"inline", "use",      "with",  "key",
+                                            "url",    "expires", "metadata", "images"};
 // The keys that only mean something when results are stored.
 const std::vector<std::string> kStorageOnlyKeys = {"with", "key", "url", "expires", "metadata"};
 constexpr std::int64_t kMaxExpiresSeconds = 604'800;  // what S3 presigning allows: 7 days

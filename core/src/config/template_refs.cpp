@@ -20,7 +20,9 @@ const std::map<std::string, Fields>& root_fields() {
        {"id", "pipeline", "status", "error", "started_at", "finished_at", "duration_seconds"}},
       {"request", {"body", "headers", "query"}},
       {"item", {"index", "name", "stem", "ext", "width", "height", "output_ext"}},
-      {"output", {"index", "count", "suffix", "ext", "mime", "id", "width", "height", "metadata"}},
+      {"output",
+       {"index", "count", "suffix", "step", "step_index", "ext", "mime", "id", "width", "height",
+        "metadata"}},
       {"metrics",
        {"total_files", "processed", "failed", "fell_back", "duration_seconds", "errors",
         "error_count", "outputs", "provider_attempts", "fall_throughs", "provider_seconds",
@@ -108,10 +110,29 @@ std::optional<ReferenceProblem> check_body(const std::vector<std::string>& parts
 
 }  // namespace
 
-std::optional<ReferenceProblem> check_reference(std::string_view path, const json& request_schema) {
+// steps.NAME.FIELD: NAME a declared step, FIELD one of what the engine records for it.
+std::optional<ReferenceProblem> check_step(const std::vector<std::string>& parts,
+                                           const Fields& step_names) {
+  static const Fields fields = {"step",     "alternative", "provider", "runs",    "attempts",
+                                "images",   "seconds",     "usage",    "metadata"};
+  if (parts.size() < 2) return std::nullopt;
+  if (is_index(parts[1]))
+    return ReferenceProblem{"steps is not a list", "write steps.<step name>.<field>"};
+  if (std::find(step_names.begin(), step_names.end(), parts[1]) == step_names.end())
+    return ReferenceProblem{"no step is named '" + parts[1] + "'",
+                            suggestion_hint(parts[1], step_names, "steps are")};
+  if (parts.size() < 3 || is_index(parts[2])) return std::nullopt;
+  if (std::find(fields.begin(), fields.end(), parts[2]) == fields.end())
+    return unknown("steps." + parts[1], parts[2], fields);
+  return std::nullopt;
+}
+
+std::optional<ReferenceProblem> check_reference(std::string_view path, const json& request_schema,
+                                                const std::vector<std::string>& step_names) {
   const auto parts = split_path(path);
   if (parts.empty()) return std::nullopt;
   const std::string& root = parts[0];
+  if (root == "steps") return check_step(parts, step_names);
   if (root == "items") {
     if (parts.size() < 2) return std::nullopt;
     if (!is_index(parts[1]))

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,9 +18,11 @@ struct ReferenceProblem {
 };
 
 // `path` is a placeholder's path ("item.stem", "items[0].url", "request.body.prompt");
-// `request_schema` the pipeline's request schema (null when none). Nothing is said about
-// fields below those the engine defines (usage, metadata, headers, sink locations).
+// `request_schema` the pipeline's request schema (null when none), `step_names` the steps
+// the pipeline declares. Nothing is said about fields below those the engine defines
+// (usage, metadata, headers, sink locations).
 std::optional<ReferenceProblem> check_reference(std::string_view path,
-                                                const nlohmann::json& request_schema);
+                                                const nlohmann::json& request_schema,
+                                                const std::vector<std::string>& step_names);
 
 }  // namespace imagepipe::config

@@ -8,43 +8,14 @@
 #include <random>
 
 #include "imagepipe/logging.hpp"
-#include "imagepipe/retry.hpp"
+#include "engine_parts.hpp"
 #include "instances.hpp"
-#include "provider_gate.hpp"
-#include "sources.hpp"
-#include "typed_params.hpp"
 #include "wait_group.hpp"
 
 namespace imagepipe {
 
 using nlohmann::json;
 using namespace std::chrono;
-
-struct Engine::Instances {
-  std::vector<std::unique_ptr<Provider>> providers;
-  std::vector<std::unique_ptr<ProviderGate>> gates;
-  // Per chain entry: why it is not configured (every secret option empty), else empty.
-  std::vector<std::string> unconfigured;
-  std::vector<std::unique_ptr<Transform>> transforms;
-  std::unique_ptr<Storage> source_storage;
-  std::unique_ptr<Storage> sink_storage;
-  std::unique_ptr<Storage> copy_storage;
-  std::vector<std::unique_ptr<Notifier>> notifiers;
-};
-
-struct Engine::JobState {
-  JobResult result;
-  JobRequest request;
-  json scope;  // job, request, now, sink: the part every item shares
-  std::vector<SourceItem> sources;
-  std::size_t next = 0;
-  std::size_t done = 0;
-  // Sink keys written by this job, with the item that wrote each: a second item rendering
-  // the same key fails instead of overwriting the first one's result.
-  std::map<std::string, std::size_t> keys_written;
-  ProgressFn progress;
-  std::shared_ptr<spdlog::logger> log;
-};
 
 namespace {
 
@@ -74,6 +45,9 @@ std::string extension_of(const std::string& name) {
   return ext;
 }
 
+}  // namespace
+
+namespace detail {
 std::string redact(std::string text, const std::vector<std::string>& secrets) {
   text = redact_secrets(std::move(text));
   for (const auto& s : secrets) {
@@ -82,7 +56,10 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
   }
   return text;
 }
+}  // namespace detail
 
+namespace {
+using detail::redact;
 
 // An entry marked `optional` whose secret options (writeOnly) are all empty strings is
 // skipped when a later one exists: running a demo without OPENAI_API_KEY is then a
@@ -101,14 +78,6 @@ std::string unconfigured_reason(const PluginUse& use) {
   return names.empty() ? std::string() : "not configured: " + names + " empty";
 }
 
-// Numeric usage fields as Prometheus counters: tokens, credits, megapixels.
-void count_usage(Metrics& metrics, const std::string& provider, const json& usage) {
-  for (const auto& [k, v] : usage.items())
-    if (v.is_number())
-      metrics.inc("imagepipe_provider_usage_total", {{"provider", provider}, {"kind", k}},
-                  v.get<double>());
-}
-
 // A batch (a source that lists items) completes, with errors when some or all items
 // failed, and fails only when it cannot run at all; a single-item job fails with its item.
 std::string job_status(const Pipeline& p, const std::vector<ItemResult>& items) {
@@ -120,13 +89,17 @@ std::string job_status(const Pipeline& p, const std::vector<ItemResult>& items) 
   return "completed_with_errors";
 }
 
-// s3://bucket/key for S3, the path for local storage, else "<storage>:<key>".
-std::string storage_uri(const json& location, const std::string& key) {
-  const auto storage = location.value("storage", "");
-  if (storage == "s3") return "s3://" + location.value("bucket", "") + "/" + key;
-  if (storage == "local") return (std::filesystem::path(location.value("root", "")) / key).string();
-  if (storage == "azure-blob") return location.value("endpoint", "") + "/" + location.value("container", "") + "/" + key;
-  return storage + ":" + key;
+// The alternative an item takes: the one the step's `choose` names for it.
+std::size_t choose_alternative(const Step& step, const json& scope) {
+  if (!step.choose) return 0;
+  const std::string name = step.choose->render_string(scope);
+  std::string names;
+  for (std::size_t i = 0; i < step.alternatives.size(); ++i) {
+    if (step.alternatives[i].name == name) return i;
+    names += (i ? ", " : "") + step.alternatives[i].name;
+  }
+  throw Error(ErrorClass::invalid_input,
+              "step '" + step.name + "': '" + name + "' is not one of its alternatives (" + names + ")");
 }
 
 json item_scope(const ItemResult& item) {
@@ -136,9 +109,9 @@ json item_scope(const ItemResult& item) {
 }  // namespace
 
 Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
-    : pipeline_(std::move(pipeline)), host_(std::move(host)), instances_(std::make_unique<Instances>()) {
+    : pipeline_(std::move(pipeline)), host_(std::move(host)), instances_(std::make_unique<detail::Instances>()) {
   const auto& p = *pipeline_;
-  if (host_.metrics && !p.providers.empty()) {
+  if (host_.metrics && p.calls_providers()) {
     host_.metrics->describe("imagepipe_provider_calls_total",
                             "Provider calls, by provider and outcome");
     host_.metrics->describe("imagepipe_provider_call_seconds",
@@ -150,12 +123,20 @@ Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
     host_.metrics->describe("imagepipe_provider_skipped_total",
                             "Items that skipped an unconfigured entry");
   }
-  for (const auto& entry : p.providers) {
-    instances_->providers.push_back(build_plugin<Provider>(entry.plugin, host_));
-    instances_->gates.push_back(std::make_unique<ProviderGate>(entry.limit, *host_.clock));
-    instances_->unconfigured.push_back(entry.optional ? unconfigured_reason(entry.plugin) : "");
+  if (host_.metrics && !p.steps.empty())
+    host_.metrics->describe("imagepipe_step_seconds", "Time of one step for one item, by pipeline and step");
+  for (const auto& step : p.steps) {
+    auto& alternatives = instances_->steps.emplace_back();
+    for (const auto& action : step.alternatives) {
+      auto& built = alternatives.emplace_back();
+      for (const auto& entry : action.providers) {
+        built.providers.push_back(build_plugin<Provider>(entry.plugin, host_));
+        built.gates.push_back(std::make_unique<ProviderGate>(entry.limit, *host_.clock));
+        built.unconfigured.push_back(entry.optional ? unconfigured_reason(entry.plugin) : "");
+      }
+      for (const auto& t : action.transforms) built.transforms.push_back(build_plugin<Transform>(t, host_));
+    }
   }
-  for (const auto& t : p.transforms) instances_->transforms.push_back(build_plugin<Transform>(t, host_));
   if (p.source.storage) instances_->source_storage = build_plugin<Storage>(*p.source.storage, host_);
   if (p.sink.storage) instances_->sink_storage = build_plugin<Storage>(*p.sink.storage, host_);
   if (p.sink.copy) instances_->copy_storage = build_plugin<Storage>(*p.sink.copy, host_);
@@ -168,7 +149,7 @@ bool Engine::has_notifiers() const { return !instances_->notifiers.empty(); }
 
 Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn progress) {
   const auto& p = *pipeline_;
-  JobState job;
+  detail::JobState job;
   job.result.id = std::move(job_id);
   job.result.pipeline = p.name;
   job.result.started_at = host_.clock->now();
@@ -252,7 +233,7 @@ Task<void> Engine::notify(const JobResult& job, const JobRequest& request) {
   }
 }
 
-Task<void> Engine::run_worker(JobState& job) {
+Task<void> Engine::run_worker(detail::JobState& job) {
   while (job.next < job.sources.size()) {
     const auto index = job.next++;
     co_await run_item(job, index);
@@ -263,258 +244,107 @@ Task<void> Engine::run_worker(JobState& job) {
 
 namespace {
 
-struct ChainOutcome {
-  ProviderResult result;
-};
+// How many times each image source is still to be read: [0] the item's own image, [1 + s]
+// step s's images. The last reader takes the images; earlier ones get copies.
+std::vector<int> image_readers(const Pipeline& p) {
+  std::vector<int> readers(p.steps.size() + 1, 0);
+  for (const auto& step : p.steps)
+    for (int input : step.inputs) ++readers[static_cast<std::size_t>(input + 1)];
+  if (p.sink.steps.empty())
+    ++readers[p.steps.size()];
+  else
+    for (int s : p.sink.steps) ++readers[static_cast<std::size_t>(s + 1)];
+  return readers;
+}
+
+// Images of one source for a reader: moved on its last read, copied before.
+std::vector<Artifact> read_images(std::vector<Artifact>& images, int& readers) {
+  if (--readers > 0) return images;
+  return std::move(images);
+}
+
+json step_scope(const json& record, const std::vector<Artifact>& images) {
+  json scope = record;
+  scope["images"] = images.size();
+  if (!images.empty()) {
+    scope["metadata"] = images.front().metadata;
+  }
+  return scope;
+}
 
 }  // namespace
 
-Task<void> Engine::run_item(JobState& job, std::size_t index) {
+Task<void> Engine::run_item(detail::JobState& job, std::size_t index) {
   const auto& p = *pipeline_;
   auto& item = job.result.items[index];
   const auto& source = job.sources[index];
   const auto started = host_.clock->steady_now();
   json scope = job.scope;
   scope["item"] = item_scope(item);
+  scope["steps"] = json::object();
   ItemContext ctx{job.result.id, index, item.name, &scope, job.log};
-  DecodeLimits limits{p.limits.max_image_pixels, p.limits.max_image_bytes};
+  detail::ItemWork work{p, host_, job, item, scope, ctx,
+                        DecodeLimits{p.limits.max_image_pixels, p.limits.max_image_bytes}};
 
   std::optional<Error> failure;
   try {
-    std::vector<Artifact> artifacts;
+    // images[0]: the item's own; images[1 + s]: what step s yielded.
+    std::vector<std::vector<Artifact>> images(p.steps.size() + 1);
     if (source.load) {
       auto bytes = co_await source.load();
-      const auto info = probe_image(bytes, limits);
+      const auto info = probe_image(bytes, work.limits);
       scope["item"]["width"] = info.width;
       scope["item"]["height"] = info.height;
       // A provider is paid per call, and an image cut short would be paid for anyway (or
       // edited as its grey half): it is read whole first, on the CPU pool.
-      if (!p.providers.empty())
-        co_await host_.cpu->run([&bytes, &limits] { verify_image(bytes, limits); });
-      artifacts.push_back(Artifact::from_bytes(std::move(bytes)));
+      if (p.calls_providers())
+        co_await host_.cpu->run([&bytes, limits = work.limits] { verify_image(bytes, limits); });
+      images[0].push_back(Artifact::from_bytes(std::move(bytes)));
     }
+    auto readers = image_readers(p);
 
-    // ---- provider chain ----
-    for (std::size_t e = 0; e < p.providers.size(); ++e) {
-      const auto& entry = p.providers[e];
-      auto& provider = *instances_->providers[e];
-      auto& gate = *instances_->gates[e];
-      if (const auto& why = instances_->unconfigured[e];
-          !why.empty() && e + 1 < p.providers.size()) {
-        // Counted as a fall-through (the next entry did the work) but not reported as an
-        // error: running without a key is how the deployment was configured.
-        item.chain.push_back({{"provider", entry.plugin.use},
-                              {"attempts", 0},
-                              {"outcome", "skipped"},
-                              {"reason", why},
-                              {"seconds", 0}});
-        ++item.fall_throughs;
-        if (host_.metrics)
-          host_.metrics->inc("imagepipe_provider_skipped_total", {{"provider", entry.plugin.use}});
-        job.log->info("{}: {} skipped ({}), using {}", item.name, entry.plugin.use, why,
-                      p.providers[e + 1].plugin.use);
-        continue;
+    for (std::size_t s = 0; s < p.steps.size(); ++s) {
+      const Step& step = p.steps[s];
+      std::vector<Artifact> inputs;
+      for (int input : step.inputs) {
+        const auto from = static_cast<std::size_t>(input + 1);
+        for (auto& a : read_images(images[from], readers[from])) inputs.push_back(std::move(a));
       }
-      int entry_attempts = 0;
-      double entry_seconds = 0;
-      ProviderRequest request;
-      request.prompt = p.prompt.render_string(scope);
-      request.images = artifacts;
-      request.params = entry.params.is_constant() && entry.params.raw().is_null() ? json::object()
-                                                                                : entry.params.render(scope);
-      if (request.params.is_null()) request.params = json::object();
-      if (entry.plugin.descriptor) coerce_params(request.params, entry.plugin.descriptor->options_schema);
-      request.item = &ctx;
-
-      std::optional<Error> last;
-      for (int attempt = 1;; ++attempt) {
-        co_await gate.acquire();
-        const auto t0 = host_.clock->steady_now();
-        std::optional<ProviderResult> answer;
-        last.reset();
-        try {
-          answer = co_await provider.run(request);
-        } catch (const Error& err) {
-          last = err;
-        } catch (const std::exception& err) {
-          last = Error(ErrorClass::internal, err.what());
-        }
-        gate.release();
-        ++item.attempts;
-        ++entry_attempts;
-        const double call_seconds = duration<double>(host_.clock->steady_now() - t0).count();
-        item.provider_seconds += call_seconds;
-        entry_seconds += call_seconds;
-        if (host_.metrics) {
-          host_.metrics->inc("imagepipe_provider_calls_total",
-                             {{"provider", entry.plugin.use},
-                              {"outcome", answer ? "ok" : std::string(to_string(last->cls()))}});
-          host_.metrics->observe("imagepipe_provider_call_seconds",
-                                 {{"provider", entry.plugin.use}}, call_seconds);
-        }
-        if (answer) {
-          item.provider = entry.plugin.use;
-          if (!answer->usage.empty()) item.usage = answer->usage;
-          if (host_.metrics) count_usage(*host_.metrics, entry.plugin.use, answer->usage);
-          for (auto& image : answer->images)
-            for (const auto& [k, v] : answer->metadata.items()) image.metadata[k] = v;
-          artifacts = std::move(answer->images);
-          if (artifacts.empty())
-            throw Error(ErrorClass::internal, "provider '" + entry.plugin.use + "' returned no image");
-          break;
-        }
-        const auto delay = backoff_delay(entry.retry.base_delay, entry.retry.max_delay, attempt,
-                                          last->retry_after());
-        // A 429 slows the whole entry down, every item and job behind this gate, rather
-        // than each item retrying on its own schedule.
-        if (last->cls() == ErrorClass::rate_limited)
-          gate.pause_for(last->retry_after().value_or(delay));
-        if (is_retryable(last->cls()) && attempt < entry.retry.max_attempts) {
-          job.log->info("{}: {} from {} (attempt {}/{}), retrying in {} ms", item.name, to_string(last->cls()),
-                        entry.plugin.use, attempt, entry.retry.max_attempts, delay.count());
-          co_await host_.clock->sleep_for(delay);
-          continue;
-        }
-        break;
-      }
-      item.chain.push_back(
-          {{"provider", entry.plugin.use},
-           {"attempts", entry_attempts},
-           {"outcome", last ? std::string(to_string(last->cls())) : std::string("ok")},
-           {"seconds", std::round(entry_seconds * 1000) / 1000}});
-      if (!last) break;  // answered
-      const bool can_fall_through = e + 1 < p.providers.size() && entry.fall_through_on.count(last->cls());
-      if (!can_fall_through)
-        throw Error(last->cls(), entry.plugin.use + ": " + last->what(), last->retry_after());
-      ++item.fall_throughs;
-      if (!entry.fall_through_note.raw().is_null()) {
-        item.notes.push_back(entry.fall_through_note.render_string(scope));
+      const auto t0 = host_.clock->steady_now();
+      const std::size_t choice = choose_alternative(step, scope);
+      const StepAction& action = step.alternatives[choice];
+      auto& built = instances_->steps[s][choice];
+      json record = {{"step", step.name}};
+      if (!action.name.empty()) record["alternative"] = action.name;
+      if (action.calls_provider()) {
+        images[s + 1] = co_await detail::run_provider_step(work, step, action, built,
+                                                           std::move(inputs), record);
       } else {
-        item.notes.push_back(entry.plugin.use + " " + std::string(to_string(last->cls())) + " (" +
-                             redact(last->what(), p.secrets) + ") -> fallback " +
-                             p.providers[e + 1].plugin.use + " applied");
+        images[s + 1] = co_await detail::run_transform_step(work, built, std::move(inputs), true);
       }
-      if (host_.metrics) host_.metrics->inc("imagepipe_fall_throughs_total", {{"provider", entry.plugin.use}});
-      job.log->warn("{}: {} from {}, falling through to {}", item.name, to_string(last->cls()), entry.plugin.use,
-                    p.providers[e + 1].plugin.use);
+      const double seconds = duration<double>(host_.clock->steady_now() - t0).count();
+      record["images"] = images[s + 1].size();
+      record["seconds"] = std::round(seconds * 1000) / 1000;
+      if (host_.metrics)
+        host_.metrics->observe("imagepipe_step_seconds", {{"pipeline", p.name}, {"step", step.name}},
+                               seconds);
+      scope["steps"][step.name] = step_scope(record, images[s + 1]);
+      item.steps.push_back(std::move(record));
     }
 
-    // ---- transforms (decode once, on the CPU pool) ----
-    if (!instances_->transforms.empty()) {
-      artifacts = co_await host_.cpu->run([this, &artifacts, &ctx, limits]() {
-        std::vector<Artifact> current = std::move(artifacts);
-        bool first = true;
-        for (auto& transform : instances_->transforms) {
-          std::vector<Artifact> next;
-          for (auto& a : current) {
-            if (transform->needs_pixels() && !a.pixels) {
-              std::pair<int, int> hint{0, 0};
-              if (first) hint = transform->min_decode_size(probe_image(*a.encoded, limits));
-              a.pixels = decode_image(*a.encoded, limits, hint.first, hint.second);
-            }
-            auto encoding = a.encoding;
-            auto metadata = a.metadata;
-            for (auto& out : transform->apply(std::move(a), ctx)) {
-              if (!out.encoding) out.encoding = encoding;
-              for (const auto& [k, v] : metadata.items())
-                if (!out.metadata.contains(k)) out.metadata[k] = v;
-              next.push_back(std::move(out));
-            }
-          }
-          if (transform->needs_pixels()) first = false;
-          current = std::move(next);
-        }
-        return current;
-      });
+    // The results: the sink's steps in order, else the last step's (or the item's own).
+    std::vector<detail::StepImage> results;
+    auto take = [&](std::size_t from) {
+      auto taken = read_images(images[from], readers[from]);
+      for (std::size_t i = 0; i < taken.size(); ++i)
+        results.push_back({from == 0 ? p.steps.size() : from - 1, i, taken.size(), std::move(taken[i])});
+    };
+    if (p.sink.steps.empty()) {
+      take(p.steps.size());
+    } else {
+      for (int s : p.sink.steps) take(static_cast<std::size_t>(s + 1));
     }
-
-    // ---- sink (encode once) ----
-    for (std::size_t n = 0; n < artifacts.size(); ++n) {
-      auto& a = artifacts[n];
-      auto encoded = co_await host_.cpu->run([&a, limits]() {
-        // Keep the bytes as they are unless a format was asked for and pixels changed or
-        // the format differs: re-encoding an untouched JPEG only loses quality.
-        const bool keep = a.encoded && !a.pixels && (!a.encoding || a.encoding->format == a.encoded_format);
-        if (keep) return std::pair{a.encoded, a.encoded_format};
-        if (!a.pixels) a.pixels = decode_image(*a.encoded, limits);
-        EncodeSpec spec = a.encoding.value_or(EncodeSpec{});
-        return std::pair{std::make_shared<const std::string>(encode_image(*a.pixels, spec)), spec.format};
-      });
-      ItemOutput out;
-      out.mime = std::string(mime_type(encoded.second));
-      out.ext = std::string(file_extension(encoded.second));
-      out.bytes = encoded.first->size();
-      if (a.pixels) {
-        out.width = a.pixels->width;
-        out.height = a.pixels->height;
-      } else {
-        auto info = probe_image(*encoded.first, limits);
-        out.width = info.width;
-        out.height = info.height;
-      }
-      out.metadata = a.metadata;
-      a.pixels.reset();  // free memory before the upload
-
-      json key_scope = scope;
-      if (instances_->sink_storage || instances_->copy_storage) {
-        key_scope["item"]["output_ext"] = out.ext;
-        key_scope["output"] = {{"index", n},
-                               {"count", artifacts.size()},
-                               // "_1", "_2"... only when an item has several outputs (grid-split).
-                               {"suffix", artifacts.size() > 1 ? "_" + std::to_string(n + 1) : ""},
-                               {"ext", out.ext},
-                               {"mime", out.mime},
-                               {"id", new_job_id()},
-                               {"width", out.width},
-                               {"height", out.height}};
-        key_scope["output"]["metadata"] = out.metadata;
-      }
-      if (instances_->sink_storage) {
-        out.key = p.sink.key.render_string(key_scope);
-        if (auto [it, fresh] = job.keys_written.emplace(out.key, index); !fresh)
-          throw Error(ErrorClass::invalid_input,
-                      "sink key '" + out.key + "' was already written by " +
-                          (it->second == index ? std::string("this item")
-                                               : "item " + std::to_string(it->second + 1) + " (" +
-                                                     job.result.items[it->second].name + ")") +
-                          " in this job; nothing was overwritten. Make sink.key unique per "
-                          "result, e.g. with ${item.index} or ${output.suffix}");
-        PutOptions put;
-        put.content_type = out.mime;
-        if (!p.sink.metadata.raw().is_null()) {
-          auto rendered = p.sink.metadata.render(key_scope);
-          for (const auto& [k, v] : rendered.items()) put.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
-        }
-        co_await instances_->sink_storage->put(out.key, encoded.first, std::move(put));
-        if (p.sink.url == SinkSpec::UrlMode::presigned) {
-          out.url = co_await instances_->sink_storage->presign(out.key, p.sink.expires);
-          out.expires_in = p.sink.expires.count();
-        } else if (p.sink.url == SinkSpec::UrlMode::public_url) {
-          out.url = instances_->sink_storage->public_url(out.key);
-        }
-        out.uri = storage_uri(job.result.sink, out.key);
-      }
-      if (instances_->copy_storage) {
-        const std::string copy_key =
-            out.key.empty() ? key_scope["item"].value("stem", "image") +
-                                  key_scope["output"].value("suffix", "") + "." + out.ext
-                            : out.key;
-        PutOptions put;
-        put.content_type = out.mime;
-        const auto copy = storage_uri(instances_->copy_storage->location(), copy_key);
-        if (copy != out.uri) {  // the sink may already be that very folder
-          if (out.key.empty())
-            if (auto [it, fresh] = job.keys_written.emplace("copy:" + copy_key, index); !fresh)
-              throw Error(ErrorClass::invalid_input,
-                          "local copy '" + copy_key + "' was already written by item " +
-                              std::to_string(it->second + 1) + " in this job; nothing was overwritten");
-          co_await instances_->copy_storage->put(copy_key, encoded.first, std::move(put));
-          out.copy = copy;
-        }
-      }
-      if (p.sink.inline_result || !instances_->sink_storage) out.data = encoded.first;
-      item.outputs.push_back(std::move(out));
-    }
+    co_await detail::write_results(work, *instances_, std::move(results));
     item.status = "completed";
   } catch (const Error& e) {
     failure = e;

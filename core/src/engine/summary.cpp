@@ -6,11 +6,30 @@
 #include <ctime>
 
 #include "imagepipe/engine.hpp"
+#include "engine_parts.hpp"
 #include "imagepipe/http.hpp"
 
 namespace imagepipe {
 
 using nlohmann::json;
+
+namespace detail {
+// Adds every number of `from` into `into`, recursively: token counts, credits, megapixels.
+void add_usage(json& into, const json& from) {
+  for (const auto& [k, v] : from.items()) {
+    if (v.is_number()) {
+      if (!into.contains(k) || !into[k].is_number()) into[k] = 0;
+      if (v.is_number_integer() && into[k].is_number_integer())
+        into[k] = into[k].get<long long>() + v.get<long long>();
+      else
+        into[k] = into[k].get<double>() + v.get<double>();
+    } else if (v.is_object()) {
+      if (!into.contains(k) || !into[k].is_object()) into[k] = json::object();
+      add_usage(into[k], v);
+    }
+  }
+}
+}  // namespace detail
 
 namespace {
 // Enough for any report; a callback that wants fewer slices them (${metrics.errors[:20]}).
@@ -49,6 +68,7 @@ json item_json(const ItemResult& item, bool with_base64) {
     j["provider_seconds"] = std::round(item.provider_seconds * 1000) / 1000;
     j["chain"] = item.chain;
   }
+  if (!item.steps.empty()) j["steps"] = item.steps;
   j["outputs"] = json::array();
   for (const auto& o : item.outputs) j["outputs"].push_back(output_json(o, with_base64));
   // The first output's fields on the item itself: what single-image callbacks want.
@@ -59,21 +79,6 @@ json item_json(const ItemResult& item, bool with_base64) {
     j["output_ext"] = item.outputs.front().ext;
   }
   return j;
-}
-// Adds every number of `from` into `into`, recursively: token counts, credits, megapixels.
-void add_usage(json& into, const json& from) {
-  for (const auto& [k, v] : from.items()) {
-    if (v.is_number()) {
-      if (!into.contains(k) || !into[k].is_number()) into[k] = 0;
-      if (v.is_number_integer() && into[k].is_number_integer())
-        into[k] = into[k].get<long long>() + v.get<long long>();
-      else
-        into[k] = into[k].get<double>() + v.get<double>();
-    } else if (v.is_object()) {
-      if (!into.contains(k) || !into[k].is_object()) into[k] = json::object();
-      add_usage(into[k], v);
-    }
-  }
 }
 }  // namespace
 
@@ -95,8 +100,16 @@ json JobResult::metrics() const {
     attempts += item.attempts;
     fall_throughs += item.fall_throughs;
     provider_seconds += item.provider_seconds;
-    if (!item.provider.empty()) providers[item.provider] = providers.value(item.provider, 0) + 1;
-    add_usage(usage, item.usage);
+    // An answer per provider step: an avatar's generation and its edit count twice.
+    bool counted = false;
+    for (const auto& step : item.steps)
+      if (const auto p = step.find("provider"); p != step.end() && p->is_string()) {
+        providers[p->get<std::string>()] = providers.value(p->get<std::string>(), 0) + 1;
+        counted = true;
+      }
+    if (!counted && !item.provider.empty())
+      providers[item.provider] = providers.value(item.provider, 0) + 1;
+    detail::add_usage(usage, item.usage);
     for (const auto& note : item.notes) add_error(item.name + ": " + note);
     if (!item.error.empty()) add_error(item.name + ": " + item.error);
   }

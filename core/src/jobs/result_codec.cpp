@@ -19,6 +19,7 @@ json output_to_json(const ItemOutput& o) {
   return {{"mime", o.mime},         {"ext", o.ext},
           {"width", o.width},       {"height", o.height},
           {"bytes", o.bytes},       {"key", o.key},
+          {"uri", o.uri},           {"copy", o.copy},
           {"url", o.url},           {"expires_in", o.expires_in},
           {"metadata", o.metadata}, {"inline", o.data != nullptr}};
 }
@@ -32,6 +33,8 @@ ItemOutput output_from_json(const json& j) {
   o.bytes = j.value("bytes", std::uint64_t{0});
   o.key = j.value("key", "");
   o.url = j.value("url", "");
+  o.uri = j.value("uri", "");
+  o.copy = j.value("copy", "");
   o.expires_in = j.value("expires_in", std::int64_t{0});
   o.metadata = j.value("metadata", json::object());
   return o;
@@ -64,6 +67,8 @@ json item_to_json(const ItemResult& item) {
           {"duration_seconds", item.duration_seconds},
           {"provider_seconds", item.provider_seconds},
           {"usage", item.usage},
+          {"chain", item.chain},
+          {"steps", item.steps},
           {"outputs", std::move(outputs)}};
 }
 
@@ -83,6 +88,8 @@ ItemResult item_from_json(const json& j) {
   item.duration_seconds = j.value("duration_seconds", 0.0);
   item.provider_seconds = j.value("provider_seconds", 0.0);
   item.usage = j.value("usage", json::object());
+  item.chain = j.value("chain", json::array());
+  item.steps = j.value("steps", json::array());
   for (const auto& o : j.value("outputs", json::array()))
     item.outputs.push_back(output_from_json(o));
   return item;

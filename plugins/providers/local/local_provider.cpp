@@ -123,7 +123,9 @@ class LocalProvider final : public Provider {
     } else {
       if (request.images.empty() || !(request.images[0].encoded || request.images[0].pixels))
         throw Error(ErrorClass::invalid_input, "local: " + operation_ + " needs an input image");
-      out = operation_ == "invert" ? invert(request.images[0]) : request.images[0];
+      out = operation_ == "invert" ? invert(request.images[0])
+            : operation_ == "grid" ? grid(request.images[0])
+                                   : request.images[0];
     }
     out.metadata["provider"] = "local";
     out.metadata["operation"] = operation_;
@@ -137,6 +139,38 @@ class LocalProvider final : public Provider {
     invert_rgb(image);
     stamp(image);
     return encoded_as_png(std::move(image));
+  }
+
+  // A 2x2 grid of the input at half size on a white sheet, each copy numbered: what an
+  // image model asked for "four variations in a grid" returns, for a pipeline that splits
+  // the grid into tiles next.
+  Artifact grid(const Artifact& input) const {
+    const Image source = to_rgb_channels(
+        input.pixels ? *input.pixels : decode_image(*input.encoded, host_->decode_limits));
+    const int tile_w = std::max(1, source.width / 2), tile_h = std::max(1, source.height / 2);
+    const int gutter = std::max(4, std::min(source.width, source.height) / 32);
+    Image sheet(2 * tile_w + 3 * gutter, 2 * tile_h + 3 * gutter, 3);
+    std::fill(sheet.pixels.begin(), sheet.pixels.end(), std::uint8_t{255});
+    for (int t = 0; t < 4; ++t) {
+      const int x0 = gutter + (t % 2) * (tile_w + gutter), y0 = gutter + (t / 2) * (tile_h + gutter);
+      Image tile(tile_w, tile_h, 3);
+      // Each tile pixel is the mean of the 2x2 source block it covers.
+      for (int y = 0; y < tile_h; ++y)
+        for (int x = 0; x < tile_w; ++x)
+          for (int c = 0; c < 3; ++c) {
+            const int sx = std::min(2 * x, source.width - 1), sy = std::min(2 * y, source.height - 1);
+            const int sx1 = std::min(sx + 1, source.width - 1), sy1 = std::min(sy + 1, source.height - 1);
+            tile.at(x, y)[c] = static_cast<std::uint8_t>(
+                (source.at(sx, sy)[c] + source.at(sx1, sy)[c] + source.at(sx, sy1)[c] + source.at(sx1, sy1)[c] + 2) / 4);
+          }
+      TextStyle label = watermark_style_;
+      label.position = TextPosition::top_left;
+      if (label.size_px == 0) label.size_px = std::max(12, tile_h / 12);
+      draw_text(tile, watermark_.empty() ? std::to_string(t + 1) : watermark_ + " " + std::to_string(t + 1), label);
+      for (int y = 0; y < tile_h; ++y)
+        std::copy(tile.row(y), tile.row(y) + std::size_t(tile_w) * 3, sheet.at(x0, y0 + y));
+    }
+    return encoded_as_png(std::move(sheet));
   }
 
   Artifact placeholder(const ProviderRequest& request) const {
@@ -223,7 +257,8 @@ IMAGEPIPE_PLUGIN(provider_local) {
       "fallback: the first input image with RGB inverted (alpha kept) and a "
       "semi-transparent watermark, as a fast PNG. placeholder writes the prompt on a plain "
       "canvas (no model involved) with the watermark along the bottom. passthrough returns "
-      "the input unchanged. Runs on the CPU pool; a 1024x1024 JPEG takes tens of "
+      "the input unchanged. grid lays the input out four times at half size in a 2x2 grid on "
+      "white, numbered (a stand-in for an image model asked for four variations). Runs on the CPU pool; a 1024x1024 JPEG takes tens of "
       "milliseconds.";
   d.options_schema = {
       {"type", "object"},
@@ -231,7 +266,7 @@ IMAGEPIPE_PLUGIN(provider_local) {
       {"properties",
        {{kOperation,
          {{"type", "string"},
-          {"enum", {"invert", "placeholder", "passthrough"}},
+          {"enum", {"invert", "placeholder", "passthrough", "grid"}},
           {"default", "invert"},
           {"description", "What to produce (see the plugin description)."},
           {"examples", {"invert", "placeholder"}}}},
@@ -290,7 +325,7 @@ IMAGEPIPE_PLUGIN(provider_local) {
            "default 2 is about 3x faster than zlib level 6 at the same size on photos), "
            "6-9 the classic zlib levels."},
           {"examples", {2, 6}}}}}}};
-  d.capabilities = {{"operations", {"invert", "placeholder", "passthrough"}},
+  d.capabilities = {{"operations", {"invert", "placeholder", "passthrough", "grid"}},
                     {"max_images_per_request", 1},
                     {"sizes", "placeholder: any WxH up to 8192x8192; invert keeps the input size"},
                     {"output_format", "png"},

@@ -4,12 +4,15 @@
 
 #include <cstdlib>
 
+#include "support/pipeline_parts.hpp"
 #include "config_test_util.hpp"
 #include "fake_plugins.hpp"
 
 namespace imagepipe {
 namespace {
 
+using imagepipe::testing::chain_of;
+using imagepipe::testing::transforms_of;
 using nlohmann::json;
 using testing::error_text;
 
@@ -101,8 +104,8 @@ TEST_F(Loader, FillsEverySection) {
   EXPECT_EQ(p.source.filename_field, "filename");
   EXPECT_EQ(p.source.max_items, 2u) << "capped by limits.max_items";
 
-  ASSERT_EQ(p.providers.size(), 2u);
-  const ProviderEntry& first = p.providers[0];
+  ASSERT_EQ(chain_of(p).size(), 2u);
+  const ProviderEntry& first = chain_of(p)[0];
   EXPECT_EQ(first.plugin.use, "echo");
   EXPECT_EQ(first.plugin.kind, PluginKind::provider);
   ASSERT_NE(first.plugin.descriptor, nullptr);
@@ -121,13 +124,13 @@ TEST_F(Loader, FillsEverySection) {
   EXPECT_EQ(first.limit.requests_per_minute, 30);
   EXPECT_EQ(first.params.render({{"request", {{"body", {{"size", "512x512"}}}}}}),
             json({{"size", "512x512"}}));
-  EXPECT_TRUE(p.providers[1].fall_through_on.empty());
-  EXPECT_EQ(p.providers[1].retry.max_attempts, 3);
+  EXPECT_TRUE(chain_of(p)[1].fall_through_on.empty());
+  EXPECT_EQ(chain_of(p)[1].retry.max_attempts, 3);
 
-  ASSERT_EQ(p.transforms.size(), 2u);
-  EXPECT_EQ(p.transforms[0].with, json({{"width", 64}, {"mode", "fit"}}));
-  EXPECT_EQ(p.transforms[1].with, json({{"format", "png"}, {"quality", 90}}));
-  EXPECT_EQ(p.transforms[1].kind, PluginKind::transform);
+  ASSERT_EQ(transforms_of(p).size(), 2u);
+  EXPECT_EQ(transforms_of(p)[0].with, json({{"width", 64}, {"mode", "fit"}}));
+  EXPECT_EQ(transforms_of(p)[1].with, json({{"format", "png"}, {"quality", 90}}));
+  EXPECT_EQ(transforms_of(p)[1].kind, PluginKind::transform);
 
   EXPECT_FALSE(p.sink.inline_result);
   ASSERT_TRUE(p.sink.storage.has_value());
@@ -166,8 +169,8 @@ TEST_F(Loader, DefaultsForAMinimalPipeline) {
   EXPECT_EQ(p.prompt.render_string({{"request", {{"body", {{"prompt", "a dog"}}}}}}), "a dog");
   EXPECT_FALSE(p.trigger.http.has_value());
   EXPECT_TRUE(p.trigger.request_schema.is_null());
-  EXPECT_TRUE(p.providers.empty());
-  EXPECT_TRUE(p.transforms.empty());
+  EXPECT_TRUE(chain_of(p).empty());
+  EXPECT_TRUE(transforms_of(p).empty());
   EXPECT_FALSE(p.sink.storage.has_value());
   EXPECT_TRUE(p.notifiers.empty());
   EXPECT_EQ(p.concurrency, 4);
@@ -191,8 +194,8 @@ notifier: {use: log}
   EXPECT_EQ(p.source.storage->kind, PluginKind::storage);
   EXPECT_EQ(p.source.prefix.render_string({{"request", {{"body", {{"folder", "a"}}}}}}), "inbox/a");
   EXPECT_EQ(p.source.extensions, (std::vector<std::string>{"png", "jpg"}));
-  EXPECT_EQ(p.providers.size(), 1u);
-  EXPECT_EQ(p.transforms.size(), 1u);
+  EXPECT_EQ(chain_of(p).size(), 1u);
+  EXPECT_EQ(transforms_of(p).size(), 1u);
   EXPECT_TRUE(p.sink.inline_result);
   EXPECT_EQ(p.notifiers.size(), 1u);
 
@@ -248,7 +251,7 @@ TEST_F(Loader, PlainScalarsAreTypedAfterExpansion) {
   EXPECT_EQ(p.concurrency, 16);
   EXPECT_EQ(p.limits.max_items, 7u);
   EXPECT_TRUE(p.sink.inline_result);
-  EXPECT_EQ(p.transforms[0].with["quality"], json(16));
+  EXPECT_EQ(transforms_of(p)[0].with["quality"], json(16));
 }
 
 TEST_F(Loader, QuotedLiteralsStayText) {
@@ -265,7 +268,7 @@ TEST_F(Loader, QuotedLiteralsStayText) {
       "name: text\nsource: {from: prompt}\n"
       "provider: {use: echo, with: {operation: edit, model: \"${MODEL}\"}}\n",
       options);
-  EXPECT_EQ(p.providers[0].plugin.with["model"], json("007"));
+  EXPECT_EQ(chain_of(p)[0].plugin.with["model"], json("007"));
 }
 
 TEST_F(Loader, MissingVariablesCanBeTolerated) {
@@ -280,8 +283,8 @@ TEST_F(Loader, MissingVariablesCanBeTolerated) {
   EXPECT_EQ(p.missing_env,
             (std::vector<std::string>{"IMAGEPIPE_TEST_UNSET_A", "IMAGEPIPE_TEST_UNSET_B"}));
   EXPECT_EQ(p.description, "fine");
-  ASSERT_EQ(p.providers.size(), 1u);
-  EXPECT_TRUE(p.providers[0].plugin.with["steps"].is_null());
+  ASSERT_EQ(chain_of(p).size(), 1u);
+  EXPECT_TRUE(chain_of(p)[0].plugin.with["steps"].is_null());
 }
 
 TEST_F(Loader, RuntimePlaceholdersAreNotRequiredOrTypeChecked) {
@@ -289,8 +292,8 @@ TEST_F(Loader, RuntimePlaceholdersAreNotRequiredOrTypeChecked) {
       "name: runtime\nsource: {from: prompt}\n"
       "provider: {use: echo, with: {operation: \"${request.body.operation}\", steps: "
       "\"${request.body.steps}\"}}\n");
-  EXPECT_EQ(p.providers[0].plugin.with["operation"], json("${request.body.operation}"));
-  EXPECT_EQ(p.providers[0].plugin.with["steps"], json("${request.body.steps}"));
+  EXPECT_EQ(chain_of(p)[0].plugin.with["operation"], json("${request.body.operation}"));
+  EXPECT_EQ(chain_of(p)[0].plugin.with["steps"], json("${request.body.steps}"));
   // Text around a placeholder makes it a string, which is checked like any string.
   EXPECT_NE(
       error("name: runtime\nsource: {from: prompt}\n"
@@ -345,12 +348,12 @@ provider:
   - <<: *base
     retry: {attempts: 4}
 )");
-  ASSERT_EQ(p.transforms.size(), 2u);
-  EXPECT_EQ(p.transforms[1].with["width"], 2000);
-  ASSERT_EQ(p.providers.size(), 2u);
-  EXPECT_EQ(p.providers[0].retry.max_attempts, 2);
-  EXPECT_EQ(p.providers[1].retry.max_attempts, 4);
-  EXPECT_EQ(p.providers[1].plugin.with["operation"], "edit");
+  ASSERT_EQ(transforms_of(p).size(), 2u);
+  EXPECT_EQ(transforms_of(p)[1].with["width"], 2000);
+  ASSERT_EQ(chain_of(p).size(), 2u);
+  EXPECT_EQ(chain_of(p)[0].retry.max_attempts, 2);
+  EXPECT_EQ(chain_of(p)[1].retry.max_attempts, 4);
+  EXPECT_EQ(chain_of(p)[1].plugin.with["operation"], "edit");
 }
 
 TEST_F(Loader, AliasBombsAreRefused) {
@@ -466,10 +469,10 @@ provider:
     on_fall_through: "billing limit for ${item.name}"
   - use: fallback
 )");
-  ASSERT_EQ(p.providers.size(), 2u);
-  EXPECT_TRUE(p.providers[0].optional);
-  EXPECT_FALSE(p.providers[1].optional);
-  EXPECT_EQ(p.providers[0].fall_through_note.render_string({{"item", {{"name", "a.png"}}}}),
+  ASSERT_EQ(chain_of(p).size(), 2u);
+  EXPECT_TRUE(chain_of(p)[0].optional);
+  EXPECT_FALSE(chain_of(p)[1].optional);
+  EXPECT_EQ(chain_of(p)[0].fall_through_note.render_string({{"item", {{"name", "a.png"}}}}),
             "billing limit for a.png");
 }
 

@@ -2,12 +2,15 @@
 // and environment defaults that name other variables ("${A:-${B:-x}}").
 #include <gtest/gtest.h>
 
+#include "support/pipeline_parts.hpp"
 #include "config_test_util.hpp"
 #include "fake_plugins.hpp"
 
 namespace imagepipe {
 namespace {
 
+using imagepipe::testing::chain_of;
+using imagepipe::testing::transforms_of;
 using nlohmann::json;
 using testing::error_text;
 
@@ -46,7 +49,7 @@ TEST_F(TemplateRoute, LoadsWithoutAnyStageAndRendersTypedValues) {
   EXPECT_TRUE(p.trigger.renders_only());
   EXPECT_EQ(p.trigger.http->method, "GET");
   EXPECT_EQ(p.trigger.http->operation_id, "getConfig");
-  EXPECT_TRUE(p.providers.empty());
+  EXPECT_TRUE(chain_of(p).empty());
   EXPECT_TRUE(p.notifiers.empty());
   EXPECT_FALSE(p.sink.storage.has_value());
   EXPECT_EQ(p.trigger.response_schema, json({{"type", "object"}}));

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 
+#include "support/pipeline_parts.hpp"
 #include "imagepipe/pipeline.hpp"
 #include "imagepipe/registry.hpp"
 
@@ -11,6 +12,7 @@ namespace imagepipe {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::chain_of;
 
 // A shipped file as `serve` loads it: unset variables allowed (keys are a deployment matter).
 Pipeline load_shipped(const fs::path& file, std::map<std::string, std::string> env = {}) {
@@ -44,9 +46,9 @@ TEST(ShippedPipelines, WatsonxToolsUseCosAndRequireTheirKeys) {
   std::size_t count = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(IMAGEPIPE_SOURCE_DIR) / "pipelines" / "wxo")) {
     const auto pipeline = load_shipped(entry.path());
-    if (pipeline.providers.empty()) continue;  // not a tool that runs jobs
+    if (chain_of(pipeline).empty()) continue;  // not a tool that runs jobs
     ++count;
-    for (const auto& provider : pipeline.providers) EXPECT_FALSE(provider.optional) << entry.path();
+    for (const auto& provider : chain_of(pipeline)) EXPECT_FALSE(provider.optional) << entry.path();
     if (pipeline.sink.storage) {
       EXPECT_EQ(pipeline.sink.storage->use, "s3") << entry.path();
     }
