@@ -64,6 +64,7 @@ class ScriptProvider final : public Provider {
       std::lock_guard lock(stats.mu);
       stats.prompts.push_back(request.prompt);
       stats.params.push_back(request.params);
+      stats.image_counts.push_back(request.images.size());
     }
     if (auto delay = options_.value("delay_ms", 0); delay > 0)
       co_await host_.clock->sleep_for(milliseconds(delay));
@@ -82,7 +83,8 @@ class ScriptProvider final : public Provider {
     if (!request.images.empty()) {
       result.images.push_back(request.images.front());
     } else {
-      Image image(8, 8, 3);
+      const int side = options_.value("side", 8);
+      Image image(side, side, 3);
       std::fill(image.pixels.begin(), image.pixels.end(), std::uint8_t{200});
       auto artifact = Artifact::from_pixels(std::move(image));
       artifact.encoding = EncodeSpec{};
@@ -118,6 +120,7 @@ const PluginDescriptor& script_provider_descriptor() {
                           {"fail_always", {{"type", "boolean"}}},
                           {"retry_after_ms", {{"type", "integer"}}},
                           {"delay_ms", {{"type", "integer"}}},
+                          {"side", {{"type", "integer"}}},
                           {"api_key", {{"type", "string"}, {"writeOnly", true}}}}}};
     d.factory = ProviderFactory{
         [](const PluginArgs& args) { return std::make_unique<ScriptProvider>(args); }};
@@ -134,6 +137,7 @@ EngineHarness::EngineHarness(bool fake_clock, int cpu_threads)
   stats.peak_in_flight = 0;
   stats.prompts.clear();
   stats.params.clear();
+  stats.image_counts.clear();
   register_builtin_plugins(registry_);
   registry_.add(script_provider_descriptor(), "test");
   log_ = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());

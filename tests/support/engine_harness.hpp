@@ -49,6 +49,7 @@ struct ScriptStats {
   std::mutex mu;
   std::vector<std::string> prompts;
   std::vector<nlohmann::json> params;
+  std::vector<std::size_t> image_counts;  // input images per call
 };
 ScriptStats& script_stats();  // reset by EngineHarness's constructor
 const PluginDescriptor& script_provider_descriptor();

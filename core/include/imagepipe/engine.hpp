@@ -33,6 +33,7 @@ struct JobRequest {
 };
 
 struct ItemOutput {
+  std::string step;  // the step that made it; empty for the item's own image
   std::string mime;
   std::string ext;  // "png", "jpg", ...
   int width = 0;

@@ -223,8 +223,12 @@ class Expander {
     if (pointer.rfind("/trigger/request_schema", 0) == 0 ||
         pointer.rfind("/trigger/callback_schema", 0) == 0)
       return;
+    // A step's `choose` may name a body field the schema lacks: the step reader adds it
+    // (an enum of the alternatives).
+    const bool adds_field = pointer.size() > 7 && pointer.compare(pointer.size() - 7, 7, "/choose") == 0;
     if (is_runtime_root(first_name(piece.text))) {
-      if (auto problem = check_reference(piece.text, request_schema(), step_names())) {
+      if (auto problem =
+              check_reference(piece.text, adds_field ? json() : request_schema(), step_names())) {
         result_.template_errors.insert(pointer);
         diagnostics_.push_back(document_.at_text(pointer, base + piece.offset, piece.length,
                                                  document_.describe(pointer) + ": " + problem->message,

@@ -101,13 +101,16 @@ class StepReader {
       context.report(context.document.at_value(
           entry.pointer("name"), "'item' names the item's own image and cannot name a step"));
       ok = false;
-    } else if (name && find(*name) >= 0) {
+    } else if (name && std::find(seen_.begin(), seen_.end(), *name) != seen_.end()) {
       context.report(context.document.at_value(entry.pointer("name"),
                                                "a step named '" + *name + "' comes earlier",
                                                "step names are unique"));
       ok = false;
     }
-    if (name) step.name = *name;
+    if (name) {
+      step.name = *name;
+      seen_.push_back(*name);
+    }
     step.mark = context.document.at_key(entry.pointer(), "").mark;
     if (auto prompt = entry.template_value("prompt")) step.prompt = std::move(*prompt);
     ok = read_inputs(entry, step) && ok;
@@ -371,6 +374,7 @@ class StepReader {
   Mapping& root_;
   Pipeline& pipeline_;
   std::vector<std::string> broken_;
+  std::vector<std::string> seen_;  // every name declared so far, loaded or not
 };
 
 // sink.images: the steps whose images are the results.
@@ -398,18 +402,18 @@ void read_sink_steps(Mapping& root, Pipeline& pipeline) {
       pipeline.sink.steps.push_back(static_cast<int>(it - declared.begin()));
       continue;
     }
-    const bool declared_in_file = [&] {
-      const json* steps = root.get("steps");
-      if (!steps || !steps->is_array()) return false;
-      return std::any_of(steps->begin(), steps->end(), [&](const json& s) {
-        return s.is_object() && s.value("name", json()) == names[i];
-      });
-    }();
+    std::vector<std::string> in_file;
+    if (const json* steps = root.get("steps"); steps && steps->is_array())
+      for (const json& step : *steps)
+        if (step.is_object() && step.contains("name") && step["name"].is_string())
+          in_file.push_back(step["name"].get<std::string>());
+    const bool declared_in_file =
+        std::find(in_file.begin(), in_file.end(), names[i]) != in_file.end();
     if (declared_in_file) continue;  // that step failed to load and said why
     context.report(context.document.at_value(
         value.is_array() ? child_pointer(pointer, i) : pointer,
         "sink.images: no step is named '" + names[i] + "'",
-        suggestion_hint(names[i], declared, "steps are")));
+        suggestion_hint(names[i], in_file.empty() ? declared : in_file, "steps are")));
   }
 }
 

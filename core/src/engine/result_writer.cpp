@@ -42,6 +42,7 @@ class ResultWriter {
     const DecodeLimits limits = work_.limits;
     auto encoded = co_await work_.host.cpu->run([&a, limits] { return encode_result(a, limits); });
     ItemOutput out;
+    if (image.step < work_.pipeline.steps.size()) out.step = work_.pipeline.steps[image.step].name;
     out.mime = std::string(mime_type(encoded.second));
     out.ext = std::string(file_extension(encoded.second));
     out.bytes = encoded.first->size();

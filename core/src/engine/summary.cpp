@@ -42,6 +42,7 @@ double seconds_between(std::chrono::system_clock::time_point a, std::chrono::sys
 
 json output_json(const ItemOutput& o, bool with_base64) {
   json j = {{"mime", o.mime}, {"ext", o.ext}, {"width", o.width}, {"height", o.height}, {"bytes", o.bytes}};
+  if (!o.step.empty()) j["step"] = o.step;
   if (!o.key.empty()) j["key"] = o.key;
   if (!o.uri.empty()) j["uri"] = o.uri;
   if (!o.url.empty()) j["url"] = o.url;

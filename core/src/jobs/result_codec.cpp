@@ -16,7 +16,7 @@ TimePoint from_unix_ms(std::int64_t ms) { return TimePoint(std::chrono::millisec
 namespace {
 
 json output_to_json(const ItemOutput& o) {
-  return {{"mime", o.mime},         {"ext", o.ext},
+  return {{"step", o.step},         {"mime", o.mime},         {"ext", o.ext},
           {"width", o.width},       {"height", o.height},
           {"bytes", o.bytes},       {"key", o.key},
           {"uri", o.uri},           {"copy", o.copy},
@@ -26,6 +26,7 @@ json output_to_json(const ItemOutput& o) {
 
 ItemOutput output_from_json(const json& j) {
   ItemOutput o;
+  o.step = j.value("step", "");
   o.mime = j.value("mime", "");
   o.ext = j.value("ext", "");
   o.width = j.value("width", 0);
