@@ -168,3 +168,78 @@ TEST(ShippedProviderPipelines, ProcessImageTakesAUrlAndAPathToS3) {
 
 }  // namespace
 }  // namespace imagepipe::testing
+
+namespace imagepipe::testing {
+namespace {
+
+// Seed 003 as shipped: one generation, then one edit per four images whose image[] part is
+// the base image's bytes; the base and the trimmed tiles in S3 (s3rver) under
+// avatars/{person_id}/, every URL in the summary.
+void run_avatar(int num_images, std::size_t edits) {
+  const auto s3rver = node_tool("s3rver");
+  if (s3rver.empty())
+    GTEST_SKIP() << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
+  FakeUpstream fake;
+  S3rverProcess server({"avatars"});
+  const std::string endpoint = server.endpoint();
+  auto r = run_cli({"run", std::string(IMAGEPIPE_SOURCE_DIR) + "/pipelines/avatar.yaml", "--set",
+                    "bio=Software engineer who loves hiking", "--set", "gender=male", "--set",
+                    "num_images=" + std::to_string(num_images), "--set", "person_id=p-1042",
+                    "--json"},
+                   {},
+                   {"OPENAI_API_KEY=" + fake.openai_key, "OPENAI_BASE_URL=" + fake.openai_base(),
+                    "S3_ENDPOINT=" + endpoint, "S3_ACCESS_KEY=S3RVER", "S3_SECRET_KEY=S3RVER",
+                    "S3_BUCKET_NAME=avatars", "S3_REGION=us-east-1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const auto summary = nlohmann::json::parse(r.out);
+
+  const auto generations = fake.received("/v1/images/generations");
+  ASSERT_EQ(generations.size(), 1u);
+  EXPECT_EQ(generations[0].json["model"], "gpt-image-1.5");
+  EXPECT_EQ(generations[0].json["size"], "auto");
+  EXPECT_EQ(generations[0].json["prompt"],
+            "generate an image of how this person would look like in a selfie. the image should be "
+            "not well-produced, amateur digital camera aesthetic, low resolution. Person: Software "
+            "engineer who loves hiking. male.");
+  const auto edits_sent = fake.received("/v1/images/edits");
+  ASSERT_EQ(edits_sent.size(), edits);
+
+  // The base as stored, read back over s3rver's own HTTP API.
+  const auto base = run_program({"curl", "-sf", endpoint + "/avatars/avatars/p-1042/base.png"});
+  ASSERT_EQ(base.exit_code, 0);
+  ASSERT_FALSE(base.out.empty());
+  for (const auto& edit : edits_sent) {
+    const FormPart* image = edit.part("image[]");
+    ASSERT_NE(image, nullptr);
+    EXPECT_EQ(image->value, base.out);  // the base image's bytes, as generated
+    EXPECT_EQ(edit.part("model")->value, "gpt-image-1.5");
+    EXPECT_EQ(edit.part("size")->value, "auto");
+  }
+
+  auto listing = run_program({"curl", "-s", endpoint + "/avatars?list-type=2&prefix=avatars/p-1042/"});
+  EXPECT_THAT(listing.out, ::testing::HasSubstr("<Key>avatars/p-1042/base.png</Key>"));
+  for (int i = 1; i <= num_images; ++i)
+    EXPECT_THAT(listing.out, ::testing::HasSubstr("<Key>avatars/p-1042/image_" + std::to_string(i) + ".png</Key>"));
+  EXPECT_THAT(listing.out, ::testing::Not(::testing::HasSubstr(
+                               "image_" + std::to_string(num_images + 1) + ".png")));
+
+  const auto& outputs = summary["items"][0]["outputs"];
+  ASSERT_EQ(outputs.size(), static_cast<std::size_t>(num_images + 1));
+  EXPECT_EQ(outputs[0]["step"], "base");
+  EXPECT_EQ(outputs[0]["uri"], "s3://avatars/avatars/p-1042/base.png");
+  for (std::size_t i = 1; i < outputs.size(); ++i) {
+    EXPECT_EQ(outputs[i]["step"], "image");
+    EXPECT_EQ(outputs[i]["url"], endpoint + "/avatars/avatars/p-1042/image_" + std::to_string(i) + ".png");
+    // A quarter of the 1024x1024 grid, its white margin trimmed: never larger.
+    EXPECT_LE(outputs[i]["width"].get<int>(), 512);
+    EXPECT_GT(outputs[i]["width"].get<int>(), 0);
+  }
+  EXPECT_EQ(summary["metrics"]["providers"]["openai"], static_cast<int>(1 + edits));
+}
+
+TEST(ShippedProviderPipelines, AvatarMakesFourImagesFromOneGrid) { run_avatar(4, 1); }
+
+TEST(ShippedProviderPipelines, AvatarMakesEightImagesFromTwoGrids) { run_avatar(8, 2); }
+
+}  // namespace
+}  // namespace imagepipe::testing

@@ -101,11 +101,11 @@ json JobResult::metrics() const {
     attempts += item.attempts;
     fall_throughs += item.fall_throughs;
     provider_seconds += item.provider_seconds;
-    // An answer per provider step: an avatar's generation and its edit count twice.
+    // An answer per provider call: an avatar's generation and its two grids count three.
     bool counted = false;
     for (const auto& step : item.steps)
       if (const auto p = step.find("provider"); p != step.end() && p->is_string()) {
-        providers[p->get<std::string>()] = providers.value(p->get<std::string>(), 0) + 1;
+        providers[p->get<std::string>()] = providers.value(p->get<std::string>(), 0) + step.value("runs", 1);
         counted = true;
       }
     if (!counted && !item.provider.empty())

@@ -107,6 +107,8 @@ ImageParams resolve_params(const json& options, const json& overrides) {
       if (!it->is_string()) bad(std::string(kChatModelParam) + " must be a string, got " + it->dump());
       p.chat_model = it->get<std::string>();
     }
+  if (auto it = options.find(kImageField); it != options.end() && it->is_string())
+    p.image_field = it->get<std::string>();
   if (const json* v = get(kExtraBody)) {
     if (!v->is_object()) bad("extra_body must be an object");
     p.extra_body = *v;
@@ -197,6 +199,14 @@ json image_option_schemas() {
       {kQuality, choice("GPT: low, medium, high, auto; dall-e-3: standard, hd; dall-e-2: standard.",
                         {"high", "medium", "low", "auto", "standard", "hd"})},
       {kStyle, choice("dall-e-3 only.", {"vivid", "natural"})},
+      {kImageField,
+       {{"type", "string"},
+        {"enum", {"auto", "image[]"}},
+        {"default", "auto"},
+        {"description",
+         "Edits: the multipart field of the input images. auto: 'image' for one, 'image[]' for "
+         "several; image[]: always the list form, as clients that send a list write it."},
+        {"examples", {"image[]"}}}},
       {kN,
        {{"type", "integer"},
         {"minimum", 1},

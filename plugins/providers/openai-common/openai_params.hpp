@@ -26,6 +26,7 @@ inline constexpr const char* kBackground = "background";
 inline constexpr const char* kModeration = "moderation";
 inline constexpr const char* kResponseFormat = "response_format";
 inline constexpr const char* kInputFidelity = "input_fidelity";
+inline constexpr const char* kImageField = "image_field";
 inline constexpr const char* kUser = "user";
 inline constexpr const char* kExtraBody = "extra_body";
 // respond: the chat model that calls the image tool (a per-request `-m` in seed 002).
@@ -42,6 +43,10 @@ struct ImageParams {
       input_fidelity, user;
   std::string chat_model;  // respond only; empty: the plugin's option
   int n = 1;
+  // Edits: the multipart name of the input images. "image[]" for one image too is what
+  // clients that always send a list (seed 003's) put on the wire; "auto" sends "image"
+  // for one image and "image[]" for several.
+  std::string image_field = "auto";
   std::optional<int> output_compression;
   nlohmann::json extra_body = nlohmann::json::object();  // merged into JSON bodies as is
 };

@@ -70,7 +70,7 @@ std::vector<MultipartPart> edit_parts(const std::string& prompt,
   };
   if (with_model) field(kModel, p.model);
   field("prompt", prompt);
-  const char* image_name = images.size() == 1 ? "image" : "image[]";
+  const char* image_name = images.size() == 1 && p.image_field != "image[]" ? "image" : "image[]";
   for (const auto& f : images) parts.push_back({image_name, *f.bytes, f.filename, f.content_type});
   if (mask) parts.push_back({"mask", *mask->bytes, mask->filename, mask->content_type});
   field(kN, std::to_string(p.n));
