@@ -1,9 +1,12 @@
 // The provider chain's cost: a batch through a provider that takes a fixed time per call
-// (is the concurrency used fully?), and the engine's own overhead per provider call
-// (the same items with and without an instant provider in the chain).
+// (is the concurrency used fully?), the engine's own overhead per provider call (the same
+// items with and without an instant provider in the chain), the cost of one more step
+// (one instant provider step against five), and a two-step job's wall time against the
+// sum of its steps' provider latencies (the avatar's shape).
 //   bench_providers [items=200] [delay_ms=2000] [concurrency=16] [overhead_items=2000]
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "bench_common.hpp"
 #include "imagepipe/engine.hpp"
@@ -95,6 +98,22 @@ fs::path make_images(std::size_t count) {
   return dir;
 }
 
+// One folder of `count` images per count, made once and removed at the end.
+std::map<std::size_t, fs::path>& image_sets() {
+  static std::map<std::size_t, fs::path> sets;
+  return sets;
+}
+
+fs::path many_again(std::size_t count) {
+  auto& sets = image_sets();
+  if (!sets.count(count)) sets[count] = make_images(count);
+  return sets[count];
+}
+
+void cleanup_many() {
+  for (auto& [count, dir] : image_sets()) fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace imagepipe::bench
 
@@ -118,19 +137,51 @@ int main(int argc, char** argv) {
               delay_ms, concurrency, wall, ideal, (wall / ideal - 1) * 100);
   fs::remove_all(batch);
 
-  const auto many = make_images(overhead_items);
+  const auto many = many_again(overhead_items);
   std::vector<double> with, without;
   for (int run = 0; run < 5; ++run) {
     with.push_back(run_seconds(batch_yaml(many, concurrency, "provider: {use: bench-sleep}\n"),
                                registry, overhead_items));
     without.push_back(run_seconds(batch_yaml(many, concurrency, ""), registry, overhead_items));
   }
-  fs::remove_all(many);
   const double per_item_with = median(with) / double(overhead_items) * 1e3;
   const double per_item_without = median(without) / double(overhead_items) * 1e3;
   std::printf(
       "overhead: %.3f ms per item with an instant provider, %.3f ms without: %.3f ms per provider "
       "call\n",
       per_item_with, per_item_without, per_item_with - per_item_without);
+
+  // Steps: one instant provider step against five chained ones (each takes the previous
+  // one's image), so the difference is four steps' engine work per item.
+  auto steps_yaml = [](int count) {
+    std::string yaml = "steps:\n";
+    for (int s = 0; s < count; ++s)
+      yaml += "  - name: s" + std::to_string(s) + "\n    provider: {use: bench-sleep}\n";
+    return yaml;
+  };
+  std::vector<double> one_step, five_steps;
+  for (int run = 0; run < 5; ++run) {
+    one_step.push_back(run_seconds(batch_yaml(many_again(overhead_items), concurrency, steps_yaml(1)),
+                                   registry, overhead_items));
+    five_steps.push_back(run_seconds(batch_yaml(many_again(overhead_items), concurrency, steps_yaml(5)),
+                                     registry, overhead_items));
+  }
+  const double per_step =
+      (median(five_steps) - median(one_step)) / 4.0 / double(overhead_items) * 1e3;
+  std::printf("steps: %.4f ms of engine work per step per item (1 step %.3f s, 5 steps %.3f s, "
+              "%zu items)\n",
+              per_step, median(one_step), median(five_steps), overhead_items);
+
+  // The avatar's shape: a 300 ms generation, then a 500 ms edit, per item.
+  const double two_steps = run_seconds(
+      batch_yaml(many_again(1), 1,
+                 "steps:\n  - name: base\n    provider: {use: bench-sleep, with: {delay_ms: "
+                 "300}}\n  - name: grid\n    provider: {use: bench-sleep, with: {delay_ms: "
+                 "500}}\n  - name: tiles\n    transforms: [{use: grid-split, with: {rows: 2, "
+                 "cols: 2}}]\n"),
+      registry, 1);
+  std::printf("two provider steps of 300 + 500 ms and a split: %.1f ms (+%.1f%% over 800 ms)\n",
+              two_steps * 1e3, (two_steps / 0.8 - 1) * 100);
+  cleanup_many();
   return 0;
 }
