@@ -11,8 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kStepKeys = {"name", "prompt",       "images", "provider",
-                                            "transforms", "runs", "choose", "alternatives"};
+const std::vector<std::string> kStepKeys = {"name",       "prompt", "images", "provider",
+                                            "transforms", "runs",   "choose", "alternatives"};
 const std::vector<std::string> kAlternativeKeys = {"provider", "transforms"};
 const std::vector<std::string> kRunsKeys = {"images", "per_run"};
 constexpr std::string_view kItem = "item";
@@ -166,17 +166,17 @@ class StepReader {
       }
       ok = false;
       if (input == step.name) {
-        context.report(context.document.at_value(
-            pointer, "step '" + input + "' cannot take its own images",
-            "a step takes images from the item or from earlier steps"));
+        context.report(
+            context.document.at_value(pointer, "step '" + input + "' cannot take its own images",
+                                      "a step takes images from the item or from earlier steps"));
       } else if (later_step(entry, input)) {
         context.report(context.document.at_value(
             pointer, "step '" + input + "' comes after '" + step.name + "'",
             "a step takes images only from earlier steps: reorder them"));
       } else {
-        context.report(context.document.at_value(
-            pointer, "no earlier step is named '" + input + "'",
-            suggestion_hint(input, earlier_names(), "images may name")));
+        context.report(
+            context.document.at_value(pointer, "no earlier step is named '" + input + "'",
+                                      suggestion_hint(input, earlier_names(), "images may name")));
       }
     }
     return ok;
@@ -245,13 +245,13 @@ class StepReader {
     const bool provider = step.alternatives.front().calls_provider();
     for (const auto& action : step.alternatives)
       if (action.calls_provider() != provider) {
-        context.report(context.document.at_key(
-            child_pointer(entry.pointer("alternatives"), action.name),
-            "alternative '" + action.name + "' " +
-                (provider ? "runs transforms" : "calls a provider") + " but '" +
-                step.alternatives.front().name + "' " +
-                (provider ? "calls a provider" : "runs transforms"),
-            "the alternatives of a step do the same kind of work"));
+        context.report(
+            context.document.at_key(child_pointer(entry.pointer("alternatives"), action.name),
+                                    "alternative '" + action.name + "' " +
+                                        (provider ? "runs transforms" : "calls a provider") +
+                                        " but '" + step.alternatives.front().name + "' " +
+                                        (provider ? "calls a provider" : "runs transforms"),
+                                    "the alternatives of a step do the same kind of work"));
         return false;
       }
     auto choose = entry.template_value("choose");

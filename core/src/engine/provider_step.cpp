@@ -41,16 +41,16 @@ int call_count(const Step& step, const json& scope) {
   }
   const std::string what = step.per_run ? "images wanted" : "runs";
   if (!value.is_number_integer())
-    throw Error(ErrorClass::invalid_input, "step '" + step.name + "': " + what +
-                                               " must be an integer, got " +
-                                               (value.is_string() ? "'" + value.get<std::string>() + "'" : value.dump()));
+    throw Error(ErrorClass::invalid_input,
+                "step '" + step.name + "': " + what + " must be an integer, got " +
+                    (value.is_string() ? "'" + value.get<std::string>() + "'" : value.dump()));
   const long long n = value.get<long long>();
   const long long runs = step.per_run ? (n + step.per_run - 1) / step.per_run : n;
   if (n < 1 || runs > kMaxRuns)
     throw Error(ErrorClass::invalid_input,
                 "step '" + step.name + "': " + what + " must be 1.." +
-                    std::to_string(step.per_run ? kMaxRuns * step.per_run : kMaxRuns) +
-                    ", got " + std::to_string(n));
+                    std::to_string(step.per_run ? kMaxRuns * step.per_run : kMaxRuns) + ", got " +
+                    std::to_string(n));
   return static_cast<int>(runs);
 }
 
@@ -79,8 +79,7 @@ struct CallRecord {
 
 class ChainCall {
  public:
-  ChainCall(ItemWork& work, const Step& step, const StepAction& action,
-            ActionInstances& instances)
+  ChainCall(ItemWork& work, const Step& step, const StepAction& action, ActionInstances& instances)
       : work_(work), step_(step), action_(action), instances_(instances) {}
 
   // One call of the step: the chain's entries in turn until one answers.
@@ -113,10 +112,12 @@ class ChainCall {
         for (auto& image : answer->images)
           for (const auto& [k, v] : answer->metadata.items()) image.metadata[k] = v;
         if (answer->images.empty())
-          throw Error(ErrorClass::internal, "provider '" + entry.plugin.use + "' returned no image");
+          throw Error(ErrorClass::internal,
+                      "provider '" + entry.plugin.use + "' returned no image");
         co_return std::move(answer->images);
       }
-      const bool can_fall_through = e + 1 < entries.size() && entry.fall_through_on.count(last->cls());
+      const bool can_fall_through =
+          e + 1 < entries.size() && entry.fall_through_on.count(last->cls());
       if (!can_fall_through)
         throw Error(last->cls(), entry.plugin.use + ": " + last->what(), last->retry_after());
       fall_through(entry, *last, entries[e + 1]);
@@ -127,13 +128,15 @@ class ChainCall {
  private:
   ProviderRequest make_request(const ProviderEntry& entry, const std::vector<Artifact>& inputs) {
     ProviderRequest request;
-    request.prompt = (step_.prompt ? *step_.prompt : work_.pipeline.prompt).render_string(work_.scope);
+    request.prompt =
+        (step_.prompt ? *step_.prompt : work_.pipeline.prompt).render_string(work_.scope);
     request.images = inputs;
     request.params = entry.params.is_constant() && entry.params.raw().is_null()
                          ? json::object()
                          : entry.params.render(work_.scope);
     if (request.params.is_null()) request.params = json::object();
-    if (entry.plugin.descriptor) coerce_params(request.params, entry.plugin.descriptor->options_schema);
+    if (entry.plugin.descriptor)
+      coerce_params(request.params, entry.plugin.descriptor->options_schema);
     request.item = &work_.context;
     return request;
   }
@@ -170,7 +173,8 @@ class ChainCall {
                         entry.plugin.use, next.plugin.use);
   }
 
-  Task<std::optional<ProviderResult>> call_with_retries(std::size_t e, const ProviderRequest& request,
+  Task<std::optional<ProviderResult>> call_with_retries(std::size_t e,
+                                                        const ProviderRequest& request,
                                                         std::optional<Error>& last, int& attempts,
                                                         double& seconds) {
     const auto& entry = action_.providers[e];
@@ -203,11 +207,12 @@ class ChainCall {
                               call_seconds);
       }
       if (answer) co_return answer;
-      const auto delay =
-          backoff_delay(entry.retry.base_delay, entry.retry.max_delay, attempt, last->retry_after());
+      const auto delay = backoff_delay(entry.retry.base_delay, entry.retry.max_delay, attempt,
+                                       last->retry_after());
       // A 429 slows the whole entry down, every item and job behind this gate, rather
       // than each item retrying on its own schedule.
-      if (last->cls() == ErrorClass::rate_limited) gate.pause_for(last->retry_after().value_or(delay));
+      if (last->cls() == ErrorClass::rate_limited)
+        gate.pause_for(last->retry_after().value_or(delay));
       if (!is_retryable(last->cls()) || attempt >= entry.retry.max_attempts) co_return std::nullopt;
       work_.job.log->info("{}: {} from {} (attempt {}/{}), retrying in {} ms", work_.item.name,
                           to_string(last->cls()), entry.plugin.use, attempt,
@@ -243,8 +248,7 @@ Task<std::vector<Artifact>> run_provider_step(ItemWork& work, const Step& step,
     calls.add(runs);
     for (std::size_t r = 0; r < records.size(); ++r)
       asio::co_spawn(
-          ex,
-          [&, r]() -> Task<void> { images[r] = co_await chain.run(inputs, records[r]); },
+          ex, [&, r]() -> Task<void> { images[r] = co_await chain.run(inputs, records[r]); },
           [&, r](std::exception_ptr failure) {
             failures[r] = failure;
             calls.done();

@@ -26,7 +26,8 @@ using Encoded = std::pair<std::shared_ptr<const std::string>, ImageFormat>;
 // Keeps the bytes as they are unless a format was asked for and pixels changed or the
 // format differs: re-encoding an untouched JPEG only loses quality. Runs on the CPU pool.
 Encoded encode_result(Artifact& a, const DecodeLimits& limits) {
-  const bool keep = a.encoded && !a.pixels && (!a.encoding || a.encoding->format == a.encoded_format);
+  const bool keep =
+      a.encoded && !a.pixels && (!a.encoding || a.encoding->format == a.encoded_format);
   if (keep) return {a.encoded, a.encoded_format};
   if (!a.pixels) a.pixels = decode_image(*a.encoded, limits);
   const EncodeSpec spec = a.encoding.value_or(EncodeSpec{});
@@ -67,7 +68,8 @@ class ResultWriter {
   }
 
  private:
-  json key_scope(const StepImage& image, std::size_t index, std::size_t count, const ItemOutput& out) {
+  json key_scope(const StepImage& image, std::size_t index, std::size_t count,
+                 const ItemOutput& out) {
     json scope = work_.scope;
     scope["item"]["output_ext"] = out.ext;
     const auto& steps = work_.pipeline.steps;
@@ -86,7 +88,8 @@ class ResultWriter {
     return scope;
   }
 
-  Task<void> store(ItemOutput& out, const std::shared_ptr<const std::string>& bytes, const json& scope) {
+  Task<void> store(ItemOutput& out, const std::shared_ptr<const std::string>& bytes,
+                   const json& scope) {
     const auto& sink = work_.pipeline.sink;
     auto& job = work_.job;
     const std::size_t index = work_.item.index;
@@ -116,18 +119,21 @@ class ResultWriter {
     out.uri = storage_uri(job.result.sink, out.key);
   }
 
-  Task<void> copy(ItemOutput& out, const std::shared_ptr<const std::string>& bytes, const json& scope) {
+  Task<void> copy(ItemOutput& out, const std::shared_ptr<const std::string>& bytes,
+                  const json& scope) {
     // Without a sink key: "<stem><suffix>.<ext>", with the step's name between when the
     // results come from several steps (an avatar's base and its tiles).
     const std::string step =
         work_.pipeline.sink.steps.size() > 1 ? "_" + scope["output"].value("step", "") : "";
-    const std::string key = out.key.empty() ? scope["item"].value("stem", "image") + step +
-                                                  scope["output"].value("suffix", "") + "." + out.ext
-                                            : out.key;
+    const std::string key = out.key.empty()
+                                ? scope["item"].value("stem", "image") + step +
+                                      scope["output"].value("suffix", "") + "." + out.ext
+                                : out.key;
     const auto where = storage_uri(instances_.copy_storage->location(), key);
     if (where == out.uri) co_return;  // the sink may already be that very folder
     if (out.key.empty())
-      if (auto [it, fresh] = work_.job.keys_written.emplace("copy:" + key, work_.item.index); !fresh)
+      if (auto [it, fresh] = work_.job.keys_written.emplace("copy:" + key, work_.item.index);
+          !fresh)
         throw Error(ErrorClass::invalid_input,
                     "local copy '" + key + "' was already written by item " +
                         std::to_string(it->second + 1) + " in this job; nothing was overwritten");
@@ -145,7 +151,8 @@ class ResultWriter {
 
 Task<void> write_results(ItemWork& work, Instances& instances, std::vector<StepImage> images) {
   ResultWriter writer(work, instances);
-  for (std::size_t n = 0; n < images.size(); ++n) co_await writer.write(images[n], n, images.size());
+  for (std::size_t n = 0; n < images.size(); ++n)
+    co_await writer.write(images[n], n, images.size());
 }
 
 }  // namespace imagepipe::detail

@@ -44,7 +44,8 @@ TEST(Steps, ImagesFlowFromEarlierStepsToTheResults) {
   ASSERT_EQ(job.status, "completed") << job.items.at(0).error;
   auto& stats = script_stats();
   ASSERT_EQ(stats.calls, 2);
-  EXPECT_EQ(stats.prompts, (std::vector<std::string>{"a selfie of a hiker", "grid of a hiker after test-script"}));
+  EXPECT_EQ(stats.prompts,
+            (std::vector<std::string>{"a selfie of a hiker", "grid of a hiker after test-script"}));
   EXPECT_EQ(stats.image_counts, (std::vector<std::size_t>{0, 1}));  // text, then the base
   const auto& item = job.items[0];
   ASSERT_EQ(item.outputs.size(), 5u);  // the base and four tiles
@@ -76,9 +77,9 @@ TEST(Steps, EightImagesMakeTwoCallsAtOnce) {
   EngineHarness h;
   auto job = h.run(kAvatarLike, body({{"bio", "a hiker"}, {"num_images", 8}}));
   ASSERT_EQ(job.status, "completed") << job.items.at(0).error;
-  EXPECT_EQ(script_stats().calls, 3);             // one base, two grids
-  EXPECT_EQ(script_stats().peak_in_flight, 2);    // the grids overlapped
-  EXPECT_EQ(job.items[0].outputs.size(), 9u);     // the base and eight tiles
+  EXPECT_EQ(script_stats().calls, 3);           // one base, two grids
+  EXPECT_EQ(script_stats().peak_in_flight, 2);  // the grids overlapped
+  EXPECT_EQ(job.items[0].outputs.size(), 9u);   // the base and eight tiles
   EXPECT_EQ(job.items[0].steps[1]["runs"], 2);
   EXPECT_EQ(job.items[0].steps[1]["attempts"], 2);
 }
@@ -93,7 +94,8 @@ TEST(Steps, ImagesWantedMustBeAWholeNumber) {
 
 TEST(Steps, SeveralInputsReachOneCall) {
   EngineHarness h;
-  auto job = h.run(R"(
+  auto job = h.run(
+      R"(
 name: refs
 source: {from: request, field: image}
 steps:
@@ -105,12 +107,12 @@ steps:
     provider: {use: test-script}
 sink: {inline: true}
 )",
-                   [] {
-                     Image image(4, 4, 3);
-                     JobRequest r;
-                     r.body = {{"image", base64_encode(encode_image(image, EncodeSpec{ImageFormat::png}))}};
-                     return r;
-                   }());
+      [] {
+        Image image(4, 4, 3);
+        JobRequest r;
+        r.body = {{"image", base64_encode(encode_image(image, EncodeSpec{ImageFormat::png}))}};
+        return r;
+      }());
   ASSERT_EQ(job.status, "completed") << job.items.at(0).error;
   EXPECT_EQ(script_stats().image_counts, (std::vector<std::size_t>{0, 2}));
   ASSERT_EQ(job.items[0].outputs.size(), 1u);
@@ -149,7 +151,8 @@ TEST(Steps, AnUnknownAlternativeFailsTheItemBeforeAnyCall) {
   EngineHarness h;
   auto job = h.run(kChoice, body({{"prompt", "p"}, {"provider", "huge"}}));
   ASSERT_EQ(job.status, "failed");
-  EXPECT_EQ(job.items[0].error, "step 'generate': 'huge' is not one of its alternatives (large, small)");
+  EXPECT_EQ(job.items[0].error,
+            "step 'generate': 'huge' is not one of its alternatives (large, small)");
   EXPECT_EQ(script_stats().calls, 0);
 }
 
