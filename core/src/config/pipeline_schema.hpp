@@ -19,6 +19,8 @@ void reject_job_sections(Mapping& root);
 void read_schedules(Mapping& trigger_block, TriggerSpec& trigger);
 void read_source(Mapping& root, SourceSpec& source);
 void read_providers(Mapping& root, std::vector<ProviderEntry>& providers);
+// A chain entry's params against its plugin's option types and the request schema.
+void check_param_types(Mapping& entry, const PluginUse& plugin, const nlohmann::json& params);
 void read_transforms(Mapping& root, std::vector<PluginUse>& transforms);
 void read_sink(Mapping& root, SinkSpec& sink);
 // steps (or the five-stage provider/transforms), then sink.images, which names steps.

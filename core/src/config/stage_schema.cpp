@@ -92,6 +92,7 @@ void read_providers(Mapping& root, std::vector<ProviderEntry>& providers) {
       if (auto compiled = entry.context().compile_template(entry.pointer("params"), *params)) {
         provider.params = std::move(*compiled);
       }
+      if (plugin) check_param_types(entry, *plugin, *params);
     }
     if (auto optional = entry.boolean("optional")) provider.optional = *optional;
     if (auto note = entry.template_value("on_fall_through")) provider.fall_through_note = std::move(*note);
