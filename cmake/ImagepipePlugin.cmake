@@ -1,4 +1,4 @@
-# imagepipe_add_plugin(<name> KIND <provider|storage|transform|notifier>
+# imagepipe_add_plugin(<name> KIND <provider|storage|transform|notifier|guard>
 #                      SOURCES <files...> [LIBRARIES <targets...>])
 #
 # One call per plugin folder. The sources are compiled once and used twice:
@@ -11,8 +11,8 @@ define_property(GLOBAL PROPERTY IMAGEPIPE_PLUGIN_IDS BRIEF_DOCS "plugin ids" FUL
 
 function(imagepipe_add_plugin name)
   cmake_parse_arguments(P "" "KIND" "SOURCES;LIBRARIES" ${ARGN})
-  if(NOT P_KIND MATCHES "^(provider|storage|transform|notifier)$")
-    message(FATAL_ERROR "imagepipe_add_plugin(${name}): KIND must be provider, storage, transform or notifier")
+  if(NOT P_KIND MATCHES "^(provider|storage|transform|notifier|guard)$")
+    message(FATAL_ERROR "imagepipe_add_plugin(${name}): KIND must be provider, storage, transform, notifier or guard")
   endif()
   string(MAKE_C_IDENTIFIER "${P_KIND}_${name}" id)
   set(target imagepipe_${id})

@@ -14,7 +14,7 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev
   libgtest-dev libgmock-dev
   libpugixml-dev awscli python3-botocore
-  libhowardhinnant-date-dev
+  libhowardhinnant-date-dev libicu-dev
 )
 
 missing=()

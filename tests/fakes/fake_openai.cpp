@@ -222,12 +222,40 @@ TestResponse FakeUpstream::openai(const RecordedRequest& r, FakeRequest& rec,
     out = edits(r, rec, model_override);
   else if (route == "/responses")
     out = responses(rec);
+  else if (route == "/moderations")
+    out = moderations(rec);
   else
     out = json_answer(404, openai_error("Invalid URL (POST /v1" + route + ")",
                                         "invalid_request_error", nullptr, nullptr));
   out.delay = delay;
   out.headers.emplace_back(azure ? "apim-request-id" : "x-request-id", rid);
   return out;
+}
+
+// POST /v1/moderations: the shape of OpenAI's answer. A prompt is flagged for violence
+// when it holds "attack", for hate when it holds "hateful": words the tests choose.
+TestResponse FakeUpstream::moderations(FakeRequest& rec) {
+  const json& b = rec.json;
+  for (const auto& [key, value] : b.items())
+    if (key != "input" && key != "model")
+      return json_answer(400, openai_error("Unrecognized request argument supplied: " + key,
+                                           "invalid_request_error", nullptr, nullptr));
+  if (!b.contains("input") || !(b["input"].is_string() || b["input"].is_array()))
+    return json_answer(400, openai_error("'input' is a required property", "invalid_request_error",
+                                         "input", nullptr));
+  const std::string text = b["input"].is_string() ? b["input"].get<std::string>() : b["input"].dump();
+  const bool violence = text.find("attack") != std::string::npos;
+  const bool hate = text.find("hateful") != std::string::npos;
+  json categories = {{"violence", violence}, {"hate", hate}, {"sexual", false}, {"self-harm", false}};
+  json scores = {{"violence", violence ? 0.93 : 0.001}, {"hate", hate ? 0.88 : 0.001},
+                 {"sexual", 0.001}, {"self-harm", 0.0005}};
+  json answer = {{"id", "modr-123"},
+                 {"model", b.value("model", std::string("omni-moderation-latest"))},
+                 {"results",
+                  {{{"flagged", violence || hate},
+                    {"categories", categories},
+                    {"category_scores", scores}}}}};
+  return json_answer(200, answer.dump());
 }
 
 TestResponse FakeUpstream::generations(FakeRequest& rec, const std::string& model_override,

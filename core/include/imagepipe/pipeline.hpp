@@ -213,6 +213,9 @@ struct Pipeline {
   std::vector<Step> steps;
   SinkSpec sink;
   std::vector<PluginUse> notifiers;
+  // Checked, in order, on every prompt before a provider is called with it; a refusal
+  // fails the item as content_policy and nothing is spent.
+  std::vector<PluginUse> guards;
   int concurrency = 4;
   PipelineLimits limits;
   // Env variables the pipeline needs but the environment lacks; non-empty means the

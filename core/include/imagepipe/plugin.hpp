@@ -21,11 +21,15 @@
 // Bump whenever anything reachable from PluginDescriptor, Host or the plugin interfaces
 // changes layout or meaning. The loader reads this number before touching anything else.
 //   1: first release.
-#define IMAGEPIPE_ABI_VERSION 1u
+//   2: guard plugins (a fifth kind in PluginFactory).
+#define IMAGEPIPE_ABI_VERSION 2u
 
 namespace imagepipe {
 
-enum class PluginKind { provider = 0, storage = 1, transform = 2, notifier = 3 };
+enum class PluginKind { provider = 0, storage = 1, transform = 2, notifier = 3, guard = 4 };
+inline constexpr PluginKind kPluginKinds[] = {PluginKind::provider, PluginKind::storage,
+                                              PluginKind::transform, PluginKind::notifier,
+                                              PluginKind::guard};
 std::string_view to_string(PluginKind k);
 std::optional<PluginKind> plugin_kind_from_string(std::string_view s);
 
@@ -38,8 +42,10 @@ using ProviderFactory = std::function<std::unique_ptr<Provider>(const PluginArgs
 using StorageFactory = std::function<std::unique_ptr<Storage>(const PluginArgs&)>;
 using TransformFactory = std::function<std::unique_ptr<Transform>(const PluginArgs&)>;
 using NotifierFactory = std::function<std::unique_ptr<Notifier>(const PluginArgs&)>;
+using GuardFactory = std::function<std::unique_ptr<Guard>(const PluginArgs&)>;
 // The alternative held decides the kind (same order as PluginKind).
-using PluginFactory = std::variant<ProviderFactory, StorageFactory, TransformFactory, NotifierFactory>;
+using PluginFactory =
+    std::variant<ProviderFactory, StorageFactory, TransformFactory, NotifierFactory, GuardFactory>;
 
 struct PluginDescriptor {
   std::string name;  // as written after `use:`

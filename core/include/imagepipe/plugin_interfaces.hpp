@@ -117,4 +117,26 @@ class Notifier {
   virtual Task<void> notify(const Notification& n) = 0;
 };
 
+// ---- guards ----------------------------------------------------------------------------
+// A guard reads what is about to be sent to a provider, before any money is spent:
+// a blocklist, a moderation service. Called once per distinct prompt of an item.
+struct GuardRequest {
+  std::string prompt;
+  const ItemContext* item = nullptr;
+};
+
+struct GuardVerdict {
+  bool allowed = true;
+  std::string reason;  // why it was refused, for the item's error: "blocked word 'x'"
+  nlohmann::json details = nlohmann::json::object();  // categories, scores...
+};
+
+class Guard {
+ public:
+  virtual ~Guard() = default;
+  // Throws Error when the guard itself cannot decide (a moderation service down): the
+  // item then fails with that class instead of passing unchecked.
+  virtual Task<GuardVerdict> check(GuardRequest request) = 0;
+};
+
 }  // namespace imagepipe

@@ -11,7 +11,7 @@ using nlohmann::json;
 
 const std::vector<std::string> kPipelineKeys = {"name",     "description", "trigger",    "prompt",
                                                 "source",   "provider",    "transforms", "steps",  "sink",
-                                                "notifier", "concurrency", "limits",
+                                                "notifier", "concurrency", "limits", "guard",
                                                 "requires"};
 const std::vector<std::string> kLimitKeys = {"max_image_pixels", "max_image_bytes", "max_items"};
 
@@ -134,6 +134,7 @@ Pipeline read_pipeline(LoadContext& context) {
   read_sink(root, pipeline.sink);
   read_steps(root, pipeline);
   read_notifiers(root, pipeline.notifiers);
+  read_guards(root, pipeline.guards);
   if (auto concurrency = root.integer("concurrency", 1, kMaxConcurrency)) {
     pipeline.concurrency = static_cast<int>(*concurrency);
   }

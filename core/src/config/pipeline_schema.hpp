@@ -26,6 +26,7 @@ void read_sink(Mapping& root, SinkSpec& sink);
 // steps (or the five-stage provider/transforms), then sink.images, which names steps.
 void read_steps(Mapping& root, Pipeline& pipeline);
 void read_notifiers(Mapping& root, std::vector<PluginUse>& notifiers);
+void read_guards(Mapping& root, std::vector<PluginUse>& guards);
 void read_requirements(Mapping& root, std::vector<Requirement>& requirements);
 // The messages of the requirements not met by `overrides` and the process environment.
 std::vector<std::string> unmet_requirements(const std::vector<Requirement>& requirements,

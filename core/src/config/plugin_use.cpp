@@ -204,8 +204,7 @@ void collect_secrets(LoadContext& context, const PluginDescriptor& descriptor,
 
 std::string wrong_kind_hint(const PluginRegistry& registry, const std::string& name,
                             PluginKind wanted) {
-  for (PluginKind kind :
-       {PluginKind::provider, PluginKind::storage, PluginKind::transform, PluginKind::notifier}) {
+  for (PluginKind kind : kPluginKinds) {
     if (kind != wanted && registry.find(kind, name)) {
       return "'" + name + "' is a " + std::string(to_string(kind)) + " plugin, not a " +
              std::string(to_string(wanted)) + " plugin";

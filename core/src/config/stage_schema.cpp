@@ -111,6 +111,12 @@ void read_transforms(Mapping& root, std::vector<PluginUse>& transforms) {
   });
 }
 
+void read_guards(Mapping& root, std::vector<PluginUse>& guards) {
+  for_each_entry(root, "guard", kPluginKeys, [&](Mapping& entry) {
+    if (auto plugin = read_plugin_use(entry, PluginKind::guard)) guards.push_back(std::move(*plugin));
+  });
+}
+
 void read_notifiers(Mapping& root, std::vector<PluginUse>& notifiers) {
   for_each_entry(root, "notifier", kPluginKeys, [&](Mapping& entry) {
     if (auto plugin = read_plugin_use(entry, PluginKind::notifier)) {

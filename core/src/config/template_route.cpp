@@ -13,7 +13,7 @@ using nlohmann::json;
 const std::vector<std::string> kResponseKeys = {"body"};
 // Every top-level key that describes a job.
 const std::vector<std::string> kJobKeys = {"prompt",   "source",      "provider", "transforms", "steps",
-                                           "sink",     "notifier",    "concurrency", "limits"};
+                                           "sink",     "notifier",    "concurrency", "limits", "guard"};
 
 // The first runtime placeholder of a string, "${job.id}"; empty when there is none.
 std::string runtime_placeholder(const std::string& text) {

@@ -141,6 +141,10 @@ Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
   if (p.sink.storage) instances_->sink_storage = build_plugin<Storage>(*p.sink.storage, host_);
   if (p.sink.copy) instances_->copy_storage = build_plugin<Storage>(*p.sink.copy, host_);
   for (const auto& n : p.notifiers) instances_->notifiers.push_back(build_plugin<Notifier>(n, host_));
+  for (const auto& g : p.guards) instances_->guards.push_back(build_plugin<Guard>(g, host_));
+  if (host_.metrics && !p.guards.empty())
+    host_.metrics->describe("imagepipe_guard_refusals_total",
+                            "Prompts a guard refused before any provider call, by pipeline and guard");
 }
 
 Engine::~Engine() = default;
@@ -284,7 +288,8 @@ Task<void> Engine::run_item(detail::JobState& job, std::size_t index) {
   scope["steps"] = json::object();
   ItemContext ctx{job.result.id, index, item.name, &scope, job.log};
   detail::ItemWork work{p, host_, job, item, scope, ctx,
-                        DecodeLimits{p.limits.max_image_pixels, p.limits.max_image_bytes}};
+                        DecodeLimits{p.limits.max_image_pixels, p.limits.max_image_bytes},
+                        &instances_->guards};
 
   std::optional<Error> failure;
   try {

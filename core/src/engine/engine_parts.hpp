@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct Instances {
   std::unique_ptr<Storage> sink_storage;
   std::unique_ptr<Storage> copy_storage;
   std::vector<std::unique_ptr<Notifier>> notifiers;
+  std::vector<std::unique_ptr<Guard>> guards;
 };
 
 struct JobState {
@@ -55,7 +57,13 @@ struct ItemWork {
   nlohmann::json& scope;  // the item's template scope; steps.NAME grows as steps finish
   const ItemContext& context;
   DecodeLimits limits;
+  std::vector<std::unique_ptr<Guard>>* guards = nullptr;
+  std::set<std::string> cleared_prompts;  // already passed every guard for this item
 };
+
+// Runs the pipeline's guards on a prompt about to be sent; throws Error(content_policy)
+// naming the guard and its reason when one refuses.
+Task<void> check_guards(ItemWork& work, const std::string& prompt);
 
 // A result image and the step it came from.
 struct StepImage {

@@ -229,10 +229,32 @@ class ChainCall {
 
 }  // namespace
 
+Task<void> check_guards(ItemWork& work, const std::string& prompt) {
+  if (!work.guards || work.guards->empty() || work.cleared_prompts.count(prompt)) co_return;
+  for (std::size_t g = 0; g < work.guards->size(); ++g) {
+    const auto& use = work.pipeline.guards[g];
+    GuardRequest request{prompt, &work.context};
+    GuardVerdict verdict;
+    try {
+      verdict = co_await (*work.guards)[g]->check(std::move(request));
+    } catch (const Error& e) {
+      throw Error(e.cls(), "guard '" + use.use + "': " + e.what(), e.retry_after());
+    }
+    if (verdict.allowed) continue;
+    if (work.host.metrics)
+      work.host.metrics->inc("imagepipe_guard_refusals_total",
+                             {{"pipeline", work.pipeline.name}, {"guard", use.use}});
+    work.job.log->info("{}: guard {} refused the prompt: {}", work.item.name, use.use, verdict.reason);
+    throw Error(ErrorClass::content_policy, "refused by guard '" + use.use + "': " + verdict.reason);
+  }
+  work.cleared_prompts.insert(prompt);
+}
+
 Task<std::vector<Artifact>> run_provider_step(ItemWork& work, const Step& step,
                                               const StepAction& action, ActionInstances& instances,
                                               std::vector<Artifact> inputs, json& record) {
   const int runs = call_count(step, work.scope);
+  co_await check_guards(work, (step.prompt ? *step.prompt : work.pipeline.prompt).render_string(work.scope));
   co_await encode_inputs(work, inputs);
   const auto attempts_before = work.item.attempts;
   ChainCall chain(work, step, action, instances);

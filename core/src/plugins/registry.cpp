@@ -15,12 +15,13 @@ std::string_view to_string(PluginKind k) {
     case PluginKind::storage: return "storage";
     case PluginKind::transform: return "transform";
     case PluginKind::notifier: return "notifier";
+    case PluginKind::guard: return "guard";
   }
   return "unknown";
 }
 
 std::optional<PluginKind> plugin_kind_from_string(std::string_view s) {
-  for (auto k : {PluginKind::provider, PluginKind::storage, PluginKind::transform, PluginKind::notifier})
+  for (auto k : kPluginKinds)
     if (to_string(k) == s) return k;
   return std::nullopt;
 }
