@@ -29,7 +29,7 @@ std::string trim(std::string_view s) {
 }
 
 // A quoted-string of a WWW-Authenticate parameter (RFC 9110 §5.6.4) holds no '"' or '\'.
-std::string quoted(const std::string& text) {
+std::string quoted_string(const std::string& text) {
   std::string out = "\"";
   for (char c : text) out += (c == '"' || c == '\\') ? '\'' : c;
   return out + "\"";
@@ -185,11 +185,11 @@ Task<AccessGate::Outcome> AccessGate::authenticate(const Request& request) {
 Response AccessGate::refusal(const Outcome& outcome) const {
   Response response = error_response(outcome.status, outcome.message);
   if (outcome.status == 401) {
-    std::string challenge = "Bearer realm=" + quoted(config_.realm);
+    std::string challenge = "Bearer realm=" + quoted_string(config_.realm);
     if (outcome.outcome != "missing")
       challenge += std::string(", error=") +
                    (outcome.invalid_request ? "\"invalid_request\"" : "\"invalid_token\"") +
-                   ", error_description=" + quoted(outcome.message);
+                   ", error_description=" + quoted_string(outcome.message);
     response.headers["WWW-Authenticate"] = challenge;
   } else if (outcome.status == 503) {
     response.headers["Retry-After"] = "5";
@@ -229,9 +229,9 @@ Task<std::optional<Response>> AccessGate::admit(Request& request, const RouteAut
       log_->info("auth: forbidden {} {} ({}): {}; request {}", request.method, request.path,
                  who.method, lacking, id);
     Response response = error_response(403, lacking);
-    std::string challenge = "Bearer realm=" + quoted(config_.realm) +
-                            ", error=\"insufficient_scope\", error_description=" + quoted(lacking);
-    if (!route->scopes.empty()) challenge += ", scope=" + quoted(join(route->scopes, " "));
+    std::string challenge = "Bearer realm=" + quoted_string(config_.realm) +
+                            ", error=\"insufficient_scope\", error_description=" + quoted_string(lacking);
+    if (!route->scopes.empty()) challenge += ", scope=" + quoted_string(join(route->scopes, " "));
     response.headers["WWW-Authenticate"] = challenge;
     co_return response;
   }

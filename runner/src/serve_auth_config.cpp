@@ -130,6 +130,13 @@ class SectionReader {
   const EnvLookup& env_;
 };
 
+// The value under `key` (for its mark), or the mapping itself when it is absent.
+YAML::Node child(Node node, const std::string& key) {
+  for (const auto& entry : node)
+    if (entry.first.as<std::string>() == key) return entry.second;
+  return node;
+}
+
 // A plain-http issuer lets anyone on the path swap the keys; loopback is for tests.
 void require_https(const SectionReader& r, Node node, const std::string& key,
                    const std::string& url) {
@@ -199,8 +206,8 @@ void read_oidc(const SectionReader& r, Node node, OidcSpec& o) {
               std::chrono::seconds(r.number(v, w + ".unknown_kid_interval_seconds", 0, 86400));
         }},
        {"ca_file", [&](Node v) { o.ca_file = r.text(v, w + ".ca_file"); }}});
-  if (!o.issuer.empty()) require_https(r, node["issuer"], w + ".issuer", o.issuer);
-  if (!o.jwks_uri.empty()) require_https(r, node["jwks_uri"], w + ".jwks_uri", o.jwks_uri);
+  if (!o.issuer.empty()) require_https(r, child(node, "issuer"), w + ".issuer", o.issuer);
+  if (!o.jwks_uri.empty()) require_https(r, child(node, "jwks_uri"), w + ".jwks_uri", o.jwks_uri);
   if (o.configured() && o.audiences.empty())
     r.fail(node, w + " needs an audience: a token for another service must not pass");
 }
@@ -208,7 +215,6 @@ void read_oidc(const SectionReader& r, Node node, OidcSpec& o) {
 void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
   auth.enabled = true;  // writing the section means wanting it, unless it says otherwise
   std::string keys_env;
-  Node keys_env_node;
   r.mapping(
       node, "auth",
       {{"enabled", [&](Node v) { auth.enabled = r.boolean(v, "auth.enabled"); }},
@@ -224,10 +230,7 @@ void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
             auth.api_keys.push_back(read_key(r, v[i], "auth.api_keys[" + std::to_string(i) + "]"));
         }},
        {"api_keys_env",
-        [&](Node v) {
-          keys_env = trim(r.text(v, "auth.api_keys_env"));
-          keys_env_node = v;
-        }},
+        [&](Node v) { keys_env = trim(r.text(v, "auth.api_keys_env")); }},
        {"oidc", [&](Node v) { read_oidc(r, v, auth.oidc); }},
        {"exempt", [&](Node v) { auth.exempt = r.texts(v, "auth.exempt"); }},
        {"max_credential_bytes",
@@ -238,7 +241,7 @@ void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
        {"realm", [&](Node v) { auth.realm = r.text(v, "auth.realm"); }}});
   for (const auto& path : auth.exempt)
     if (path.empty() || path.front() != '/')
-      r.fail(node["exempt"], "auth.exempt: '" + path + "' must start with '/'");
+      r.fail(child(node, "exempt"), "auth.exempt: '" + path + "' must start with '/'");
   if (!keys_env.empty()) {
     // The variable holds the keys themselves: "k1,k2". Its name, never a key, names them.
     const auto value = r.env()(keys_env).value_or("");
@@ -280,11 +283,11 @@ void read_cors(const SectionReader& r, Node node, CorsConfig& cors) {
       // Browsers refuse `*` with credentials; echoing any origin instead would hand every
       // site the user's cookies.
       if (cors.allow_credentials)
-        r.fail(node["allow_origins"],
+        r.fail(child(node, "allow_origins"),
                "cors.allow_origins: '*' cannot be combined with allow_credentials: list the "
                "origins");
     } else if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) {
-      r.fail(node["allow_origins"],
+      r.fail(child(node, "allow_origins"),
              "cors.allow_origins: '" + origin + "' must be '*' or scheme://host[:port]");
     }
   }

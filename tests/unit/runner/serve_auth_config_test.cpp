@@ -61,23 +61,23 @@ TEST(AuthConfigTest, ErrorsNameFileLineAndKey) {
             "serve.yaml:2:3: auth is enabled but has no API keys and no OIDC issuer, so every "
             "request would be refused (API_KEYS is empty)");
   EXPECT_EQ(error_of("auth:\n  api_keys: [{name: a, key: \"${NOPE}\"}]\n"),
-            "serve.yaml:2:30: auth.api_keys[0].key: the variable NOPE is not set (write ${NOPE:-} "
+            "serve.yaml:2:29: auth.api_keys[0].key: the variable NOPE is not set (write ${NOPE:-} "
             "to allow that)");
   EXPECT_EQ(error_of("auth:\n  api_keys: [{key: x}]\n"),
             "serve.yaml:2:14: auth.api_keys[0] needs a name (it goes to logs and metrics)");
   EXPECT_EQ(error_of("auth:\n  api_keys: [{name: a, sha256: abc}]\n"),
-            "serve.yaml:2:30: auth.api_keys[0].sha256 must be 64 hex digits (printf %s KEY | "
+            "serve.yaml:2:32: auth.api_keys[0].sha256 must be 64 hex digits (printf %s KEY | "
             "sha256sum)");
   EXPECT_EQ(error_of("auth:\n  api_keys: [{name: a, key: x}, {name: a, key: y}]\n"),
             "serve.yaml:2:3: auth.api_keys: the name 'a' is used twice");
   EXPECT_EQ(error_of("auth:\n  oidc: {issuer: http://idp.example.com, audience: x}\n"),
-            "serve.yaml:2:19: auth.oidc.issuer must be an https:// URL (plain http only on "
+            "serve.yaml:2:18: auth.oidc.issuer must be an https:// URL (plain http only on "
             "loopback), got 'http://idp.example.com'");
   EXPECT_EQ(error_of("auth:\n  oidc: {issuer: https://idp.example.com}\n"),
             "serve.yaml:2:9: auth.oidc needs an audience: a token for another service must not "
             "pass");
   EXPECT_EQ(error_of("auth:\n  oidc: {issuer: https://i, audience: x, algorithms: [HS256]}\n"),
-            "serve.yaml:2:53: auth.oidc.algorithms: 'HS256' is not supported (supported: RS256, "
+            "serve.yaml:2:54: auth.oidc.algorithms: 'HS256' is not supported (supported: RS256, "
             "ES256)");
   EXPECT_EQ(error_of("auth:\n  api_keys: [{name: a, key: x}]\n  exmept: []\n"),
             "serve.yaml:3:3: unknown key 'exmept' in auth (allowed: api_key_header, api_keys, "
@@ -86,10 +86,10 @@ TEST(AuthConfigTest, ErrorsNameFileLineAndKey) {
 
 TEST(AuthConfigTest, CorsRefusesAWildcardWithCredentials) {
   EXPECT_EQ(error_of("cors: {allow_origins: ['*'], allow_credentials: true}\n"),
-            "serve.yaml:1:24: cors.allow_origins: '*' cannot be combined with allow_credentials: "
+            "serve.yaml:1:23: cors.allow_origins: '*' cannot be combined with allow_credentials: "
             "list the origins");
   EXPECT_EQ(error_of("cors: {allow_origins: [app.example.com]}\n"),
-            "serve.yaml:1:24: cors.allow_origins: 'app.example.com' must be '*' or "
+            "serve.yaml:1:23: cors.allow_origins: 'app.example.com' must be '*' or "
             "scheme://host[:port]");
   const auto cors = read("cors: {allow_origins: ['https://app.example.com/'], allow_methods: [get]}\n").cors;
   EXPECT_EQ(cors.allow_origins, std::vector<std::string>{"https://app.example.com"});
