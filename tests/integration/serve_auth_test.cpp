@@ -131,7 +131,9 @@ class AuthTest : public ServeTest {
                              const std::string& challenge = "") {
     EXPECT_EQ(r.status, status) << r.body;
     EXPECT_EQ(r.body, json({{"error", error}}).dump());
-    if (!challenge.empty()) EXPECT_EQ(r.header("WWW-Authenticate").value_or(""), challenge);
+    if (!challenge.empty()) {
+      EXPECT_EQ(r.header("WWW-Authenticate").value_or(""), challenge);
+    }
   }
 
   static std::string invalid_token(const std::string& description) {
