@@ -58,14 +58,14 @@ AccessGate::AccessGate(const AccessConfig& config, Metrics& metrics,
   // Only the digests are kept from here on.
   for (auto& key : config_.api_keys) std::fill(key.key.begin(), key.key.end(), '\0');
   const auto& oidc = config_.oidc;
-  policy_ = {oidc.issuer,       oidc.audiences,   oidc.algorithms,
-             oidc.clock_skew,   oidc.roles_claim, oidc.scopes_claims};
+  policy_ = {oidc.issuer,     oidc.audiences,   oidc.algorithms,
+             oidc.clock_skew, oidc.roles_claim, oidc.scopes_claims};
   if (config_.enabled && oidc.configured() && issuer_http)
-    jwks_ = std::make_unique<JwksCache>(
-        *issuer_http,
-        JwksSource{oidc.issuer, oidc.jwks_uri, oidc.fetch_timeout, oidc.refresh_interval,
-                   oidc.unknown_kid_interval},
-        log_);
+    jwks_ =
+        std::make_unique<JwksCache>(*issuer_http,
+                                    JwksSource{oidc.issuer, oidc.jwks_uri, oidc.fetch_timeout,
+                                               oidc.refresh_interval, oidc.unknown_kid_interval},
+                                    log_);
   metrics_.describe("imagepipe_auth_total",
                     "Authentication decisions, by method (api_key, jwt, none), API key name and "
                     "outcome (ok, missing, invalid, forbidden, unavailable)");
@@ -96,7 +96,8 @@ AccessGate::Outcome AccessGate::check_api_key(const std::string& key) const {
   Outcome out;
   out.method = "api_key";
   if (const auto* found = keys_.match(key)) {
-    out.principal = Principal{"api_key", found->name,
+    out.principal = Principal{"api_key",
+                              found->name,
                               {found->roles.begin(), found->roles.end()},
                               {found->scopes.begin(), found->scopes.end()}};
     return out;
@@ -154,14 +155,17 @@ Task<AccessGate::Outcome> AccessGate::authenticate(const Request& request) {
     out.outcome = "missing";
     const bool keys = !keys_.empty(), tokens = jwks_ != nullptr;
     out.message = std::string("credentials are required: send Authorization: Bearer <") +
-                  (keys && tokens ? "API key or token" : keys ? "API key" : "token") + ">" +
-                  (keys ? " or " + config_.api_key_header + ": <API key>" : "");
+                  (keys && tokens ? "API key or token"
+                   : keys         ? "API key"
+                                  : "token") +
+                  ">" + (keys ? " or " + config_.api_key_header + ": <API key>" : "");
     co_return out;
   }
   if (authorization->size() > limit) {
     out.outcome = "invalid";
     out.invalid_request = true;
-    out.message = "the Authorization header is over the limit of " + std::to_string(limit) + " bytes";
+    out.message =
+        "the Authorization header is over the limit of " + std::to_string(limit) + " bytes";
     co_return out;
   }
   const auto space = authorization->find(' ');
@@ -178,7 +182,8 @@ Task<AccessGate::Outcome> AccessGate::authenticate(const Request& request) {
     out.message = "the Authorization header has no bearer credential";
     co_return out;
   }
-  if (jwks_ && (looks_like_jwt(credential) || keys_.empty())) co_return co_await check_token(credential);
+  if (jwks_ && (looks_like_jwt(credential) || keys_.empty()))
+    co_return co_await check_token(credential);
   co_return check_api_key(credential);
 }
 
@@ -199,7 +204,8 @@ Response AccessGate::refusal(const Outcome& outcome) const {
 
 Task<std::optional<Response>> AccessGate::admit(Request& request, const RouteAuth* route) {
   if (cors_.is_preflight(request)) co_return cors_.preflight(request);
-  if (!config_.enabled || exempt(request.path) || (route && route->anonymous)) co_return std::nullopt;
+  if (!config_.enabled || exempt(request.path) || (route && route->anonymous))
+    co_return std::nullopt;
 
   const auto* id_header = request.header("x-request-id");
   const std::string id = id_header ? *id_header : "-";
@@ -218,19 +224,20 @@ Task<std::optional<Response>> AccessGate::admit(Request& request, const RouteAut
   const std::string named = (who.method == "api_key" ? "key '" : "subject '") + who.name + "'";
   std::string lacking;
   if (route && !route->roles.empty() && !any_of(route->roles, who.roles))
-    lacking = "the caller (" + named + ") has none of the roles this route requires: " +
-              join(route->roles);
+    lacking = "the caller (" + named +
+              ") has none of the roles this route requires: " + join(route->roles);
   else if (route && !route->scopes.empty() && !any_of(route->scopes, who.scopes))
-    lacking = "the caller (" + named + ") has none of the scopes this route requires: " +
-              join(route->scopes);
+    lacking = "the caller (" + named +
+              ") has none of the scopes this route requires: " + join(route->scopes);
   if (!lacking.empty()) {
     count(who.method, key_label, "forbidden");
     if (log_)
       log_->info("auth: forbidden {} {} ({}): {}; request {}", request.method, request.path,
                  who.method, lacking, id);
     Response response = error_response(403, lacking);
-    std::string challenge = "Bearer realm=" + quoted_string(config_.realm) +
-                            ", error=\"insufficient_scope\", error_description=" + quoted_string(lacking);
+    std::string challenge =
+        "Bearer realm=" + quoted_string(config_.realm) +
+        ", error=\"insufficient_scope\", error_description=" + quoted_string(lacking);
     if (!route->scopes.empty()) challenge += ", scope=" + quoted_string(join(route->scopes, " "));
     response.headers["WWW-Authenticate"] = challenge;
     co_return response;
@@ -247,10 +254,9 @@ void check_route_auth(const AuthConfig& auth, const PipelineSet& pipelines) {
   for (const auto& served : pipelines.all) {
     const auto& http = served->pipeline->trigger.http;
     if (http && http->auth.restricts())
-      throw ConfigError(served->pipeline->file.string() + ": pipeline '" +
-                        served->pipeline->name + "' requires " +
-                        (http->auth.roles.empty() ? "scopes" : "roles") + " on " + http->method +
-                        " " + http->path +
+      throw ConfigError(served->pipeline->file.string() + ": pipeline '" + served->pipeline->name +
+                        "' requires " + (http->auth.roles.empty() ? "scopes" : "roles") + " on " +
+                        http->method + " " + http->path +
                         ", but the daemon does not authenticate: add an auth: section to the "
                         "serve config");
   }

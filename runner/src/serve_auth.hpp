@@ -54,7 +54,9 @@ class AccessGate {
   // requirement, or null (the daemon's own routes, unknown paths).
   Task<std::optional<Response>> admit(Request& request, const RouteAuth* route);
   // CORS headers on the answer, whoever produced it.
-  void decorate(const Request& request, Response& response) const { cors_.decorate(request, response); }
+  void decorate(const Request& request, Response& response) const {
+    cors_.decorate(request, response);
+  }
   // Fetches the issuer's keys once, at start, so the first caller does not wait for them.
   Task<void> warm_up();
 

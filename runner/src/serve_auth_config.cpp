@@ -111,8 +111,9 @@ class SectionReader {
       const auto inside = value.substr(open + 2, close - open - 2);
       const auto dash = inside.find(":-");
       const auto name = inside.substr(0, dash);
-      if (name.empty() || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                 "0123456789_") != std::string::npos)
+      if (name.empty() ||
+          name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                 "0123456789_") != std::string::npos)
         fail(node, key + ": '${" + inside + "}' does not name a variable");
       if (auto found = env_(name); found && !found->empty())
         out += *found;
@@ -146,8 +147,8 @@ void require_https(const SectionReader& r, Node node, const std::string& key,
   } catch (const std::exception& e) {
     r.fail(node, key + " is not a URL: " + e.what());
   }
-  const bool loopback = parsed.host == "127.0.0.1" || parsed.host == "::1" ||
-                        parsed.host == "localhost";
+  const bool loopback =
+      parsed.host == "127.0.0.1" || parsed.host == "::1" || parsed.host == "localhost";
   if (!parsed.is_https() && !loopback)
     r.fail(node, key + " must be an https:// URL (plain http only on loopback), got '" + url + "'");
 }
@@ -188,12 +189,15 @@ void read_oidc(const SectionReader& r, Node node, OidcSpec& o) {
           if (o.algorithms.empty()) r.fail(v, w + ".algorithms must name at least one");
         }},
        {"clock_skew_seconds",
-        [&](Node v) { o.clock_skew = std::chrono::seconds(r.number(v, w + ".clock_skew_seconds", 0, 3600)); }},
+        [&](Node v) {
+          o.clock_skew = std::chrono::seconds(r.number(v, w + ".clock_skew_seconds", 0, 3600));
+        }},
        {"roles_claim", [&](Node v) { o.roles_claim = r.text(v, w + ".roles_claim"); }},
        {"scopes_claim", [&](Node v) { o.scopes_claims = r.texts(v, w + ".scopes_claim"); }},
        {"fetch_timeout_ms",
         [&](Node v) {
-          o.fetch_timeout = std::chrono::milliseconds(r.number(v, w + ".fetch_timeout_ms", 100, 60'000));
+          o.fetch_timeout =
+              std::chrono::milliseconds(r.number(v, w + ".fetch_timeout_ms", 100, 60'000));
         }},
        {"refresh_interval_seconds",
         [&](Node v) {
@@ -229,8 +233,7 @@ void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
           for (std::size_t i = 0; i < v.size(); ++i)
             auth.api_keys.push_back(read_key(r, v[i], "auth.api_keys[" + std::to_string(i) + "]"));
         }},
-       {"api_keys_env",
-        [&](Node v) { keys_env = trim(r.text(v, "auth.api_keys_env")); }},
+       {"api_keys_env", [&](Node v) { keys_env = trim(r.text(v, "auth.api_keys_env")); }},
        {"oidc", [&](Node v) { read_oidc(r, v, auth.oidc); }},
        {"exempt", [&](Node v) { auth.exempt = r.texts(v, "auth.exempt"); }},
        {"max_credential_bytes",
@@ -250,14 +253,16 @@ void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
     while (start <= value.size()) {
       const auto comma = value.find(',', start);
       const auto key = trim(value.substr(start, comma - start));
-      if (!key.empty()) auth.api_keys.push_back({keys_env + "#" + std::to_string(++n), key, {}, {}, {}});
+      if (!key.empty())
+        auth.api_keys.push_back({keys_env + "#" + std::to_string(++n), key, {}, {}, {}});
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
   }
   std::map<std::string, int> names;
   for (const auto& key : auth.api_keys)
-    if (++names[key.name] == 2) r.fail(node, "auth.api_keys: the name '" + key.name + "' is used twice");
+    if (++names[key.name] == 2)
+      r.fail(node, "auth.api_keys: the name '" + key.name + "' is used twice");
   if (auth.enabled && auth.api_keys.empty() && !auth.oidc.configured())
     r.fail(node,
            "auth is enabled but has no API keys and no OIDC issuer, so every request would be "

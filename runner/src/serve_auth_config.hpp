@@ -43,7 +43,7 @@ struct OidcSpec {
   std::string roles_claim = "roles";  // a dotted path reaches nested claims (realm_access.roles)
   std::vector<std::string> scopes_claims{"scp", "scope"};
   std::chrono::milliseconds fetch_timeout{5000};
-  std::chrono::seconds refresh_interval{3600};   // keys older than this are fetched again
+  std::chrono::seconds refresh_interval{3600};    // keys older than this are fetched again
   std::chrono::seconds unknown_kid_interval{60};  // at most one refresh per unknown kid flood
   std::string ca_file;                            // more trusted CAs for the issuer (PEM)
 

@@ -28,8 +28,9 @@ const RouteAuth* route_auth(const std::vector<const Pipeline*>& pipelines, const
 }
 
 json error_answer(const char* description) {
-  return {{"description", description},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return {
+      {"description", description},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
 }  // namespace

@@ -60,12 +60,13 @@ Response Cors::preflight(const Request& request) const {
   const std::string origin = *request.header("origin");
   const std::string method = trim(*request.header("access-control-request-method"));
   if (!origin_allowed(origin))
-    return error_response(403, "origin '" + shown(origin) + "' is not allowed (cors.allow_origins)");
+    return error_response(403,
+                          "origin '" + shown(origin) + "' is not allowed (cors.allow_origins)");
   if (std::find(config_.allow_methods.begin(), config_.allow_methods.end(), method) ==
       config_.allow_methods.end())
-    return error_response(403, "method '" + shown(method) +
-                                   "' is not allowed for cross-origin requests (allowed: " +
-                                   methods_ + ")");
+    return error_response(
+        403, "method '" + shown(method) +
+                 "' is not allowed for cross-origin requests (allowed: " + methods_ + ")");
   if (const auto* asked = request.header("access-control-request-headers")) {
     std::size_t start = 0;
     while (start <= asked->size()) {
@@ -75,9 +76,9 @@ Response Cors::preflight(const Request& request) const {
           name.empty() || std::any_of(config_.allow_headers.begin(), config_.allow_headers.end(),
                                       [&](const std::string& h) { return lower(h) == name; });
       if (!allowed)
-        return error_response(403, "header '" + shown(name) +
-                                       "' is not allowed for cross-origin requests (allowed: " +
-                                       headers_ + ")");
+        return error_response(
+            403, "header '" + shown(name) +
+                     "' is not allowed for cross-origin requests (allowed: " + headers_ + ")");
       if (comma == std::string::npos) break;
       start = comma + 1;
     }

@@ -173,8 +173,7 @@ Task<std::shared_ptr<const JwtKeySet>> JwksCache::fetch_or_wait() {
 }
 
 void JwksCache::wake_waiters() {
-  for (auto& timer : waiters_)
-    asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+  for (auto& timer : waiters_) asio::post(timer->get_executor(), [timer] { timer->cancel(); });
   waiters_.clear();
 }
 
@@ -193,8 +192,8 @@ Task<std::shared_ptr<const JwtKeySet>> JwksCache::fetch() {
   if (uri.empty()) {
     std::string issuer = source_.issuer;
     while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
-    const auto discovery = co_await get_json(
-        http_, issuer + "/.well-known/openid-configuration", "the discovery document", deadline);
+    const auto discovery = co_await get_json(http_, issuer + "/.well-known/openid-configuration",
+                                             "the discovery document", deadline);
     // OpenID Connect Discovery §4.3: a document for another issuer is not to be used.
     if (!discovery.is_object() || discovery.value("issuer", nlohmann::json()) != source_.issuer)
       throw std::runtime_error("the discovery document names another issuer than '" +

@@ -39,9 +39,8 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 bool base64url_text(std::string_view part) {
-  return std::all_of(part.begin(), part.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_';
-  });
+  return std::all_of(part.begin(), part.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
 }
 
 // A part decoded as a JSON object, or null.
@@ -134,8 +133,7 @@ std::shared_ptr<const JwtKeySet> JwtKeySet::parse(std::string_view document) {
     cjose_err err{};
     cjose_jwk_t* key = cjose_jwk_import(serialized.c_str(), serialized.size(), &err);
     if (!key) continue;  // a malformed key: the others may still serve
-    set->keys_.push_back({text("kid"), kty, text("alg"),
-                          std::shared_ptr<void>(key, [](void* k) {
+    set->keys_.push_back({text("kid"), kty, text("alg"), std::shared_ptr<void>(key, [](void* k) {
                             cjose_jwk_release(static_cast<cjose_jwk_t*>(k));
                           })});
   }
@@ -158,8 +156,9 @@ JwtCheck check_jwt(std::string_view token_view, const JwtKeySet& keys, const Jwt
   const auto dot1 = token.find('.');
   const auto dot2 = dot1 == std::string::npos ? dot1 : token.find('.', dot1 + 1);
   if (dot2 == std::string::npos || token.find('.', dot2 + 1) != std::string::npos)
-    return fail(JwtProblem::malformed, "the bearer token is not a JWT: it must be three "
-                                       "base64url parts separated by '.'");
+    return fail(JwtProblem::malformed,
+                "the bearer token is not a JWT: it must be three "
+                "base64url parts separated by '.'");
   const std::string_view parts[3] = {std::string_view(token).substr(0, dot1),
                                      std::string_view(token).substr(dot1 + 1, dot2 - dot1 - 1),
                                      std::string_view(token).substr(dot2 + 1)};
@@ -179,15 +178,14 @@ JwtCheck check_jwt(std::string_view token_view, const JwtKeySet& keys, const Jwt
   std::string kid;
   if (auto it = header.find("kid"); it != header.end() && it->is_string()) kid = *it;
   if (std::find(policy.algorithms.begin(), policy.algorithms.end(), alg) == policy.algorithms.end())
-    return fail(JwtProblem::algorithm, "the token's algorithm '" + shown(alg) +
-                                           "' is not accepted (accepted: " +
-                                           join(policy.algorithms) + ")",
+    return fail(JwtProblem::algorithm,
+                "the token's algorithm '" + shown(alg) +
+                    "' is not accepted (accepted: " + join(policy.algorithms) + ")",
                 kid);
   const json payload = decode_object(parts[1]);
   if (payload.is_null())
     return fail(JwtProblem::malformed,
-                "the bearer token is not a JWT: its payload is not base64url-encoded JSON",
-                kid);
+                "the bearer token is not a JWT: its payload is not base64url-encoded JSON", kid);
   // ES256 signs with P-256: r and s of 32 bytes each, 86 base64url characters.
   if (parts[2].empty() || (alg == "ES256" && parts[2].size() != 86))
     return fail(JwtProblem::signature, "the token's signature does not verify", kid);
@@ -235,7 +233,8 @@ JwtCheck check_jwt(std::string_view token_view, const JwtKeySet& keys, const Jwt
   }
   if (!policy.issuer.empty()) {
     const auto iss = payload.find("iss");
-    const std::string issuer = iss != payload.end() && iss->is_string() ? iss->get<std::string>() : "";
+    const std::string issuer =
+        iss != payload.end() && iss->is_string() ? iss->get<std::string>() : "";
     if (issuer != policy.issuer)
       return fail(JwtProblem::issuer,
                   issuer.empty() ? "the token has no 'iss' claim"
@@ -270,7 +269,8 @@ JwtCheck check_jwt(std::string_view token_view, const JwtKeySet& keys, const Jwt
     }
   }
   collect(claim_at(payload, policy.roles_claim), check.identity.roles);
-  for (const auto& name : policy.scopes_claims) collect(claim_at(payload, name), check.identity.scopes);
+  for (const auto& name : policy.scopes_claims)
+    collect(claim_at(payload, name), check.identity.scopes);
   return check;
 }
 

@@ -35,8 +35,8 @@ class JwtKeySet {
  public:
   struct Key {
     std::string kid;
-    std::string kty;  // RSA | EC
-    std::string alg;  // as the JWK declares it; may be empty
+    std::string kty;            // RSA | EC
+    std::string alg;            // as the JWK declares it; may be empty
     std::shared_ptr<void> jwk;  // cjose_jwk_t
   };
 
@@ -53,15 +53,15 @@ class JwtKeySet {
 
 enum class JwtProblem {
   none,
-  malformed,      // not three base64url parts, or not JSON
-  algorithm,      // `none`, or not among the accepted ones
-  unknown_key,    // no key with that kid: the caller may fetch the keys again and retry
+  malformed,    // not three base64url parts, or not JSON
+  algorithm,    // `none`, or not among the accepted ones
+  unknown_key,  // no key with that kid: the caller may fetch the keys again and retry
   signature,
   expired,
   not_yet_valid,
   issuer,
   audience,
-  claims,         // `exp` missing or not a number
+  claims,  // `exp` missing or not a number
 };
 
 struct JwtIdentity {

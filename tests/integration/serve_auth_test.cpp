@@ -26,7 +26,8 @@ std::string pipelines_dir() {
   auto write = [&](const std::string& name, const std::string& path, const std::string& auth) {
     std::ofstream(dir / (name + ".yaml")) << "name: " << name << R"(
 trigger:
-  http: {method: POST, path: )" << path << ", mode: sync" << auth << R"(}
+  http: {method: POST, path: )" << path << ", mode: sync"
+                                          << auth << R"(}
   request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
 source: {from: request, field: image_base64}
 provider: {use: slow-echo, with: {delay_ms: 0}}
@@ -59,9 +60,9 @@ class AuthTest : public ServeTest {
   }
 
   void serve_keys(const std::vector<const TestSigningKey*>& keys) {
-    issuer_.on("GET", "/keys",
-               TestResponse{.headers = {{"Content-Type", "application/json"}},
-                            .body = jwks(keys).dump()});
+    issuer_.on(
+        "GET", "/keys",
+        TestResponse{.headers = {{"Content-Type", "application/json"}}, .body = jwks(keys).dump()});
   }
 
   std::string config(const std::string& oidc_extra = "") const {
@@ -80,8 +81,7 @@ class AuthTest : public ServeTest {
            kClient +
            "\n"
            "    fetch_timeout_ms: 1000\n" +
-           oidc_extra +
-           "cors: {allow_origins: [https://app.example.com]}\n";
+           oidc_extra + "cors: {allow_origins: [https://app.example.com]}\n";
   }
 
   DaemonOptions options(const std::string& oidc_extra = "") {
@@ -92,19 +92,20 @@ class AuthTest : public ServeTest {
 
   json claims() const {
     const auto now = unix_now();
-    return {{"iss", issuer_url_}, {"aud", kClient},        {"sub", "user-42"},
-            {"exp", now + 600},   {"nbf", now - 10},       {"iat", now - 10},
+    return {{"iss", issuer_url_},        {"aud", kClient},
+            {"sub", "user-42"},          {"exp", now + 600},
+            {"nbf", now - 10},           {"iat", now - 10},
             {"roles", {"Images.Admin"}}, {"scp", "images.write images.read"}};
   }
 
   static HttpResponse call(DaemonProcess& daemon, const std::string& path, Headers headers,
                            const std::string& method = "POST") {
     headers.emplace_back("Content-Type", "application/json");
-    return daemon.request({.method = method,
-                           .url = daemon.url(path),
-                           .headers = std::move(headers),
-                           .body = method == "POST" ? json({{"image_base64", png_base64(4, 4)}}).dump()
-                                                    : ""});
+    return daemon.request(
+        {.method = method,
+         .url = daemon.url(path),
+         .headers = std::move(headers),
+         .body = method == "POST" ? json({{"image_base64", png_base64(4, 4)}}).dump() : ""});
   }
   static HttpResponse bearer(DaemonProcess& daemon, const std::string& path,
                              const std::string& credential) {
@@ -117,7 +118,8 @@ class AuthTest : public ServeTest {
     double total = 0;
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);)
-      if (line.rfind("imagepipe_jobs{", 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
+      if (line.rfind("imagepipe_jobs{", 0) == 0)
+        total += std::stod(line.substr(line.rfind(' ') + 1));
     return total;
   }
 
@@ -181,8 +183,9 @@ TEST_F(AuthTest, ApiKeysByHeaderOrBearerAreCountedByNameAndNeverLogged) {
   EXPECT_NE(metrics.find("imagepipe_auth_total{key=\"ci\",method=\"api_key\",outcome=\"ok\"} 1"),
             std::string::npos)
       << metrics;
-  EXPECT_NE(metrics.find("imagepipe_auth_total{key=\"API_KEYS#2\",method=\"api_key\",outcome=\"ok\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.find("imagepipe_auth_total{key=\"API_KEYS#2\",method=\"api_key\",outcome=\"ok\"} 1"),
+      std::string::npos);
   EXPECT_NE(metrics.find("imagepipe_auth_total{key=\"\",method=\"api_key\",outcome=\"invalid\"} 2"),
             std::string::npos);
   EXPECT_NE(metrics.find("imagepipe_auth_total{key=\"\",method=\"none\",outcome=\"invalid\"} 1"),
@@ -198,8 +201,8 @@ TEST_F(AuthTest, JwtsSignedWithRs256AndEs256AreAccepted) {
   EXPECT_EQ(bearer(daemon, "/echo", rsa_.sign(claims())).status, 200) << daemon.log();
   EXPECT_EQ(bearer(daemon, "/echo", ec_.sign(claims())).status, 200) << daemon.log();
   EXPECT_EQ(jobs(daemon), 2);
-  EXPECT_NE(daemon.get("/metrics").body.find(
-                "imagepipe_auth_total{key=\"\",method=\"jwt\",outcome=\"ok\"} 2"),
+  EXPECT_NE(daemon.get("/metrics")
+                .body.find("imagepipe_auth_total{key=\"\",method=\"jwt\",outcome=\"ok\"} 2"),
             std::string::npos);
   // Keys were fetched once (discovery, then the key set) and then served from the cache.
   EXPECT_EQ(key_fetches(), 1u);
@@ -229,9 +232,11 @@ TEST_F(AuthTest, RolesAndScopesPerRouteAre403WhenLacking) {
                  "the caller (key 'reader') has none of the roles this route requires: "
                  "Images.Admin");
   EXPECT_EQ(jobs(daemon), 3);
-  EXPECT_NE(daemon.get("/metrics").body.find(
-                "imagepipe_auth_total{key=\"reader\",method=\"api_key\",outcome=\"forbidden\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      daemon.get("/metrics")
+          .body.find(
+              "imagepipe_auth_total{key=\"reader\",method=\"api_key\",outcome=\"forbidden\"} 1"),
+      std::string::npos);
 }
 
 TEST_F(AuthTest, BadTokensAre401WithTheReasonAndTheServerKeepsServing) {
@@ -243,19 +248,21 @@ TEST_F(AuthTest, BadTokensAre401WithTheReasonAndTheServerKeepsServing) {
     return c;
   };
   const auto stranger = TestSigningKey::rsa("rsa-1");  // the issuer's kid, another key
-  const std::string none = base64url(R"({"alg":"none","typ":"JWT"})") + "." +
-                           base64url(claims().dump()) + ".";
+  const std::string none =
+      base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims().dump()) + ".";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {stranger.sign(claims()), "the token's signature does not verify"},
       {none, "the token's algorithm 'none' is not accepted (accepted: RS256, ES256)"},
-      {rsa_.sign(with("exp", now - 3600)), "the token expired at " + [&] {
-         char b[32];
-         const std::time_t t = now - 3600;
-         std::tm tm{};
-         gmtime_r(&t, &tm);
-         std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-         return std::string(b);
-       }()},
+      {rsa_.sign(with("exp", now - 3600)), "the token expired at " +
+                                               [&] {
+                                                 char b[32];
+                                                 const std::time_t t = now - 3600;
+                                                 std::tm tm{};
+                                                 gmtime_r(&t, &tm);
+                                                 std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ",
+                                                               &tm);
+                                                 return std::string(b);
+                                               }()},
       {rsa_.sign(with("aud", "api://another-service")),
        "the token's audience 'api://another-service' is not an accepted audience (accepted: " +
            std::string(kClient) + ")"},
@@ -303,8 +310,10 @@ TEST_F(AuthTest, AnUnknownKidRefreshesTheKeysOnceThenIsRefused) {
   EXPECT_EQ(key_fetches(), before + 1);
   // A flood of made-up kids: no more requests to the issuer within the interval.
   for (int i = 0; i < 5; ++i)
-    expect_refused(bearer(daemon, "/echo", unknown.sign(claims(), {{"kid", "made-up-" + std::to_string(i)}})),
-                   401, "the token's key id 'made-up-" + std::to_string(i) + "' is not in the issuer's key set");
+    expect_refused(
+        bearer(daemon, "/echo", unknown.sign(claims(), {{"kid", "made-up-" + std::to_string(i)}})),
+        401,
+        "the token's key id 'made-up-" + std::to_string(i) + "' is not in the issuer's key set");
   EXPECT_EQ(key_fetches(), before + 1);
   EXPECT_EQ(jobs(daemon), 1);
 }
@@ -360,16 +369,18 @@ TEST_F(AuthTest, CorsPreflightAndHeadersFollowTheAllowList) {
                    {"Access-Control-Request-Method", "POST"},
                    {"Access-Control-Request-Headers", "authorization, content-type"}}});
   EXPECT_EQ(preflight.status, 204) << preflight.body;
-  EXPECT_EQ(preflight.header("Access-Control-Allow-Origin").value_or(""), "https://app.example.com");
-  EXPECT_EQ(preflight.header("Access-Control-Allow-Methods").value_or(""), "GET, POST, PUT, DELETE");
+  EXPECT_EQ(preflight.header("Access-Control-Allow-Origin").value_or(""),
+            "https://app.example.com");
+  EXPECT_EQ(preflight.header("Access-Control-Allow-Methods").value_or(""),
+            "GET, POST, PUT, DELETE");
   EXPECT_EQ(preflight.header("Access-Control-Allow-Headers").value_or(""),
             "Authorization, Content-Type, X-API-Key, X-Request-ID");
   EXPECT_EQ(preflight.header("Vary").value_or(""), "Origin");
 
-  const auto evil = daemon.request({.method = "OPTIONS",
-                                    .url = daemon.url("/echo"),
-                                    .headers = {{"Origin", "https://evil.example"},
-                                                {"Access-Control-Request-Method", "POST"}}});
+  const auto evil = daemon.request(
+      {.method = "OPTIONS",
+       .url = daemon.url("/echo"),
+       .headers = {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}}});
   expect_refused(evil, 403, "origin 'https://evil.example' is not allowed (cors.allow_origins)");
   EXPECT_FALSE(evil.header("Access-Control-Allow-Origin"));
 
@@ -385,7 +396,8 @@ TEST_F(AuthTest, CorsPreflightAndHeadersFollowTheAllowList) {
 
 TEST_F(AuthTest, TheOpenApiDocumentDeclaresItsSecuritySchemes) {
   DaemonProcess daemon(options());
-  const auto r = daemon.request({.url = daemon.url("/openapi.json"), .headers = {{"X-API-Key", kCiKey}}});
+  const auto r =
+      daemon.request({.url = daemon.url("/openapi.json"), .headers = {{"X-API-Key", kCiKey}}});
   ASSERT_EQ(r.status, 200) << r.body;
   const auto doc = json::parse(r.body);
   EXPECT_EQ(doc["components"]["securitySchemes"],

@@ -53,17 +53,15 @@ TestSigningKey::TestSigningKey(std::string kid, std::string alg, std::shared_ptr
 TestSigningKey TestSigningKey::rsa(std::string kid) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
   if (!key) throw std::runtime_error("RSA key generation failed");
-  return {std::move(kid), "RS256", std::shared_ptr<void>(key, [](void* k) {
-            EVP_PKEY_free(static_cast<EVP_PKEY*>(k));
-          })};
+  return {std::move(kid), "RS256",
+          std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); })};
 }
 
 TestSigningKey TestSigningKey::ec(std::string kid) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
   if (!key) throw std::runtime_error("EC key generation failed");
-  return {std::move(kid), "ES256", std::shared_ptr<void>(key, [](void* k) {
-            EVP_PKEY_free(static_cast<EVP_PKEY*>(k));
-          })};
+  return {std::move(kid), "ES256",
+          std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); })};
 }
 
 nlohmann::json TestSigningKey::jwk() const {
@@ -89,8 +87,8 @@ std::string TestSigningKey::sign(const nlohmann::json& claims, const nlohmann::j
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::size_t size = 0;
   if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey(key_)) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &size, reinterpret_cast<const unsigned char*>(input.data()),
-                     input.size()) != 1)
+      EVP_DigestSign(ctx.get(), nullptr, &size,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1)
     throw std::runtime_error("signing failed");
   std::string signature(size, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,

@@ -14,10 +14,9 @@ class RouteAuthConfig : public ::testing::Test {
   RouteAuthConfig() { testing::register_fake_plugins(registry_); }
 
   Pipeline load(const std::string& auth) {
-    return load_pipeline_text(
-        "name: guarded\ntrigger:\n  http: {method: POST, path: /g, auth: " + auth +
-            "}\nsource: {from: prompt}\nsink: {inline: true}\n",
-        "test.yaml", registry_, {});
+    return load_pipeline_text("name: guarded\ntrigger:\n  http: {method: POST, path: /g, auth: " +
+                                  auth + "}\nsource: {from: prompt}\nsink: {inline: true}\n",
+                              "test.yaml", registry_, {});
   }
 
   PluginRegistry registry_;
@@ -25,7 +24,8 @@ class RouteAuthConfig : public ::testing::Test {
 
 TEST_F(RouteAuthConfig, RolesScopesAndAnonymous) {
   const auto p = load("{roles: [Images.Admin, Images.Writer], scopes: images.write}");
-  EXPECT_EQ(p.trigger.http->auth.roles, (std::vector<std::string>{"Images.Admin", "Images.Writer"}));
+  EXPECT_EQ(p.trigger.http->auth.roles,
+            (std::vector<std::string>{"Images.Admin", "Images.Writer"}));
   EXPECT_EQ(p.trigger.http->auth.scopes, std::vector<std::string>{"images.write"});
   EXPECT_FALSE(p.trigger.http->auth.anonymous);
   EXPECT_TRUE(p.trigger.http->auth.restricts());

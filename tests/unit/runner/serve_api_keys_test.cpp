@@ -8,7 +8,8 @@ namespace {
 TEST(ApiKeysTest, MatchesByDigestAndNamesTheKey) {
   ApiKeys keys;
   keys.add("ci", "key-for-ci", {"admin"});
-  keys.add_digest("ops", "1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0");  // s3cret
+  keys.add_digest("ops",
+                  "1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0");  // s3cret
   const auto* found = keys.match("key-for-ci");
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(found->name, "ci");
@@ -29,7 +30,9 @@ TEST(ApiKeysTest, ADigestFromTheConfigMatchesItsKey) {
     hex += digits[b >> 4];
     hex += digits[b & 15];
   }
-  EXPECT_EQ(hex, "1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0");  // printf %s s3cret | sha256sum
+  EXPECT_EQ(
+      hex, "1ec1c26b50d5d3c58d9583181af8076655fe00756bf7285940ba3670f99fcba0");  // printf %s s3cret
+                                                                                 // | sha256sum
   keys.add_digest("ops", hex);
   ASSERT_NE(keys.match("s3cret"), nullptr);
   EXPECT_EQ(keys.match("s3cret")->name, "ops");

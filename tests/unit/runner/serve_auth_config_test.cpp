@@ -91,7 +91,8 @@ TEST(AuthConfigTest, CorsRefusesAWildcardWithCredentials) {
   EXPECT_EQ(error_of("cors: {allow_origins: [app.example.com]}\n"),
             "serve.yaml:1:23: cors.allow_origins: 'app.example.com' must be '*' or "
             "scheme://host[:port]");
-  const auto cors = read("cors: {allow_origins: ['https://app.example.com/'], allow_methods: [get]}\n").cors;
+  const auto cors =
+      read("cors: {allow_origins: ['https://app.example.com/'], allow_methods: [get]}\n").cors;
   EXPECT_EQ(cors.allow_origins, std::vector<std::string>{"https://app.example.com"});
   EXPECT_EQ(cors.allow_methods, std::vector<std::string>{"GET"});
 }

@@ -36,13 +36,19 @@ class JwtTest : public ::testing::Test {
 
   // Azure AD v2 access token claims.
   static json claims() {
-    return {{"iss", kIssuer},        {"aud", kClient},          {"sub", "user-42"},
-            {"exp", kNow + 3600},    {"nbf", kNow - 60},        {"iat", kNow - 60},
-            {"roles", {"Images.Admin"}}, {"scp", "images.write images.read"}};
+    return {{"iss", kIssuer},
+            {"aud", kClient},
+            {"sub", "user-42"},
+            {"exp", kNow + 3600},
+            {"nbf", kNow - 60},
+            {"iat", kNow - 60},
+            {"roles", {"Images.Admin"}},
+            {"scp", "images.write images.read"}};
   }
 
   JwtCheck check(const std::string& token) const {
-    return check_jwt(token, *keys_, policy_, std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
+    return check_jwt(token, *keys_, policy_,
+                     std::chrono::system_clock::time_point(std::chrono::seconds(kNow)));
   }
 
   static TestSigningKey* rsa_;
@@ -105,11 +111,12 @@ TEST_F(JwtTest, RefusesATamperedPayload) {
 }
 
 TEST_F(JwtTest, RefusesAlgNone) {
-  const std::string token = base64url(R"({"alg":"none","typ":"JWT"})") + "." +
-                            base64url(claims().dump()) + ".";
+  const std::string token =
+      base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(claims().dump()) + ".";
   const auto result = check(token);
   EXPECT_EQ(result.problem, JwtProblem::algorithm);
-  EXPECT_EQ(result.message, "the token's algorithm 'none' is not accepted (accepted: RS256, ES256)");
+  EXPECT_EQ(result.message,
+            "the token's algorithm 'none' is not accepted (accepted: RS256, ES256)");
 }
 
 TEST_F(JwtTest, RefusesHs256EvenWithTheRsaKeysId) {
@@ -118,7 +125,8 @@ TEST_F(JwtTest, RefusesHs256EvenWithTheRsaKeysId) {
                             base64url(claims().dump()) + "." + base64url("0123456789abcdef");
   const auto result = check(token);
   EXPECT_EQ(result.problem, JwtProblem::algorithm);
-  EXPECT_EQ(result.message, "the token's algorithm 'HS256' is not accepted (accepted: RS256, ES256)");
+  EXPECT_EQ(result.message,
+            "the token's algorithm 'HS256' is not accepted (accepted: RS256, ES256)");
 }
 
 TEST_F(JwtTest, RefusesAnAlgorithmNotConfigured) {
@@ -130,7 +138,8 @@ TEST_F(JwtTest, RefusesAnAlgorithmNotConfigured) {
 TEST_F(JwtTest, RefusesAnAlgorithmThatDoesNotFitTheKey) {
   const auto result = check(ec_->sign(claims(), {{"kid", "rsa-1"}}));
   EXPECT_EQ(result.problem, JwtProblem::algorithm);
-  EXPECT_EQ(result.message, "the token's algorithm 'ES256' does not fit its key 'rsa-1' (RSA, RS256)");
+  EXPECT_EQ(result.message,
+            "the token's algorithm 'ES256' does not fit its key 'rsa-1' (RSA, RS256)");
 }
 
 TEST_F(JwtTest, ExpiryHonoursTheClockSkew) {
@@ -162,8 +171,10 @@ TEST_F(JwtTest, RefusesAnotherAudience) {
   c["aud"] = "api://another-service";
   const auto result = check(rsa_->sign(c));
   EXPECT_EQ(result.problem, JwtProblem::audience);
-  EXPECT_EQ(result.message, "the token's audience 'api://another-service' is not an accepted "
-                            "audience (accepted: " + kClient + ")");
+  EXPECT_EQ(result.message,
+            "the token's audience 'api://another-service' is not an accepted "
+            "audience (accepted: " +
+                kClient + ")");
 }
 
 TEST_F(JwtTest, RefusesAnotherIssuer) {
@@ -171,8 +182,10 @@ TEST_F(JwtTest, RefusesAnotherIssuer) {
   c["iss"] = "https://sts.windows.net/tenant-id/";  // Azure's v1 issuer
   const auto result = check(rsa_->sign(c));
   EXPECT_EQ(result.problem, JwtProblem::issuer);
-  EXPECT_EQ(result.message, "the token's issuer 'https://sts.windows.net/tenant-id/' is not the "
-                            "accepted issuer '" + kIssuer + "'");
+  EXPECT_EQ(result.message,
+            "the token's issuer 'https://sts.windows.net/tenant-id/' is not the "
+            "accepted issuer '" +
+                kIssuer + "'");
 }
 
 TEST_F(JwtTest, ReportsAnUnknownKeyId) {
@@ -188,8 +201,9 @@ TEST_F(JwtTest, WithoutAKidTriesTheKeysOfTheRightType) {
 }
 
 TEST_F(JwtTest, RefusesMalformedTokens) {
-  const std::string three = "the bearer token is not a JWT: it must be three base64url parts "
-                            "separated by '.'";
+  const std::string three =
+      "the bearer token is not a JWT: it must be three base64url parts "
+      "separated by '.'";
   EXPECT_EQ(check("not-a-token").message, three);
   EXPECT_EQ(check("a.b.c.d").message, three);
   EXPECT_EQ(check("a+b.c.d").message,
@@ -200,9 +214,9 @@ TEST_F(JwtTest, RefusesMalformedTokens) {
             "the bearer token is not a JWT: its payload is not base64url-encoded JSON");
   EXPECT_EQ(check(base64url(R"({"typ":"JWT"})") + "." + base64url("{}") + ".c2ln").message,
             "the bearer token is not a JWT: its header has no 'alg'");
-  EXPECT_EQ(check(base64url(R"({"alg":"ES256","kid":"ec-1"})") + "." + base64url("{}") + ".c2ln")
-                .message,
-            "the token's signature does not verify");
+  EXPECT_EQ(
+      check(base64url(R"({"alg":"ES256","kid":"ec-1"})") + "." + base64url("{}") + ".c2ln").message,
+      "the token's signature does not verify");
 }
 
 TEST(JwtKeySetTest, SkipsEncryptionKeysAndOtherCurvesAndRefusesNonJwks) {
