@@ -4,7 +4,7 @@
 // refusal is asserted by status, exact body and challenge, and by the job count staying
 // where it was.
 #include <chrono>
-#include <mutex>
+#include <future>
 
 #include "serve_fixture.hpp"
 #include "support/jwt_signer.hpp"
@@ -349,6 +349,18 @@ TEST_F(AuthTest, ASlowIssuerHoldsARequestNoLongerThanTheFetchTimeout) {
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
   EXPECT_EQ(jobs(daemon), 0);
+}
+
+TEST_F(AuthTest, RequestsDuringAFetchWaitForItInsteadOfStartingMore) {
+  issuer_.on("GET", "/keys", TestResponse{.body = jwks({&rsa_}).dump(), .delay = 600ms});
+  DaemonProcess daemon(options());
+  std::vector<std::future<int>> answers;
+  for (int i = 0; i < 8; ++i)
+    answers.push_back(std::async(std::launch::async, [&] {
+      return bearer(daemon, "/echo", rsa_.sign(claims())).status;
+    }));
+  for (auto& answer : answers) EXPECT_EQ(answer.get(), 200) << daemon.log();
+  EXPECT_EQ(key_fetches(), 1u);
 }
 
 TEST_F(AuthTest, ExemptPathsAndAnonymousRoutesNeedNoCredentials) {
