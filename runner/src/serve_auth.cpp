@@ -55,8 +55,7 @@ AccessGate::AccessGate(const AccessConfig& config, Metrics& metrics,
     else
       keys_.add_digest(key.name, key.sha256, key.roles, key.scopes);
   }
-  // Only the digests are kept from here on.
-  for (auto& key : config_.api_keys) std::fill(key.key.begin(), key.key.end(), '\0');
+  forget_api_keys(config_);  // only the digests are kept from here on
   const auto& oidc = config_.oidc;
   policy_ = {oidc.issuer,     oidc.audiences,   oidc.algorithms,
              oidc.clock_skew, oidc.roles_claim, oidc.scopes_claims};

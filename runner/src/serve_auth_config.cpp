@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <map>
 
+#include <openssl/crypto.h>
+
 #include "imagepipe/url.hpp"
 
 namespace imagepipe::serve {
@@ -308,6 +310,13 @@ EnvLookup env_lookup(const std::map<std::string, std::string>& env_file) {
     if (const char* value = std::getenv(name.c_str())) return std::string(value);
     return std::nullopt;
   };
+}
+
+void forget_api_keys(AuthConfig& auth) {
+  for (auto& key : auth.api_keys) {
+    OPENSSL_cleanse(key.key.data(), key.key.size());
+    key.key.clear();
+  }
 }
 
 AccessConfig read_access_config(const AccessSection& section, const EnvLookup& env) {

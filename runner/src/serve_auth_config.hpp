@@ -87,4 +87,8 @@ EnvLookup env_lookup(const std::map<std::string, std::string>& env_file);
 // issuer that is not on loopback, '*' among the origins with allow_credentials.
 AccessConfig read_access_config(const AccessSection& section, const EnvLookup& env);
 
+// Overwrites the API keys' text (their digests are what the gate keeps), so that no copy
+// of the settings holds a key for the life of the process.
+void forget_api_keys(AuthConfig& auth);
+
 }  // namespace imagepipe::serve

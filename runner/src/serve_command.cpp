@@ -172,6 +172,7 @@ int serve_command(const ServeConfig& config, Process& process) {
   }
   AccessGate gate(access, metrics, log, issuer_http ? &*issuer_http : nullptr);
   log_access(*log, access, config.host);
+  forget_api_keys(access.auth);
   for (const auto& served : pipelines.all) {
     if (served->unavailable.empty()) continue;
     if (const auto& http = served->pipeline->trigger.http)
