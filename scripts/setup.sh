@@ -15,6 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libpugixml-dev awscli python3-botocore
   libhowardhinnant-date-dev libicu-dev
+  libcjose-dev libjansson-dev
 )
 
 missing=()

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "openapi.hpp"
+#include "serve_auth_openapi.hpp"
 #include "serve_command.hpp"
 #include "serve_pipelines.hpp"
 
@@ -20,8 +21,15 @@ using namespace imagepipe::serve;
 namespace {
 
 // DIR/<pipeline name>.json, each with its one path (and its callbacks when asynchronous).
+nlohmann::json secured_document(const std::vector<const Pipeline*>& pipelines,
+                                const std::string& server, const AuthConfig& auth) {
+  auto document = openapi_document(pipelines, server);
+  document_security(document, auth, pipelines);
+  return document;
+}
+
 int write_tool_documents(const std::vector<const Pipeline*>& pipelines, const std::string& server,
-                         const std::filesystem::path& dir) {
+                         const std::filesystem::path& dir, const AuthConfig& auth) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
@@ -31,7 +39,7 @@ int write_tool_documents(const std::vector<const Pipeline*>& pipelines, const st
   for (const auto* pipeline : pipelines) {
     const auto file = dir / (pipeline->name + ".json");
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << openapi_document({pipeline}, server).dump(2) << "\n";
+    out << secured_document({pipeline}, server, auth).dump(2) << "\n";
     out.close();
     if (!out) {
       std::cerr << "imagepipe: cannot write " << file.string() << "\n";
@@ -82,11 +90,18 @@ int openapi_command(const OpenapiArgs& args, const ServeConfig& config, Process&
         config.host == "0.0.0.0" || config.host == "::" ? "localhost" : config.host;
     server = "http://" + host + ":" + std::to_string(config.port);
   }
+  AccessConfig access;
+  try {
+    access = read_access_config(config.access, env_lookup(load.env_overrides));
+  } catch (const ConfigError& e) {
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitInvalid;
+  }
   if (args.out_dir.empty()) {
-    std::cout << openapi_document(chosen, server).dump(2) << "\n";
+    std::cout << secured_document(chosen, server, access.auth).dump(2) << "\n";
     return kExitOk;
   }
-  return write_tool_documents(chosen, server, args.out_dir);
+  return write_tool_documents(chosen, server, args.out_dir, access.auth);
 }
 
 }  // namespace imagepipe::runner

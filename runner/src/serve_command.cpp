@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "imagepipe/http_client.hpp"
 #include "imagepipe/threads.hpp"
+#include "serve_auth.hpp"
 #include "serve_dispatcher.hpp"
 #include "serve_outbox.hpp"
 #include "serve_routes.hpp"
@@ -31,6 +32,7 @@ namespace {
 
 constexpr std::chrono::minutes kRetentionSweep{10};
 constexpr std::chrono::seconds kMaxCallbackDrain{10};
+constexpr std::size_t kMaxIssuerDocumentBytes = 1u << 20;  // discovery and key set
 
 void observe_request(Metrics& metrics, spdlog::logger& log, const Request& r, int status,
                      double seconds) {
@@ -153,6 +155,24 @@ int serve_command(const ServeConfig& config, Process& process) {
     std::cerr << "imagepipe: " << e.what() << "\n";
     return kExitInvalid;
   }
+  AccessConfig access;
+  std::optional<BeastHttpClient> issuer_http;
+  try {
+    access = read_access_config(config.access, env_lookup(env));
+    check_route_auth(access.auth, pipelines);
+    if (access.auth.enabled && access.auth.oidc.configured()) {
+      HttpClientOptions options{.max_response_bytes = kMaxIssuerDocumentBytes,
+                                .ca_file = access.auth.oidc.ca_file,
+                                .log = log};
+      issuer_http.emplace(job_io.get_executor(), options);
+    }
+  } catch (const std::exception& e) {  // ConfigError, or Error for an unreadable ca_file
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  AccessGate gate(access, metrics, log, issuer_http ? &*issuer_http : nullptr);
+  log_access(*log, access, config.host);
+  forget_api_keys(access.auth);
   for (const auto& served : pipelines.all) {
     if (served->unavailable.empty()) continue;
     if (const auto& http = served->pipeline->trigger.http)
@@ -181,7 +201,7 @@ int serve_command(const ServeConfig& config, Process& process) {
       [&] { dispatcher.wake(); }, log);
   std::atomic<bool> shutting_down{false};
   Router router(RouterContext{pipelines, trigger, metrics, config.public_url, shutting_down, host,
-                              &scheduler});
+                              &scheduler, &gate});
   metrics.describe("imagepipe_http_requests_total", "HTTP requests answered, by route and status");
   metrics.describe("imagepipe_http_request_duration_seconds",
                    "Time from a request's last byte to its answer");
@@ -239,6 +259,7 @@ int serve_command(const ServeConfig& config, Process& process) {
         if (scheduler.size())
           asio::co_spawn(job_io, scheduler.run(), log_failure(log, "scheduler"));
         server.start();
+        asio::co_spawn(io, gate.warm_up(), asio::detached);
         asio::co_spawn(io, sweep_finished_jobs(*store, config.retention, sweep_timer, log),
                        asio::detached);
         std::string routes;

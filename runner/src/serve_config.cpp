@@ -241,6 +241,8 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
                   config.credentials_key_file = r.path(r.text(v, "callbacks.credentials_key_file"));
                 }}});
         }},
+       {"auth", [&](Node n) { config.access = {file, n, config.access.cors}; }},
+       {"cors", [&](Node n) { config.access = {file, config.access.auth, n}; }},
        {"egress", [&](Node n) {
           r.mapping(n, "egress",
                     {{"allow", [&](Node v) { config.egress.allow = r.texts(v, "egress.allow"); }},

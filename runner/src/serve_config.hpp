@@ -12,6 +12,7 @@
 #include "imagepipe/jobs.hpp"
 #include "imagepipe/logging.hpp"
 #include "json_field_scan.hpp"
+#include "serve_auth_section.hpp"
 #include "serve_http.hpp"
 
 namespace imagepipe::serve {
@@ -42,6 +43,8 @@ struct ServeConfig {
   std::filesystem::path credentials_key_file;
   EgressOptions egress;
   std::chrono::seconds shutdown_grace{30};
+
+  AccessSection access;  // auth and cors, typed by read_access_config (serve_auth_config.hpp)
 
   std::optional<LogFormat> log_format;  // unset: the global --log-format
   std::string log_level;                // empty: info

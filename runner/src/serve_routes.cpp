@@ -6,6 +6,7 @@
 
 #include "imagepipe/logging.hpp"
 #include "openapi.hpp"
+#include "serve_auth_openapi.hpp"
 #include "serve_providers.hpp"
 #include "serve_template.hpp"
 
@@ -82,6 +83,7 @@ Router::Router(RouterContext context)
     const auto* s = served.get();
     if (!s->pipeline->trigger.http) continue;  // schedules only
     const auto& http = *s->pipeline->trigger.http;
+    route_auth_[http.path][http.method] = &http.auth;
     if (http.mode == HttpTrigger::Mode::render)
       add(http.method, http.path,
           [s](Request&) -> Task<Response> { co_return render_template_route(*s); });
@@ -95,13 +97,26 @@ void Router::add(const std::string& method, const std::string& path, RouteFn fn)
   routes_[path][method] = std::move(fn);
 }
 
+const RouteAuth* Router::route_auth(const Request& request) const {
+  auto path = route_auth_.find(request.path);
+  if (path == route_auth_.end()) return nullptr;
+  auto method = path->second.find(request.method);
+  return method == path->second.end() ? nullptr : method->second;
+}
+
 Task<Response> Router::handle(Request& request) {
   const auto* incoming = request.header("x-request-id");
   const std::string request_id = incoming && valid_request_id(*incoming) ? *incoming : new_job_id();
   request.headers["x-request-id"] = request_id;
 
   Response response;
-  if (request.path.rfind(kJobsPrefix, 0) == 0 && request.path.size() > std::strlen(kJobsPrefix)) {
+  std::optional<Response> refused;
+  if (ctx_.access) refused = co_await ctx_.access->admit(request, route_auth(request));
+  if (refused) {
+    request.route = routes_.count(request.path) ? request.path : "unmatched";
+    response = std::move(*refused);
+  } else if (request.path.rfind(kJobsPrefix, 0) == 0 &&
+             request.path.size() > std::strlen(kJobsPrefix)) {
     request.route = "/jobs/{id}";
     if (request.method != "GET") {
       response = error_response(
@@ -133,6 +148,7 @@ Task<Response> Router::handle(Request& request) {
     request.route = request.path;
     response = co_await method->second(request);
   }
+  if (ctx_.access) ctx_.access->decorate(request, response);
   response.headers["X-Request-ID"] = request_id;
   co_return response;
 }
@@ -219,7 +235,9 @@ Response Router::openapi(const Request& request) const {
   }
   std::vector<const Pipeline*> pipelines;
   for (const auto& served : ctx_.pipelines.all) pipelines.push_back(served->pipeline.get());
-  return json_response(200, openapi_document(pipelines, server));
+  auto document = openapi_document(pipelines, server);
+  if (ctx_.access) document_security(document, ctx_.access->config(), pipelines);
+  return json_response(200, document);
 }
 
 }  // namespace imagepipe::serve

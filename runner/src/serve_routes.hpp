@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "serve_auth.hpp"
 #include "serve_files.hpp"
 #include "serve_scheduler.hpp"
 #include "serve_trigger.hpp"
@@ -22,6 +23,7 @@ struct RouterContext {
   std::atomic<bool>& shutting_down;
   const Host& host;  // for the storage behind /files/ links
   const Scheduler* scheduler = nullptr;  // for the schedules in /health/ready
+  AccessGate* access = nullptr;          // authentication and CORS; null: none
 };
 
 class Router {
@@ -37,10 +39,12 @@ class Router {
   Task<Response> metrics();
   Task<Response> job(const std::string& id);
   Response openapi(const Request& request) const;
+  const RouteAuth* route_auth(const Request& request) const;
 
   RouterContext ctx_;
   FileLinks files_;
   std::map<std::string, std::map<std::string, RouteFn>> routes_;  // path → method → handler
+  std::map<std::string, std::map<std::string, const RouteAuth*>> route_auth_;  // pipelines'
 };
 
 }  // namespace imagepipe::serve

@@ -15,11 +15,18 @@ trap 'rm -rf "$work"' EXIT
 # Documenting needs no credentials: unset variables are allowed for `openapi`.
 "$binary" openapi --server https://imagepipe.example.com "$pipelines" >"$work/all.json"
 "$binary" openapi --server https://imagepipe.example.com --out "$work/tools" "$pipelines/wxo" >/dev/null
-NODE_PATH="$tools/node_modules" node - "$work/all.json" "$work/tools" <<'JS'
+# With authentication: securitySchemes and per-operation security (docs/auth.md).
+cat >"$work/auth.yaml" <<'YAML'
+auth:
+  api_keys: [{name: ci, sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}]
+  oidc: {issuer: "https://login.microsoftonline.com/tenant/v2.0", audience: client-id}
+YAML
+"$binary" openapi --config "$work/auth.yaml" --server https://imagepipe.example.com "$pipelines" >"$work/auth.json"
+NODE_PATH="$tools/node_modules" node - "$work/all.json" "$work/tools" "$work/auth.json" <<'JS'
 const fs = require("fs");
 const path = require("path");
 const SwaggerParser = require("@apidevtools/swagger-parser");
-const [all, toolsDir] = process.argv.slice(2);
+const [all, toolsDir, secured] = process.argv.slice(2);
 
 // Every operation needs an operationId and a description; an async one (with callbacks)
 // takes its callback URL from the `callbackUrl` header, as Orchestrate sends it.
@@ -61,6 +68,14 @@ async function check(file) {
       throw new Error(`${file}: expected only ${route} as ${operationId}${async ? " with callbacks" : ""}`);
     console.log(`valid tool ${file}: ${operationId}${async ? " (async)" : ""}`);
   }
+
+  const securedOps = await check(secured);
+  const schemes = Object.keys((await SwaggerParser.parse(secured)).components.securitySchemes || {}).sort().join(", ");
+  if (schemes !== "ApiKeyBearer, ApiKeyHeader, OpenIdConnect") throw new Error(`${secured}: securitySchemes: ${schemes}`);
+  for (const {route, method, op} of securedOps)
+    if (!Array.isArray(op.security) || op.security.length !== 3 || !op.responses["401"])
+      throw new Error(`${secured}: ${method} ${route}: security alternatives and a 401 answer required`);
+  console.log(`valid OpenAPI with securitySchemes: ${schemes}`);
 })().catch((err) => {
   console.error(`invalid: ${err.message}`);
   process.exit(1);

@@ -157,6 +157,16 @@ struct SinkSpec {
   std::vector<int> steps;
 };
 
+// trigger.http.auth: who may call the route when the daemon authenticates (serve config
+// `auth:`). Without it, any authenticated caller may.
+struct RouteAuth {
+  bool anonymous = false;           // no credentials needed, even with auth on
+  std::vector<std::string> roles;   // the caller needs one of these
+  std::vector<std::string> scopes;  // and one of these
+
+  bool restricts() const { return !roles.empty() || !scopes.empty(); }
+};
+
 struct HttpTrigger {
   std::string method = "POST";
   std::string path;
@@ -173,6 +183,7 @@ struct HttpTrigger {
   // an existing tool keeps working when the new one declares the old id. Empty: derived
   // from the pipeline's name.
   std::string operation_id;
+  RouteAuth auth;
 };
 
 // trigger.schedule: the daemon starts a job at each due time of a cron expression, with a

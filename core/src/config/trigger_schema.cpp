@@ -14,7 +14,9 @@ using nlohmann::json;
 const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callback_schema",
                                                "response", "response_schema", "schedule"};
 const std::vector<std::string> kHttpKeys = {"method",  "path",         "mode",       "callback_header",
-                                            "sync_wait_ms", "summary", "operation_id", "unavailable"};
+                                            "sync_wait_ms", "summary", "operation_id", "unavailable",
+                                            "auth"};
+const std::vector<std::string> kAuthKeys = {"anonymous", "roles", "scopes"};
 const std::vector<std::string> kResponseKeys = {"status", "body"};
 // What a route that runs no job has no use for, and what only such a route uses.
 const std::vector<std::string> kJobHttpKeys = {"callback_header", "sync_wait_ms"};
@@ -69,6 +71,19 @@ std::string as_identifier(std::string_view text) {
   return out;
 }
 
+// trigger.http.auth: {anonymous, roles, scopes}; the daemon enforces it (serve_auth.cpp).
+RouteAuth read_route_auth(Mapping& http) {
+  Mapping block(http.context(), http.pointer("auth"), kAuthKeys);
+  RouteAuth auth;
+  if (auto anonymous = block.boolean("anonymous")) auth.anonymous = *anonymous;
+  if (auto roles = block.strings("roles")) auth.roles = *roles;
+  if (auto scopes = block.strings("scopes")) auth.scopes = *scopes;
+  if (auth.anonymous && auth.restricts())
+    block.reject(block.has("roles") ? "roles" : "scopes",
+                 "does not apply when anonymous is true: no caller is identified");
+  return auth;
+}
+
 std::optional<HttpTrigger> read_http(Mapping& trigger) {
   Mapping http(trigger.context(), trigger.pointer("http"), kHttpKeys);
   if (!http.valid()) return std::nullopt;
@@ -112,6 +127,7 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
   }
   if (auto summary = http.string("summary")) result.summary = *summary;
   if (http.has("unavailable")) result.unavailable = read_response(http, "unavailable");
+  if (http.has("auth")) result.auth = read_route_auth(http);
   if (auto id = http.string("operation_id")) {
     if (is_identifier(*id)) {
       result.operation_id = *id;
