@@ -224,12 +224,47 @@ TestResponse FakeUpstream::openai(const RecordedRequest& r, FakeRequest& rec,
     out = responses(rec);
   else if (route == "/moderations")
     out = moderations(rec);
+  else if (route == "/chat/completions")
+    out = chat_completions(rec);
   else
     out = json_answer(404, openai_error("Invalid URL (POST /v1" + route + ")",
                                         "invalid_request_error", nullptr, nullptr));
   out.delay = delay;
   out.headers.emplace_back(azure ? "apim-request-id" : "x-request-id", rid);
   return out;
+}
+
+// POST /v1/chat/completions: checks the messages as the API does and answers the last
+// user message prefixed with "Enhanced: ", so tests can see the rewrite reach the next step.
+TestResponse FakeUpstream::chat_completions(FakeRequest& rec) {
+  const json& b = rec.json;
+  if (!b.contains("model") || !b["model"].is_string())
+    return json_answer(400, openai_error("you must provide a model parameter",
+                                         "invalid_request_error", nullptr, nullptr));
+  if (!b.contains("messages") || !b["messages"].is_array() || b["messages"].empty())
+    return json_answer(400, openai_error("[] is too short - 'messages'", "invalid_request_error",
+                                         "messages", nullptr));
+  std::string last_user;
+  for (const auto& m : b["messages"]) {
+    if (!m.is_object() || !m.contains("role") || !m.contains("content") || !m["content"].is_string())
+      return json_answer(400, openai_error("Invalid message: role and content are required",
+                                           "invalid_request_error", "messages", nullptr));
+    const std::string role = m["role"].get<std::string>();
+    if (role != "system" && role != "user" && role != "assistant" && role != "developer")
+      return json_answer(400, openai_error("Invalid value: '" + role + "'", "invalid_request_error",
+                                           "messages", nullptr));
+    if (role == "user") last_user = m["content"].get<std::string>();
+  }
+  json answer = {
+      {"id", "chatcmpl-123"},
+      {"object", "chat.completion"},
+      {"model", b["model"]},
+      {"choices",
+       {{{"index", 0},
+         {"message", {{"role", "assistant"}, {"content", "Enhanced: " + last_user}}},
+         {"finish_reason", "stop"}}}},
+      {"usage", {{"prompt_tokens", 42}, {"completion_tokens", 17}, {"total_tokens", 59}}}};
+  return json_answer(200, answer.dump());
 }
 
 // POST /v1/moderations: the shape of OpenAI's answer. A prompt is flagged for violence

@@ -116,6 +116,7 @@ class FakeUpstream {
   TestResponse edits(const RecordedRequest& r, FakeRequest& rec, const std::string& model_override);
   TestResponse responses(FakeRequest& rec);
   TestResponse moderations(FakeRequest& rec);
+  TestResponse chat_completions(FakeRequest& rec);
   TestResponse azure(const RecordedRequest& r, FakeRequest& rec);
   TestResponse azure_responses(const RecordedRequest& r, FakeRequest& rec);
   bool azure_authorized(const RecordedRequest& r) const;

@@ -111,6 +111,9 @@ struct Step {
   // step makes ceil(images / per_run) calls (four images per 2x2 grid).
   std::optional<Template> runs;
   int per_run = 0;
+  // Renders per item; "false", "no", "off", "0" or empty skip the step, whose images are
+  // then its inputs (`when: "${ENABLE_PROMPT_ENHANCEMENT:-false}"`).
+  std::optional<Template> when;
 
   bool calls_provider() const { return alternatives.front().calls_provider(); }
 };

@@ -39,6 +39,8 @@ struct ProviderRequest {
 
 struct ProviderResult {
   std::vector<Artifact> images;
+  // Operations that answer in words (a rewritten prompt): the text, and no images.
+  std::optional<std::string> text;
   nlohmann::json usage = nlohmann::json::object();     // tokens/credits as the provider reported
   nlohmann::json metadata = nlohmann::json::object();  // revised_prompt, request id, model...
 };

@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kStepKeys = {"name",       "prompt", "images", "provider",
-                                            "transforms", "runs",   "choose", "alternatives"};
+                                            "transforms", "runs", "choose", "alternatives", "when"};
 const std::vector<std::string> kAlternativeKeys = {"provider", "transforms"};
 const std::vector<std::string> kRunsKeys = {"images", "per_run"};
 constexpr std::string_view kItem = "item";
@@ -113,6 +113,7 @@ class StepReader {
     }
     step.mark = context.document.at_key(entry.pointer(), "").mark;
     if (auto prompt = entry.template_value("prompt")) step.prompt = std::move(*prompt);
+    if (auto when = entry.template_value("when")) step.when = std::move(*when);
     ok = read_inputs(entry, step) && ok;
     ok = read_alternatives(entry, step) && ok;
     if (ok && entry.has("runs")) ok = read_runs(entry, step);

@@ -113,8 +113,8 @@ std::optional<ReferenceProblem> check_body(const std::vector<std::string>& parts
 // steps.NAME.FIELD: NAME a declared step, FIELD one of what the engine records for it.
 std::optional<ReferenceProblem> check_step(const std::vector<std::string>& parts,
                                            const Fields& step_names) {
-  static const Fields fields = {"step",     "alternative", "provider", "runs",    "attempts",
-                                "images",   "seconds",     "usage",    "metadata"};
+  static const Fields fields = {"step",   "alternative", "provider", "runs",     "attempts",
+                                "images", "seconds",     "usage",    "metadata", "text"};
   if (parts.size() < 2) return std::nullopt;
   if (is_index(parts[1]))
     return ReferenceProblem{"steps is not a list", "write steps.<step name>.<field>"};

@@ -89,6 +89,13 @@ std::string job_status(const Pipeline& p, const std::vector<ItemResult>& items) 
   return "completed_with_errors";
 }
 
+// Whether a step's `when` says no for this item.
+bool skipped(const Template& when, const json& scope) {
+  std::string value = when.render_string(scope);
+  for (auto& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return value.empty() || value == "false" || value == "no" || value == "off" || value == "0";
+}
+
 // The alternative an item takes: the one the step's `choose` names for it.
 std::size_t choose_alternative(const Step& step, const json& scope) {
   if (!step.choose) return 0;
@@ -314,6 +321,11 @@ Task<void> Engine::run_item(detail::JobState& job, std::size_t index) {
       for (int input : step.inputs) {
         const auto from = static_cast<std::size_t>(input + 1);
         for (auto& a : read_images(images[from], readers[from])) inputs.push_back(std::move(a));
+      }
+      if (step.when && skipped(*step.when, scope)) {
+        images[s + 1] = std::move(inputs);
+        item.steps.push_back({{"step", step.name}, {"skipped", true}});
+        continue;
       }
       const auto t0 = host_.clock->steady_now();
       const std::size_t choice = choose_alternative(step, scope);

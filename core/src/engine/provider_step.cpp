@@ -73,6 +73,7 @@ Task<void> encode_inputs(ItemWork& work, std::vector<Artifact>& inputs) {
 
 struct CallRecord {
   std::string provider;
+  std::optional<std::string> text;
   json usage = json::object();
   json metadata = json::object();
 };
@@ -108,10 +109,11 @@ class ChainCall {
         record.provider = entry.plugin.use;
         record.usage = answer->usage;
         record.metadata = answer->metadata;
+        record.text = answer->text;
         if (work_.host.metrics) count_usage(*work_.host.metrics, entry.plugin.use, answer->usage);
         for (auto& image : answer->images)
           for (const auto& [k, v] : answer->metadata.items()) image.metadata[k] = v;
-        if (answer->images.empty())
+        if (answer->images.empty() && !answer->text)
           throw Error(ErrorClass::internal,
                       "provider '" + entry.plugin.use + "' returned no image");
         co_return std::move(answer->images);
@@ -286,6 +288,12 @@ Task<std::vector<Artifact>> run_provider_step(ItemWork& work, const Step& step,
     for (auto& image : images[r]) out.push_back(std::move(image));
   }
   record["provider"] = records.back().provider;
+  if (records.front().text) {
+    // A step that answers in words passes its input images on: an edit after a prompt
+    // rewrite still edits the item's image.
+    record["text"] = *records.front().text;
+    if (out.empty()) out = std::move(inputs);
+  }
   if (runs > 1) record["runs"] = runs;
   record["attempts"] = work.item.attempts - attempts_before;
   if (!usage.empty()) record["usage"] = usage;

@@ -112,3 +112,44 @@ Task<ProviderResult> post_for_images(const Connection& c, const std::string& url
 }
 
 }  // namespace imagepipe::openai
+
+namespace imagepipe::openai {
+
+Task<ProviderResult> post_for_text(const Connection& c, const std::string& url, std::string& body,
+                                   const std::string& model) {
+  if (!c.http) throw Error(ErrorClass::internal, "the host has no HTTP client");
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url;
+  request.headers = c.headers;
+  request.headers.emplace_back("Content-Type", "application/json");
+  request.headers.emplace_back("Accept", "application/json");
+  request.body = std::move(body);
+  request.timeout = c.timeout;
+  const HttpResponse response = co_await send(c, request);
+  if (response.status / 100 != 2) throw wire_error(response, c.secrets);
+  const auto answer = nlohmann::json::parse(response.body, nullptr, false);
+  const nlohmann::json* content = nullptr;
+  if (answer.is_object() && answer.contains("choices") && answer["choices"].is_array() &&
+      !answer["choices"].empty() && answer["choices"][0].is_object()) {
+    const auto& choice = answer["choices"][0];
+    if (choice.contains("message") && choice["message"].is_object() &&
+        choice["message"].contains("content") && choice["message"]["content"].is_string())
+      content = &choice["message"]["content"];
+  }
+  if (!content) throw Error(ErrorClass::unavailable, "the chat answer holds no message content");
+  std::string text = content->get<std::string>();
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) throw Error(ErrorClass::unavailable, "the chat answer is empty");
+  text = text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+  ProviderResult result;
+  result.text = std::move(text);
+  if (answer.contains("usage") && answer["usage"].is_object())
+    for (const auto& [k, v] : answer["usage"].items())
+      if (v.is_number()) result.usage[k] = v;
+  result.metadata = {{"provider", c.provider}, {"model", answer.value("model", model)}};
+  if (auto id = request_id(response); !id.empty()) result.metadata["request_id"] = id;
+  co_return result;
+}
+
+}  // namespace imagepipe::openai

@@ -35,6 +35,11 @@ Task<ProviderResult> post_for_images(const Connection& c, const std::string& url
                                      const std::string& content_type, std::string& body,
                                      AnswerKind kind, const ImageParams& params);
 
+// POSTs a Chat Completions body and returns the first choice's text, with usage and the
+// request id in metadata.
+Task<ProviderResult> post_for_text(const Connection& c, const std::string& url, std::string& body,
+                                   const std::string& model);
+
 struct Inputs {
   std::vector<UploadFile> images;
   std::optional<UploadFile> mask;

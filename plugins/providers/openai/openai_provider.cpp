@@ -30,6 +30,7 @@ class OpenAIProvider final : public Provider {
         operation_(args.options.at(kOperation).get<std::string>()),
         base_url_(trim_slash(args.options.at(kBaseUrl).get<std::string>())),
         chat_model_(args.options.at(kChatModel).get<std::string>()),
+        instructions_(args.options.at(kInstructions).get<std::string>()),
         detail_(args.options.at(kInputDetail).get<std::string>()),
         image_urls_(args.options.at(kImageUrls).get<std::vector<std::string>>()) {
     const std::string key = args.options.at(kApiKey).get<std::string>();
@@ -49,7 +50,7 @@ class OpenAIProvider final : public Provider {
         conn_.headers.emplace_back(header, v);
     // Configuration mistakes (style on gpt-image-1, n: 2 on dall-e-3) fail at start-up.
     const auto params = oa::resolve_params(options_, json::object());
-    if (operation_ != "auto") oa::check_params(params, operation_);
+    if (operation_ != "auto" && operation_ != "text") oa::check_params(params, operation_);
   }
 
   Task<ProviderResult> run(ProviderRequest request) override {
@@ -57,8 +58,9 @@ class OpenAIProvider final : public Provider {
                            : request.images.empty() ? "generate"
                                                     : "edit";
     const oa::ImageParams params = oa::resolve_params(options_, request.params);
-    oa::check_params(params, op);
+    if (op != "text") oa::check_params(params, op);
     oa::require_credential(has_key_, "api_key is empty (set OPENAI_API_KEY)");
+    if (op == "text") co_return co_await text(request, params);
     if (op == "generate") co_return co_await generate(request, params);
     if (op == "respond") co_return co_await respond(request, params);  // images optional
     if (request.images.empty()) throw Error(ErrorClass::invalid_input, "edit needs an input image");
@@ -66,6 +68,18 @@ class OpenAIProvider final : public Provider {
   }
 
  private:
+  // Chat Completions with the instructions as the system message: the answer's text is
+  // the step's result (a rewritten prompt), its usage the tokens spent.
+  Task<ProviderResult> text(const ProviderRequest& request, const oa::ImageParams& p) {
+    if (request.prompt.empty()) throw Error(ErrorClass::invalid_input, "text needs a prompt");
+    const std::string model = p.chat_model.empty() ? chat_model_ : p.chat_model;
+    const json messages = json::array({{{"role", "system"}, {"content", instructions_}},
+                                       {{"role", "user"}, {"content", request.prompt}}});
+    std::string body = json{{"model", model}, {"messages", messages}}.dump();
+    const std::string url = base_url_ + "/chat/completions";
+    co_return co_await oa::post_for_text(conn_, url, body, model);
+  }
+
   Task<ProviderResult> generate(const ProviderRequest& request, const oa::ImageParams& p) {
     if (request.prompt.empty()) throw Error(ErrorClass::invalid_input, "generate needs a prompt");
     std::string body = oa::generation_body(request.prompt, p, true).dump();
@@ -96,7 +110,7 @@ class OpenAIProvider final : public Provider {
 
   const Host& host_;
   json options_;
-  std::string operation_, base_url_, chat_model_, detail_;
+  std::string operation_, base_url_, chat_model_, instructions_, detail_;
   std::vector<std::string> image_urls_;
   oa::Connection conn_;
   bool has_key_ = false;

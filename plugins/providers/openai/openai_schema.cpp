@@ -10,13 +10,15 @@ namespace oa = imagepipe::openai;
 json options_schema() {
   json props = oa::image_option_schemas();
   props[kOperation] = {{"type", "string"},
-                       {"enum", {"auto", "generate", "edit", "respond"}},
+                       {"enum", {"auto", "generate", "edit", "respond", "text"}},
                        {"default", "auto"},
                        {"description",
                         "generate: POST /images/generations; edit: POST /images/edits "
                         "(multipart, the item's image plus mask); respond: POST /responses with "
-                        "the image_generation tool; auto: edit when the item has an input "
-                        "image, else generate."},
+                        "the image_generation tool; text: POST /chat/completions with chat_model and "
+                        "instructions, answering the rewritten prompt as text (a step that "
+                        "enhances a prompt before generation); auto: edit when the item has an "
+                        "input image, else generate."},
                        {"examples", {"edit", "generate"}}};
   props[kBaseUrl] = {{"type", "string"},
                      {"default", "https://api.openai.com/v1"},
@@ -60,8 +62,18 @@ json options_schema() {
       {"examples", {"gpt-image-1", "gpt-image-1.5", "black-forest-labs/FLUX.1-schnell"}}};
   props[kChatModel] = {{"type", "string"},
                        {"default", "gpt-5"},
-                       {"description", "respond: the model that calls the image_generation tool."},
+                       {"description",
+                        "respond: the model that calls the image_generation tool; text: the "
+                        "model that rewrites the prompt."},
                        {"examples", {"gpt-5", "gpt-4.1"}}};
+  props[kInstructions] = {
+      {"type", "string"},
+      {"default",
+       "Rewrite the user's image prompt into one richer prompt for an image model: keep its "
+       "subject and intent, add concrete detail about composition, lighting and style. Answer "
+       "with the prompt only."},
+      {"description", "text: the system message sent before the prompt."},
+      {"examples", {"Translate the prompt to English. Answer with the translation only."}}};
   props[kInputDetail] = {{"type", "string"},
                          {"enum", {"auto", "low", "high", "original"}},
                          {"default", "auto"},
@@ -78,7 +90,7 @@ json options_schema() {
 }
 
 json capabilities() {
-  return {{"operations", {"generate", "edit", "respond"}},
+  return {{"operations", {"generate", "edit", "respond", "text"}},
           {"sizes",
            {{"gpt-image", {"auto", "1024x1024", "1536x1024", "1024x1536"}},
             {"gpt-image-2", "any WxH in multiples of 16 up to 3840x2160, ratio 1:3..3:1"},

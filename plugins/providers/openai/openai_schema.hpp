@@ -14,6 +14,7 @@ inline constexpr const char* kProject = "project";
 inline constexpr const char* kTimeout = "timeout";
 inline constexpr const char* kChatModel = "chat_model";
 inline constexpr const char* kInputDetail = "input_detail";
+inline constexpr const char* kInstructions = "instructions";
 inline constexpr const char* kImageUrls = "image_urls";
 
 nlohmann::json options_schema();
