@@ -1,4 +1,4 @@
-// The four plugin kinds. Each factory receives options already validated against the
+// The five plugin kinds. Each factory receives options already validated against the
 // plugin's JSON Schema with defaults filled in, and builds a cheap instance once per
 // pipeline; instances are shared by all concurrent items and must be thread-safe.
 #pragma once
