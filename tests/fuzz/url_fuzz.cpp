@@ -25,9 +25,9 @@ bool has_secret_part(const std::string& text, const Url& url) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   static const EgressPolicy open_policy;
-  static const EgressPolicy strict_policy(EgressOptions{
-      .allow = {"*.example.com", "api.openai.com", "10.0.0.0/8", "2001:db8::/32"},
-      .deny_private = true});
+  static const EgressPolicy strict_policy(
+      EgressOptions{.allow = {"*.example.com", "api.openai.com", "10.0.0.0/8", "2001:db8::/32"},
+                    .deny_private = true});
   (void)redact_url_text(text);
   Url url;
   try {
