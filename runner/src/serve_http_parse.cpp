@@ -1,5 +1,7 @@
 #include "serve_http_parse.hpp"
 
+#include <limits>
+
 #include <boost/asio/error.hpp>
 #include <boost/beast/core.hpp>
 
@@ -58,16 +60,17 @@ std::string over_body_limit(std::optional<std::uint64_t> length, const ServerLim
 }  // namespace
 
 void limit_parser(RequestParser& parser, const ServerLimits& limits) {
-  parser.body_limit(limits.body_bytes);
+  // The body limit is ours to check once the header is read (Content-Length) and Beast's
+  // for the body (chunked). Beast checks a length while still reading the header, where
+  // the length cannot be read back for the message (content_length() requires a complete
+  // header), so it is not told before. (Not boost::none: Beast 1.74 compares lengths with
+  // the optional, and every length is greater than none.)
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
 }
 
-std::optional<Refusal> header_refusal(const error_code& ec, const RequestParser& parser,
+std::optional<Refusal> header_refusal(const error_code& ec, RequestParser& parser,
                                       const ServerLimits& limits) {
-  if (ec == http::error::body_limit) {
-    const auto length = parser.content_length();
-    return Refusal{413, over_body_limit(length ? std::optional(*length) : std::nullopt, limits)};
-  }
   if (ec == http::error::header_limit)
     return Refusal{431, "request headers are over the limit of " +
                             std::to_string(limits.header_bytes) + " bytes (limits.header_bytes)"};
@@ -77,7 +80,11 @@ std::optional<Refusal> header_refusal(const error_code& ec, const RequestParser&
                             " s (limits.header_timeout_seconds)"};
   if (client_left(ec)) return Refusal{};
   if (ec) return Refusal{400, "malformed HTTP request: " + ec.message()};
-  return framing_problem(parser);
+  if (const auto length = parser.content_length(); length && *length > limits.body_bytes)
+    return Refusal{413, over_body_limit(*length, limits)};
+  if (auto problem = framing_problem(parser)) return problem;
+  parser.body_limit(limits.body_bytes);
+  return std::nullopt;
 }
 
 std::optional<Refusal> body_refusal(const error_code& ec, const ServerLimits& limits) {

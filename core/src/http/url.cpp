@@ -254,6 +254,12 @@ Url parse_url(std::string_view text) {
   if (host.empty()) invalid(text, "missing host");
   url.host = lower(host);
   if (url.host.back() == '.' && url.host.size() > 1) url.host.pop_back();
+  // "a..b" or ".a" (or "a.." before the one trailing dot went) is no host name, and "127.."
+  // would read as a name here and as 0.0.0.127 once written back without its last dot.
+  if (url.host.find(':') == std::string::npos &&
+      (url.host.front() == '.' || url.host.find("..") != std::string::npos ||
+       url.host.back() == '.'))
+    invalid(text, "host has an empty label");
   if (url.host.find(':') == std::string::npos)
     if (auto address = numeric_ipv4_host(text, url.host)) url.host = std::move(*address);
 
