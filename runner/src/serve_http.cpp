@@ -53,6 +53,7 @@ struct Connection {
 
 // Arms `c`'s deadline for the read about to start.
 void arm(const std::shared_ptr<Connection>& c, std::chrono::seconds limit) {
+  c->stream.expires_never();  // a write's deadline must not cut the read short
   c->timed_out = false;
   c->timer.expires_after(limit);
   c->timer.async_wait([c](error_code ec) {
