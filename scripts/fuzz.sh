@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# libFuzzer targets for the parsers of untrusted bytes that are our own code: the request
-# body's pre-parse scans, templates (every string of a pipeline file) and cron
-# expressions. Built with clang (the main build uses g++) with ASan and UBSan, seeded from
-# tests/fuzz/corpus/. Findings are written to build-fuzz/; add each, minimised, to the
-# corpus as a regression input once fixed.
-#   scripts/fuzz.sh           # 10 minutes per target
-#   scripts/fuzz.sh 10        # the smoke run the test command does
+# libFuzzer targets for the parsers of untrusted bytes that are our own code or wrap a
+# library with code of ours (tests/fuzz/*_fuzz.cpp): request bodies' pre-parse scans,
+# the HTTP request reader, URLs and the egress policy, multipart bodies, templates, cron,
+# pipeline files, .env files, S3/Azure XML answers and the image decoders. Built with clang
+# (the main build uses g++) with ASan and UBSan, seeded from tests/fuzz/corpus/<target>/.
+# Findings are written to build-fuzz/; add each, minimised, to the corpus as a regression
+# input once fixed.
+#   scripts/fuzz.sh                 # 10 minutes per target
+#   scripts/fuzz.sh 6               # the smoke run the test command does (6 s per target)
+#   FUZZ_TARGETS="url http" scripts/fuzz.sh 60
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 out=${FUZZ_DIR:-build-fuzz}
 
-packages=(clang-14 libclang-rt-14-dev libhowardhinnant-date-dev nlohmann-json3-dev)
+packages=(clang-14 libclang-rt-14-dev libhowardhinnant-date-dev nlohmann-json3-dev libboost-dev
+          libyaml-cpp-dev libvalijson-dev libspdlog-dev libpugixml-dev libturbojpeg0-dev
+          libpng-dev libwebp-dev libfreetype-dev libboost-filesystem-dev ccache)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,31 +28,71 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-mkdir -p "$out"
-flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -Icore/include -Icore/src -Irunner/src)
+# Every object is compiled once with the same flags (and cached by ccache across runs and
+# clones), then shared by the targets that link it.
+flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+       -DUSE_OS_TZDB=1 -DBOOST_ASIO_NO_DEPRECATED -DBOOST_ASIO_HAS_CO_AWAIT=1 -DBOOST_ASIO_HAS_STD_COROUTINE=1 -Icore/include -Icore/src -Irunner/src -Itests
+       -Iplugins/storage/s3 -Iplugins/storage/azure-blob -I/usr/include/freetype2)
+link=(-fsanitize=fuzzer,address,undefined)
+config_sources=$(ls core/src/config/*.cpp core/src/plugins/*.cpp | tr '\n' ' ')
+image_sources=$(ls core/src/image/{image_codec,bmp_codec,gif_codec,jpeg_codec,png_codec,png_fast_writer,webp_codec,tiff_codec,format,pixels,channels}.cpp | tr '\n' ' ')
 declare -A sources=(
-  [json_scan]="tests/fuzz/json_scan_fuzz.cpp runner/src/json_field_scan.cpp"
-  [template]="tests/fuzz/template_fuzz.cpp core/src/template.cpp"
-  [cron]="tests/fuzz/cron_fuzz.cpp core/src/schedule/cron.cpp core/src/config/suggest.cpp -DUSE_OS_TZDB=1 -ldate-tz"
+  [json_scan]="runner/src/json_field_scan.cpp"
+  [template]="core/src/template.cpp"
+  [cron]="core/src/schedule/cron.cpp core/src/config/suggest.cpp"
+  [http]="runner/src/serve_http_parse.cpp"
+  [url]="core/src/http/url.cpp core/src/http/egress.cpp core/src/error.cpp"
+  [multipart]="core/src/http/multipart.cpp"
+  [dotenv]="core/src/config/dotenv.cpp core/src/config/diagnostics.cpp core/src/config/suggest.cpp"
+  [pipeline]="$config_sources core/src/template.cpp core/src/schedule/cron.cpp core/src/error.cpp"
+  [storage_xml]="plugins/storage/s3/s3_xml.cpp plugins/storage/azure-blob/azure_xml.cpp core/src/http/retry.cpp core/src/http/headers.cpp core/src/error.cpp"
+  [image]="$image_sources core/src/error.cpp"
 )
+declare -A libraries=(
+  [cron]="-ldate-tz"
+  [pipeline]="-ldate-tz -lyaml-cpp -lboost_filesystem -lspdlog -lfmt"
+  [storage_xml]="-lpugixml"
+  [image]="-lturbojpeg -lpng -lwebp -lz -ldl"
+)
+# The order of a run; also the default set.
+all=(json_scan template cron http url multipart dotenv pipeline storage_xml image)
+read -r -a targets <<<"${FUZZ_TARGETS:-${all[*]}}"
+
+compiler=(clang++-14)
+command -v ccache >/dev/null && compiler=(ccache clang++-14)
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
+
+mkdir -p "$out/obj"
+object() { echo "$out/obj/${1//\//_}.o"; }
+# Compile what the chosen targets need, one per core; ccache answers for unchanged sources.
+needed=$(for t in "${targets[@]}"; do echo "tests/fuzz/${t}_fuzz.cpp"; tr ' ' '\n' <<<"${sources[$t]}"; done | sort -u | grep .)
+jobs=0
+for s in $needed; do
+  "${compiler[@]}" "${flags[@]}" -c "$s" -o "$(object "$s")" &
+  if ((++jobs >= $(nproc))); then wait -n; ((jobs--)); fi
+done
+while ((jobs > 0)); do wait -n; ((jobs--)); done
+
 # Short runs (the test command's smoke) use a fixed seed: the same inputs every time, so a
 # CI run never fails on a chance discovery that no one can reproduce. Long runs explore.
 seed=()
 ((seconds <= 60)) && seed=(-seed=1)
 status=0
-for target in json_scan template cron; do
-  # shellcheck disable=SC2086 # the source lists are words on purpose
-  clang++-14 "${flags[@]}" ${sources[$target]} -o "$out/${target}_fuzz"
+for target in "${targets[@]}"; do
+  # shellcheck disable=SC2046,SC2086 # the object and library lists are words on purpose
+  clang++-14 "${link[@]}" $(for s in tests/fuzz/${target}_fuzz.cpp ${sources[$target]}; do object "$s"; done) \
+    ${libraries[$target]:-} -o "$out/${target}_fuzz"
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
   cp -n tests/fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
   log="$out/$target.log"
+  max_len=4096
+  [[ $target == image ]] && max_len=65536
   if ASAN_OPTIONS=detect_leaks=1 "$out/${target}_fuzz" "$corpus" "${seed[@]}" -max_total_time="$seconds" \
-      -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/$target-" >"$log" 2>&1; then
+      -max_len=$max_len -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$target-" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    echo "fuzz $target: $runs inputs in ${seconds}s, $rate exec/s, no finding"
+    printf 'fuzz %-11s %9s inputs in %ss, %6s exec/s, no finding\n' "$target:" "$runs" "$seconds" "$rate"
   else
     echo "fuzz $target: FINDING (see $log and $out/$target-*)"
     tail -30 "$log"

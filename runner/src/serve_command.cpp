@@ -189,10 +189,12 @@ int serve_command(const ServeConfig& config, Process& process) {
   process.lower_cpu_priority();
   Outbox outbox(job_io, *store, pipelines, config.callbacks, config.callbacks_in_flight, metrics,
                 log, sealer);
-  Dispatcher dispatcher(job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
-                        [&] { outbox.wake(); });
+  QueuedJobs queued(config.queued_jobs_per_pipeline);
+  Dispatcher dispatcher(
+      job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
+      [&] { outbox.wake(); }, [&](const std::string& id) { queued.remove(id); });
   TriggerContext trigger{*store, waiters, egress, config.json, sealer, [&] { dispatcher.wake(); },
-                         log};
+                         log, &queued};
   std::optional<OffsetClock> schedule_clock;
   if (config.schedule_clock_start)
     schedule_clock.emplace(*host.clock, *config.schedule_clock_start - host.clock->now());

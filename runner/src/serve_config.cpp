@@ -195,9 +195,39 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
                       [&](Node v) {
                         config.jobs_in_flight = r.number(v, "limits.jobs_in_flight", 1, 10'000);
                       }},
-                     {"callbacks_in_flight", [&](Node v) {
+                     {"callbacks_in_flight",
+                      [&](Node v) {
                         config.callbacks_in_flight =
                             r.number(v, "limits.callbacks_in_flight", 1, 10'000);
+                      }},
+                     {"header_bytes",
+                      [&](Node v) {
+                        config.http.header_bytes =
+                            r.number<std::size_t>(v, "limits.header_bytes", 1024, 1u << 20);
+                      }},
+                     {"idle_timeout_seconds",
+                      [&](Node v) {
+                        config.http.idle_timeout =
+                            std::chrono::seconds(r.number(v, "limits.idle_timeout_seconds", 1, 3600));
+                      }},
+                     {"header_timeout_seconds",
+                      [&](Node v) {
+                        config.http.header_timeout = std::chrono::seconds(
+                            r.number(v, "limits.header_timeout_seconds", 1, 3600));
+                      }},
+                     {"body_timeout_seconds",
+                      [&](Node v) {
+                        config.http.body_timeout =
+                            std::chrono::seconds(r.number(v, "limits.body_timeout_seconds", 1, 3600));
+                      }},
+                     {"connections_per_client",
+                      [&](Node v) {
+                        config.http.connections_per_client = r.number<std::size_t>(
+                            v, "limits.connections_per_client", 0, 1'000'000);
+                      }},
+                     {"queued_jobs_per_pipeline", [&](Node v) {
+                        config.queued_jobs_per_pipeline = r.number<std::size_t>(
+                            v, "limits.queued_jobs_per_pipeline", 0, 100'000'000);
                       }}});
         }},
        {"jobs",

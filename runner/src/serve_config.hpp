@@ -33,6 +33,8 @@ struct ServeConfig {
   std::uint64_t max_image_pixels = 0;  // 0: each pipeline's own limit
   std::size_t max_batch_items = 0;     // 0: each pipeline's own limit
   int jobs_in_flight = 8;
+  // Jobs a pipeline's route accepts while as many wait to start: a 503 beyond. 0: no limit.
+  std::size_t queued_jobs_per_pipeline = 1000;
   int callbacks_in_flight = 32;
   int io_threads = 0;  // 0: one per core
 

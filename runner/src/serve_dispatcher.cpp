@@ -16,7 +16,8 @@ std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
 Dispatcher::Dispatcher(asio::io_context& io, JobStore& store, const PipelineSet& pipelines,
                        JobWaiters& waiters, int max_in_flight, Metrics& metrics,
-                       std::shared_ptr<spdlog::logger> log, std::function<void()> on_finished)
+                       std::shared_ptr<spdlog::logger> log, std::function<void()> on_finished,
+                       std::function<void(const std::string&)> on_started)
     : io_(io),
       strand_(asio::make_strand(io)),
       wake_timer_(strand_),
@@ -27,7 +28,8 @@ Dispatcher::Dispatcher(asio::io_context& io, JobStore& store, const PipelineSet&
       max_in_flight_(max_in_flight),
       metrics_(metrics),
       log_(std::move(log)),
-      on_finished_(std::move(on_finished)) {
+      on_finished_(std::move(on_finished)),
+      on_started_(std::move(on_started)) {
   metrics_.describe("imagepipe_job_queue_seconds",
                     "Time from acceptance to the start of a job's first run");
   metrics_.describe("imagepipe_job_run_seconds", "Time a job took to run, notifiers excluded");
@@ -53,6 +55,7 @@ Task<void> Dispatcher::loop() {
         break;
       }
       if (!job) break;
+      if (on_started_) on_started_(job->id);
       ++in_flight_;
       asio::co_spawn(asio::make_strand(io_), run_job(std::move(*job)), [this](std::exception_ptr) {
         if (--in_flight_ == 0 && stopping_) asio::post(strand_, [this] { idle_timer_.cancel(); });

@@ -19,7 +19,8 @@ class Dispatcher {
  public:
   Dispatcher(asio::io_context& io, JobStore& store, const PipelineSet& pipelines,
              JobWaiters& waiters, int max_in_flight, Metrics& metrics,
-             std::shared_ptr<spdlog::logger> log, std::function<void()> on_finished);
+             std::shared_ptr<spdlog::logger> log, std::function<void()> on_finished,
+             std::function<void(const std::string& job_id)> on_started = {});
   ~Dispatcher();
 
   void start();
@@ -45,6 +46,7 @@ class Dispatcher {
   Metrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
   std::function<void()> on_finished_;
+  std::function<void(const std::string&)> on_started_;  // a claimed job leaves the queue
   std::atomic<int> in_flight_{0};
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> stopping_{false};

@@ -1,5 +1,6 @@
 #include "serve_http.hpp"
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -8,12 +9,14 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "imagepipe/error.hpp"
 #include "imagepipe/threads.hpp"
+#include "serve_http_parse.hpp"
 
 namespace imagepipe::serve {
 
@@ -35,48 +38,35 @@ std::string error_body(const std::string& message) {
                                                  nlohmann::json::error_handler_t::replace);
 }
 
+// A connection's reads each have a deadline of their own (idle, header, body). Beast's
+// stream closes the socket when its timer fires, so nothing could be answered; this timer
+// only cancels the read, and a 408 can still be sent.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, std::string remote)
+      : stream(std::move(socket)), timer(stream.get_executor()), remote(std::move(remote)) {}
   beast::tcp_stream stream;
-  bool busy = false;  // between a request's last byte and its answer; on its loop only
+  asio::steady_timer timer;
+  std::string remote;      // peer address, "" when unknown
+  bool busy = false;       // between a request's last byte and its answer; on its loop only
+  bool timed_out = false;  // the current read's deadline passed
 };
 
-std::string lower(boost::beast::string_view s) {
-  std::string out(s.data(), s.size());
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// Arms `c`'s deadline for the read about to start.
+void arm(const std::shared_ptr<Connection>& c, std::chrono::seconds limit) {
+  c->stream.expires_never();  // a write's deadline must not cut the read short
+  c->timed_out = false;
+  c->timer.expires_after(limit);
+  c->timer.async_wait([c](error_code ec) {
+    if (ec) return;
+    c->timed_out = true;
+    c->stream.socket().cancel(ec);
+  });
 }
 
-struct FramingProblem {
-  int status = 0;  // 0: the request's length is unambiguous
-  std::string message;
-};
-
-// RFC 9112 §6.3: a request whose length two parties could read differently is how requests
-// are smuggled past a proxy. Beast frames "Transfer-Encoding: xchunked" with a
-// Content-Length by the length (and without one, as bodiless), so the rest of the bytes
-// would be read here as a second request that the proxy never saw. Such a request is
-// refused and its connection closed. (Beast itself refuses chunked beside a length.)
-FramingProblem framing_problem(const http::request_parser<http::string_body>& parser) {
-  const auto& header = parser.get();
-  std::string codings;
-  const auto fields = header.equal_range(http::field::transfer_encoding);
-  for (auto field = fields.first; field != fields.second; ++field)
-    codings += (codings.empty() ? "" : ", ") + std::string(field->value());
-  if (fields.first == fields.second) return {};
-  const std::string shown = codings.size() > 100 ? codings.substr(0, 100) + "..." : codings;
-  if (header.count(http::field::content_length))
-    return {400,
-            "Transfer-Encoding and Content-Length together: the request's length is "
-            "ambiguous"};
-  std::vector<std::string> list;
-  for (const auto token : http::token_list{codings}) list.push_back(lower(token));
-  if (list.empty() || list.back() != "chunked")
-    return {400, "Transfer-Encoding '" + shown +
-                     "' does not end in chunked: the request's length cannot be determined"};
-  if (list.size() > 1)  // RFC 9112 §6.1: a coding the server cannot undo
-    return {501, "Transfer-Encoding '" + shown + "' is not supported: only chunked"};
-  return {};
+// After the read: its own error, or timeout when the deadline cancelled it.
+error_code disarm(Connection& c, error_code ec) {
+  c.timer.cancel();
+  return c.timed_out ? error_code(beast::error::timeout) : ec;
 }
 
 }  // namespace
@@ -123,6 +113,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<bool> stopping{false};
   mutable std::mutex mu;
   std::set<std::shared_ptr<Connection>> connections;
+  std::map<std::string, std::size_t> per_client;  // open connections by peer address
 
   Task<void> accept_loop() {
     auto self = shared_from_this();
@@ -136,9 +127,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         continue;  // EMFILE and friends: keep serving the connections we have
       }
       socket.set_option(tcp::no_delay(true), ec);
+      std::string remote;
+      if (const auto endpoint = socket.remote_endpoint(ec); !ec)
+        remote = endpoint.address().to_string();
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, session(self, std::make_shared<Connection>(std::move(socket))),
-                     asio::detached);
+      auto c = std::make_shared<Connection>(std::move(socket), std::move(remote));
+      if (!admit(c->remote)) {
+        asio::co_spawn(executor, too_many_connections(self, c), asio::detached);
+        continue;
+      }
+      asio::co_spawn(executor, session(self, std::move(c)), asio::detached);
     }
   }
 
@@ -162,13 +160,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Answers a request we refuse before reading its body, then lets the client finish.
-  Task<void> refuse(Connection& c, int status, const std::string& message, unsigned version) {
+  Task<void> refuse(Connection& c, int status, const std::string& message, unsigned version,
+                    std::chrono::milliseconds drain_time = kDrainTime) {
     Response r{.status = status, .body = error_body(message)};
     auto res = to_beast(std::move(r), version, false);
     if (co_await write(c, res)) co_return;
     error_code ec;
     c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    c.stream.expires_after(kDrainTime);
+    c.stream.expires_after(drain_time);
     std::vector<char> sink(64 << 10);
     std::size_t drained = 0;
     while (drained < kDrainBytes) {
@@ -179,95 +178,94 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Counts a connection from `remote` in, or refuses it when that address has
+  // limits.connections_per_client open already. One client cannot take every socket.
+  bool admit(const std::string& remote) {
+    std::lock_guard lock(mu);
+    auto& open = per_client[remote];
+    if (limits.connections_per_client && open >= limits.connections_per_client) {
+      if (open == 0) per_client.erase(remote);
+      return false;
+    }
+    ++open;
+    return true;
+  }
+  void release(const std::string& remote) {
+    std::lock_guard lock(mu);
+    auto it = per_client.find(remote);
+    if (it != per_client.end() && --it->second == 0) per_client.erase(it);
+  }
+
+  // Answers a connection over the per-client limit with a 429 and closes it.
+  Task<void> too_many_connections(std::shared_ptr<Impl> self, std::shared_ptr<Connection> c) {
+    const std::string message = "too many connections from " + c->remote + ": the limit is " +
+                                std::to_string(self->limits.connections_per_client) +
+                                " per client address (limits.connections_per_client)";
+    co_await refuse(*c, 429, message, 11, std::chrono::milliseconds(500));
+    error_code ec;
+    c->stream.socket().close(ec);
+  }
+
   Task<void> session(std::shared_ptr<Impl> self, std::shared_ptr<Connection> c) {
     // `self` keeps the server alive for as long as one of its connections is open.
     {
       std::lock_guard lock(self->mu);
       self->connections.insert(c);
     }
-    co_await self->serve(*c);
+    co_await self->serve(c);
     error_code ec;
+    c->timer.cancel();
     c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     c->stream.socket().close(ec);
+    self->release(c->remote);
     std::lock_guard lock(self->mu);
     self->connections.erase(c);
   }
 
-  Task<void> serve(Connection& c) {
+  Task<void> serve(std::shared_ptr<Connection> connection) {
+    Connection& c = *connection;
     beast::flat_buffer buffer;
-    std::string remote;
-    {
-      error_code ec;
-      auto endpoint = c.stream.socket().remote_endpoint(ec);
-      if (!ec) remote = endpoint.address().to_string();
-    }
     while (!stopping) {
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(limits.body_bytes);
-      parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+      RequestParser parser;
+      limit_parser(parser, limits);
       error_code ec;
-      c.stream.expires_after(limits.idle_timeout);
+      // Waiting for a request is the idle timeout; its first byte starts the header's.
+      if (buffer.size() == 0) {
+        arm(connection, limits.idle_timeout);
+        const auto n = co_await c.stream.async_read_some(
+            buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+        if (disarm(c, ec)) co_return;
+        buffer.commit(n);
+      }
+      arm(connection, limits.header_timeout);
       co_await http::async_read_header(c.stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
+      ec = disarm(c, ec);
       // Messages are named before the co_await: g++ 12 destroys a temporary bound to a
       // coroutine's reference parameter twice.
-      if (ec == http::error::body_limit) {
-        const auto length = parser.content_length();
-        const std::string message =
-            "request body is " + (length ? std::to_string(*length) + " bytes, " : "") +
-            "over the limit of " + std::to_string(limits.body_bytes) + " bytes (limits.body_bytes)";
-        co_await refuse(c, 413, message, 11);
-        co_return;
-      }
-      if (ec == http::error::header_limit) {
-        const std::string message = "request headers are too large";
-        co_await refuse(c, 431, message, 11);
-        co_return;
-      }
-      if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-          ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-          ec == asio::error::connection_reset)
-        co_return;
-      if (ec) {
-        const std::string message = "malformed HTTP request: " + ec.message();
-        co_await refuse(c, 400, message, 11);
-        co_return;
-      }
-
-      if (const auto framing = framing_problem(parser); framing.status) {
-        co_await refuse(c, framing.status, framing.message, 11);
+      if (const auto refusal = header_refusal(ec, parser, limits)) {
+        if (refusal->status) co_await refuse(c, refusal->status, refusal->message, 11);
         co_return;
       }
       const auto& header = parser.get();
-      if (lower(header[http::field::expect]) == "100-continue") {
+      if (boost::beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> go_on{http::status::continue_, header.version()};
         if (co_await write(c, go_on)) co_return;
       }
-      c.stream.expires_after(limits.request_timeout);
+      arm(connection, limits.body_timeout);
       co_await http::async_read(c.stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::body_limit) {
-        const std::string message = "request body is over the limit of " +
-                                    std::to_string(limits.body_bytes) +
-                                    " bytes (limits.body_bytes)";
-        co_await refuse(c, 413, message, header.version());
+      ec = disarm(c, ec);
+      if (const auto refusal = body_refusal(ec, limits)) {
+        if (refusal->status) co_await refuse(c, refusal->status, refusal->message, header.version());
         co_return;
       }
-      if (ec) co_return;
 
       c.busy = true;
       const auto started = std::chrono::steady_clock::now();
-      auto message = parser.release();
-      Request request;
-      request.method = std::string(message.method_string());
-      request.target = std::string(message.target());
-      const auto q = request.target.find('?');
-      request.path = request.target.substr(0, q);
-      if (q != std::string::npos) request.query = request.target.substr(q + 1);
-      for (const auto& field : message)
-        request.headers[lower(field.name_string())] = std::string(field.value());
-      request.body = std::move(message.body());
-      request.remote = remote;
+      const unsigned version = parser.get().version();
+      const bool wants_keep_alive = parser.get().keep_alive();
+      Request request = to_request(parser.release(), c.remote);
 
       Response response;
       try {
@@ -277,8 +275,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
             Response{.status = 500, .body = error_body(std::string("internal error: ") + e.what())};
       }
       const int status = response.status;
-      const bool keep_alive = message.keep_alive() && !stopping;
-      auto res = to_beast(std::move(response), message.version(), keep_alive);
+      const bool keep_alive = wants_keep_alive && !stopping;
+      auto res = to_beast(std::move(response), version, keep_alive);
       ec = co_await write(c, res);
       c.busy = false;
       if (observer)

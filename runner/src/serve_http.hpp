@@ -44,11 +44,16 @@ struct Response {
 
 using Handler = std::function<Task<Response>(Request&)>;
 
+// Each one names its key in the config file (limits.*) and in the error it causes.
 struct ServerLimits {
   std::uint64_t body_bytes = 16u << 20;
   std::size_t header_bytes = 16u << 10;
-  std::chrono::seconds idle_timeout{60};     // keep-alive connection with no request
-  std::chrono::seconds request_timeout{60};  // reading one request
+  std::chrono::seconds idle_timeout{60};    // keep-alive connection waiting for a request
+  std::chrono::seconds header_timeout{10};  // first byte to the end of the headers (slowloris)
+  std::chrono::seconds body_timeout{60};    // reading one request's body
+  // Open connections from one peer address; 0: no limit. Behind a proxy every client has
+  // the proxy's address: raise it there.
+  std::size_t connections_per_client = 128;
 };
 
 // Called after every answer (the request, its status, seconds taken): metrics, access log.

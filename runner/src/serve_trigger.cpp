@@ -336,6 +336,8 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
     co_return json_response(415, {{"error", *problem},
                                   {"received", content_type ? json(*content_type) : json()},
                                   {"accepted", kJsonMediaTypes}});
+  if (const auto problem = content_encoding_problem(request.header("content-encoding")))
+    co_return json_response(415, {{"error", *problem}});
 
   auto checked = check_request(pipeline, request, context.egress, context.json_limits);
   if (!checked.problems.empty()) co_return validation_response(checked.problems);
@@ -346,6 +348,14 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
   const std::string id = job.id;
   const auto& http = *pipeline.trigger.http;
   const bool sync = http.mode == HttpTrigger::Mode::sync;
+  if (context.queued && !context.queued->try_add(pipeline.name, id)) {
+    Response full = error_response(
+        503, "pipeline '" + pipeline.name + "' has " + std::to_string(context.queued->limit()) +
+                 " jobs waiting to start, its limit (limits.queued_jobs_per_pipeline): try "
+                 "again later");
+    full.headers["Retry-After"] = "1";
+    co_return full;
+  }
   auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<JobWaiters::Waiter> waiter;
   if (sync) waiter = context.waiters.expect(id, executor);
@@ -353,6 +363,7 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
   try {
     co_await context.store.add(std::move(job));
   } catch (const std::exception& e) {
+    if (context.queued) context.queued->remove(id);
     context.log->error("cannot store a job for {}: {}", pipeline.name, e.what());
     co_return error_response(503, "the job could not be stored: " + redact_secrets(e.what()));
   }

@@ -9,6 +9,7 @@
 #include "json_field_scan.hpp"
 #include "serve_credentials.hpp"
 #include "serve_pipelines.hpp"
+#include "serve_queue_limit.hpp"
 #include "serve_responses.hpp"
 #include "serve_waiters.hpp"
 
@@ -22,6 +23,7 @@ struct TriggerContext {
   const CredentialSealer& sealer;   // callback URLs' credentials, before they are stored
   std::function<void()> job_added;  // wakes the dispatcher
   std::shared_ptr<spdlog::logger> log;
+  QueuedJobs* queued = nullptr;  // limits.queued_jobs_per_pipeline; null: no limit
 };
 
 Task<Response> handle_trigger(const ServedPipeline& served, Request& request,

@@ -1,5 +1,7 @@
 #include "daemon_process.hpp"
 
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -44,6 +46,13 @@ std::uint16_t read_port(int fd, std::chrono::milliseconds timeout) {
   return 0;
 }
 
+// scripts/sanitize.sh runs these tests against the daemon built with ASan and UBSan (the
+// test binary need not be): these variables name that build's binary and test plugins.
+std::string from_env_or(const char* name, const char* built) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : built;
+}
+
 }  // namespace
 
 DaemonProcess::DaemonProcess(DaemonOptions options) : options_(std::move(options)) {
@@ -53,10 +62,10 @@ DaemonProcess::DaemonProcess(DaemonOptions options) : options_(std::move(options
     data_dir_ = work_dir_ / "data";
     owns_data_dir_ = true;
   }
-  std::vector<std::string> args = {IMAGEPIPE_EXECUTABLE};
+  std::vector<std::string> args = {from_env_or("IMAGEPIPE_TEST_EXECUTABLE", IMAGEPIPE_EXECUTABLE)};
   if (options_.test_plugins) {
     args.push_back("--plugin-dir");
-    args.push_back(IMAGEPIPE_TEST_PLUGIN_DIR);
+    args.push_back(from_env_or("IMAGEPIPE_TEST_PLUGIN_DIR", IMAGEPIPE_TEST_PLUGIN_DIR));
   }
   args.insert(args.end(), {"serve", "--listen", "127.0.0.1:0", "--data", data_dir_.string()});
   if (!options_.config_yaml.empty()) {

@@ -265,5 +265,7 @@ Pipeline load_pipeline_text(std::string_view yaml, std::string display_name,
 
 // Reads KEY=VALUE lines (comments, quotes, `export` prefix allowed).
 std::map<std::string, std::string> read_dotenv(const std::filesystem::path& file);
+// The same for text already in memory; `file` names it in diagnostics.
+std::map<std::string, std::string> parse_dotenv(std::string_view text, const std::string& file);
 
 }  // namespace imagepipe

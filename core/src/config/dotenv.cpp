@@ -1,6 +1,8 @@
 // .env files: KEY=VALUE lines, as docker compose and most dotenv libraries read them.
 // A malformed line is reported like a pipeline error, with its line and column.
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "imagepipe/pipeline.hpp"
 
@@ -132,8 +134,21 @@ class DotenvParser {
 
 }  // namespace
 
+std::map<std::string, std::string> parse_dotenv(std::string_view text, const std::string& file) {
+  DotenvParser parser(file);
+  int number = 0;
+  while (!text.empty()) {
+    const std::size_t end = std::min(text.find('\n'), text.size());
+    std::string line(text.substr(0, end));
+    text.remove_prefix(std::min(end + 1, text.size()));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    parser.parse_line(line, ++number);
+  }
+  if (!parser.diagnostics().empty()) throw PipelineError(std::move(parser.diagnostics()));
+  return parser.values();
+}
+
 std::map<std::string, std::string> read_dotenv(const std::filesystem::path& file) {
-  DotenvParser parser(file.string());
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     Diagnostic diagnostic;
@@ -141,14 +156,9 @@ std::map<std::string, std::string> read_dotenv(const std::filesystem::path& file
     diagnostic.message = "cannot read the .env file";
     throw PipelineError({diagnostic});
   }
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    parser.parse_line(line, ++number);
-  }
-  if (!parser.diagnostics().empty()) throw PipelineError(std::move(parser.diagnostics()));
-  return parser.values();
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_dotenv(text.str(), file.string());
 }
 
 }  // namespace imagepipe

@@ -28,7 +28,11 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   std::tm tm{};
   const char* end = strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
   if (!end) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // system_clock counts nanoseconds in 64 bits: a date a server sends for the year 3000
+  // would overflow it (undefined behaviour), so dates past 2200 are no dates.
+  const std::time_t seconds = timegm(&tm);
+  if (seconds == -1 || seconds > 7'258'118'400 || seconds < -7'258'118'400) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(seconds);
 }
 
 std::optional<milliseconds> parse_retry_after(std::string_view value,

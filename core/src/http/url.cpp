@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
+#include <vector>
 
 #include "imagepipe/asio.hpp"
 
@@ -61,6 +63,58 @@ bool valid_host_name(std::string_view host) {
     const auto c = static_cast<unsigned char>(ch);
     return std::isalnum(c) || c == '-' || c == '.' || c == '_';
   });
+}
+
+// One part of a numeric IPv4 host: decimal, 0x hex or 0-led octal, as inet_aton reads it.
+std::optional<std::uint64_t> ipv4_part(std::string_view part) {
+  int base = 10;
+  if (part.size() >= 2 && part[0] == '0' && (part[1] == 'x' || part[1] == 'X')) {
+    base = 16;
+    part.remove_prefix(2);
+    if (part.empty()) return 0;
+  } else if (part.size() >= 2 && part[0] == '0') {
+    base = 8;
+    part.remove_prefix(1);
+  }
+  if (part.empty() || part.size() > 12) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value, base);
+  if (ec != std::errc{} || end != part.data() + part.size()) return std::nullopt;
+  return value;
+}
+
+// WHATWG URL's IPv4 host parser. "2852039166", "0xA9FEA9FE", "0251.0376.0251.0376" and
+// "169.254.43518" all mean 169.254.169.254 to the resolver (inet_aton), so a host whose last
+// label is a number is read as an address and written back as a.b.c.d: the egress policy
+// then judges the address that will be connected to, not a name it cannot see through.
+// nullopt: the host is a name; throws when it ends in a number but is no address.
+std::optional<std::string> numeric_ipv4_host(std::string_view text, std::string_view host) {
+  const std::string_view last = host.substr(host.rfind('.') + 1);
+  const bool hex = last.size() >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X') &&
+                   std::all_of(last.begin() + 2, last.end(),
+                               [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  const bool digits = !last.empty() && std::all_of(last.begin(), last.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+  if (!hex && !digits) return std::nullopt;
+  std::vector<std::uint64_t> parts;
+  for (std::size_t at = 0; at <= host.size();) {
+    const std::size_t dot = std::min(host.find('.', at), host.size());
+    const auto part = ipv4_part(host.substr(at, dot - at));
+    if (!part || parts.size() == 4) invalid(text, "host ends in a number but is not an IPv4 address");
+    parts.push_back(*part);
+    at = dot + 1;
+  }
+  std::uint64_t address = 0;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (parts[i] > 255) invalid(text, "host ends in a number but is not an IPv4 address");
+    address |= parts[i] << (8 * (3 - i));
+  }
+  if (parts.back() >= (std::uint64_t(1) << (8 * (5 - parts.size()))))
+    invalid(text, "host ends in a number but is not an IPv4 address");
+  address |= parts.back();
+  return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 255) + "." +
+         std::to_string((address >> 8) & 255) + "." + std::to_string(address & 255);
 }
 
 // RFC 3986 section 5.2.4.
@@ -182,6 +236,9 @@ Url parse_url(std::string_view text) {
       if (after.front() != ':') invalid(text, "unexpected characters after the IPv6 address");
       port = after.substr(1);
     }
+    // A zone ("%25eth0") names an interface of the machine that reads the URL, not a host.
+    if (host.find('%') != std::string_view::npos)
+      invalid(text, "IPv6 zone identifiers are not allowed");
     boost::system::error_code ec;
     asio::ip::make_address_v6(std::string(host), ec);
     if (ec) invalid(text, "malformed IPv6 address");
@@ -197,6 +254,14 @@ Url parse_url(std::string_view text) {
   if (host.empty()) invalid(text, "missing host");
   url.host = lower(host);
   if (url.host.back() == '.' && url.host.size() > 1) url.host.pop_back();
+  // "a..b" or ".a" (or "a.." before the one trailing dot went) is no host name, and "127.."
+  // would read as a name here and as 0.0.0.127 once written back without its last dot.
+  if (url.host.find(':') == std::string::npos &&
+      (url.host.front() == '.' || url.host.find("..") != std::string::npos ||
+       url.host.back() == '.'))
+    invalid(text, "host has an empty label");
+  if (url.host.find(':') == std::string::npos)
+    if (auto address = numeric_ipv4_host(text, url.host)) url.host = std::move(*address);
 
   url.port = url.is_https() ? 443 : 80;
   if (!port.empty()) {

@@ -9,6 +9,10 @@
 #include <regex>
 #include <sstream>
 
+// Without it valijson reports a schema it cannot read (`type: Object`, say) by calling
+// abort(): a typo in a pipeline file's request_schema would end the process instead of
+// being a diagnostic.
+#define VALIJSON_USE_EXCEPTIONS 1
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>

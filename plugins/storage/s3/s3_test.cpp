@@ -109,5 +109,20 @@ TEST(S3Xml, ListPageFromS3rverNamespaceAndUrlEncodedKeys) {
             "u-1");
 }
 
+// Found by tests/fuzz/storage_xml_fuzz.cpp: a size past 2^64 threw std::out_of_range, which
+// no caller classifies, and a date past 2262 overflowed system_clock.
+TEST(S3Xml, SizesThatAreNoNumberAndDatesTooFarAreClassified) {
+  try {
+    parse_list("<ListBucketResult><Contents><Key>k</Key><Size>99999999999999999999999</Size>"
+               "</Contents></ListBucketResult>");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.cls(), ErrorClass::unavailable);
+    EXPECT_STREQ(e.what(),
+                 "S3 listed an object whose size is not a number: '99999999999999999999999'");
+  }
+  EXPECT_EQ(parse_iso8601("3024-01-02T03:04:05.000Z"), std::chrono::system_clock::time_point{});
+}
+
 }  // namespace
 }  // namespace imagepipe::s3

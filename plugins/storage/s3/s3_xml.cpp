@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include <cctype>
+#include <charconv>
 #include <ctime>
 #include <sstream>
 
@@ -48,6 +49,16 @@ std::string percent_decode(const std::string& s) {
   return out;
 }
 
+// std::stoull would throw std::out_of_range past 2^64, which no caller classifies.
+std::uint64_t parse_size(const std::string& text) {
+  std::uint64_t size = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+  if (!text.empty() && (ec != std::errc{} || end != text.data() + text.size()))
+    throw Error(ErrorClass::unavailable,
+                "S3 listed an object whose size is not a number: '" + text.substr(0, 40) + "'");
+  return size;
+}
+
 pugi::xml_document load(const std::string& body, const char* what) {
   pugi::xml_document doc;
   if (!doc.load_buffer(body.data(), body.size()))
@@ -85,7 +96,7 @@ ListPage parse_list(const std::string& body) {
     ObjectInfo info;
     info.key = child_text(c, "Key");
     if (url_encoded) info.key = percent_decode(info.key);
-    info.size = std::stoull("0" + child_text(c, "Size"));
+    info.size = parse_size(child_text(c, "Size"));
     info.etag = child_text(c, "ETag");
     info.last_modified = parse_iso8601(child_text(c, "LastModified"));
     page.objects.push_back(std::move(info));
@@ -124,7 +135,10 @@ std::string complete_body(const std::vector<std::pair<int, std::string>>& parts)
 std::chrono::system_clock::time_point parse_iso8601(const std::string& text) {
   std::tm tm{};
   if (!strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // Past 2200 system_clock's nanoseconds would overflow: no date, as for unreadable text.
+  const std::time_t seconds = timegm(&tm);
+  if (seconds == -1 || seconds > 7'258'118'400 || seconds < -7'258'118'400) return {};
+  return std::chrono::system_clock::from_time_t(seconds);
 }
 
 }  // namespace imagepipe::s3

@@ -304,12 +304,13 @@ TEST_F(HttpClientTest, RefusesMetadataAddressWithoutConnecting) {
 }
 
 TEST_F(HttpClientTest, RefusesMetadataAddressSpelledAsANumber) {
-  // 2852039166 == 169.254.169.254; the resolver accepts the number, the policy sees through it.
+  // 2852039166 == 169.254.169.254; the resolver accepts the number, and the URL parser reads
+  // it as that address before the policy judges it (and before any resolution).
   const Error e = failure({.url = "http://2852039166/latest"});
   EXPECT_EQ(e.cls(), ErrorClass::invalid_input);
   EXPECT_EQ(std::string(e.what()),
             "refusing to connect to 169.254.169.254 (link-local/metadata address) for "
-            "http://2852039166:80/latest");
+            "http://169.254.169.254:80/latest");
   EXPECT_EQ(client().stats().connections_opened, 0u);
 }
 

@@ -34,5 +34,13 @@ TEST(RetryAfter, SecondsFractionsAndHttpDates) {
   EXPECT_FALSE(parse_retry_after("", now));
 }
 
+// Past 2262 system_clock's nanoseconds overflow (undefined behaviour): such a date is
+// treated as no date (found by tests/fuzz/storage_xml_fuzz.cpp).
+TEST(HttpDate, DatesFarInTheFutureAreNoDates) {
+  EXPECT_FALSE(parse_http_date("Tue, 02 Jan 3024 03:04:05 GMT"));
+  EXPECT_TRUE(parse_http_date("Tue, 02 Jan 2124 03:04:05 GMT"));
+  EXPECT_EQ(parse_retry_after("Tue, 02 Jan 3024 03:04:05 GMT"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace imagepipe

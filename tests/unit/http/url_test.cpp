@@ -103,5 +103,36 @@ TEST(ResolveReference, FollowsEveryKindOfLocation) {
   EXPECT_EQ(resolve_url_reference(base, "http://other/x").userinfo, "");
 }
 
+// The resolver (inet_aton) reads these as addresses; so does the parser, so the egress
+// policy judges the address that would be connected to (WHATWG URL's IPv4 parser).
+TEST(ParseUrl, NumericHostsInAnyBaseAreTheAddressTheyName) {
+  for (const char* text : {"http://2852039166/", "http://0xA9FEA9FE/", "http://0251.0376.0251.0376/",
+                           "http://0xa9.254.0251.0376/", "http://169.254.43518/",
+                           "http://169.16689662/", "http://169.254.169.254./"})
+    EXPECT_EQ(parse_url(text).host, "169.254.169.254") << text;
+  EXPECT_EQ(parse_url("http://127.1:8080/x").authority(), "127.0.0.1:8080");
+  EXPECT_EQ(parse_url("http://0/").host, "0.0.0.0");
+  EXPECT_EQ(parse_url("http://0x/").host, "0.0.0.0");
+  // Names that merely contain digits stay names.
+  EXPECT_EQ(parse_url("http://1.example.com/").host, "1.example.com");
+  EXPECT_EQ(parse_url("http://example.123a/").host, "example.123a");
+}
+
+TEST(ParseUrl, HostsThatEndInANumberButAreNoAddressAreRefused) {
+  for (const char* text : {"http://1.2.3.256/", "http://1.2.3.4.5/", "http://4294967296/",
+                           "http://09.1.1.1/", "http://example.1/", "http://1.2.65536/"})
+    EXPECT_EQ(parse_error(text), std::string("invalid URL '") + text +
+                                     "': host ends in a number but is not an IPv4 address")
+        << text;
+}
+
+TEST(ParseUrl, EmptyLabelsAndZoneIdentifiersAreRefused) {
+  EXPECT_EQ(parse_error("http://127../"), "invalid URL 'http://127../': host has an empty label");
+  EXPECT_EQ(parse_error("http://a..b/"), "invalid URL 'http://a..b/': host has an empty label");
+  EXPECT_EQ(parse_error("http://.a/"), "invalid URL 'http://.a/': host has an empty label");
+  EXPECT_EQ(parse_error("http://[fe80::1%25eth0]/"),
+            "invalid URL 'http://[fe80::1%25eth0]/': IPv6 zone identifiers are not allowed");
+}
+
 }  // namespace
 }  // namespace imagepipe

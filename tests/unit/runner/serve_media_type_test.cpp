@@ -37,5 +37,23 @@ TEST(JsonMediaTypeProblem, NamesWhatWasReceivedAndWhatIsAccepted) {
   EXPECT_EQ(json_media_type_problem(nullptr, false), std::nullopt);
 }
 
+TEST(JsonMediaTypeProblem, CharsetsOtherThanUtf8AreRefused) {
+  for (const std::string ok : {"application/json; charset=UTF-8", "application/json;charset=\"utf-8\"",
+                               "application/json; charset=utf8", "application/json; v=1"})
+    EXPECT_EQ(json_media_type_problem(&ok, true), std::nullopt) << ok;
+  const std::string utf16 = "application/json; v=1; Charset=\"UTF-16\"";
+  EXPECT_EQ(json_media_type_problem(&utf16, true),
+            "charset 'utf-16' is not accepted here; JSON is sent as UTF-8");
+}
+
+TEST(ContentEncodingProblem, OnlyIdentityOrNoneIsAccepted) {
+  EXPECT_EQ(content_encoding_problem(nullptr), std::nullopt);
+  for (const std::string ok : {"identity", " Identity ", ""})
+    EXPECT_EQ(content_encoding_problem(&ok), std::nullopt) << ok;
+  const std::string gzip = "gzip";
+  EXPECT_EQ(content_encoding_problem(&gzip),
+            "Content-Encoding 'gzip' is not accepted here; send the body uncompressed");
+}
+
 }  // namespace
 }  // namespace imagepipe::serve

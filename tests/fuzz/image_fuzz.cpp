@@ -1,0 +1,44 @@
+// libFuzzer target for the image decoders (core/src/image/*_codec.cpp) through the entry
+// points the daemon and the engine use: probe_image, verify_image and decode_image, with a
+// pixel limit so a header that declares a huge image is refused rather than allocated.
+// GIF and BMP are our own parsers; PNG, JPEG, WebP and TIFF wrap libraries whose error
+// paths (longjmp, callbacks, dlopen) are ours. A result must match what was probed.
+#include <cstdint>
+#include <string_view>
+
+#include "imagepipe/error.hpp"
+#include "imagepipe/image.hpp"
+
+using namespace imagepipe;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const DecodeLimits limits{.max_pixels = 1u << 20, .max_bytes = 1u << 20};
+  ImageInfo info;
+  try {
+    info = probe_image(bytes, limits);
+  } catch (const Error&) {
+    return 0;
+  }
+  if (info.width <= 0 || info.height <= 0 ||
+      std::uint64_t(info.width) * std::uint64_t(info.height) > limits.max_pixels)
+    __builtin_trap();
+  bool verified = false;
+  try {
+    (void)verify_image(bytes, limits);
+    verified = true;
+  } catch (const Error&) {
+  }
+  try {
+    const Image image = decode_image(bytes, limits);
+    if (image.width != info.width || image.height != info.height || image.channels < 1 ||
+        image.channels > 4 ||
+        image.pixels.size() != std::size_t(image.width) * image.height * image.channels)
+      __builtin_trap();
+  } catch (const Error&) {
+    // What verify passed, decode must take: the daemon verifies at accept and a worker
+    // decodes later.
+    if (verified) __builtin_trap();
+  }
+  return 0;
+}
