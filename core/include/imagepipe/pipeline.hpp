@@ -128,6 +128,22 @@ struct ResponseSpec {
   Template body;
 };
 
+// One outcome's answer in trigger.http.responses: each part left out keeps the daemon's
+// default for that outcome, so a route declares only what its clients need to differ.
+struct OutcomeResponse {
+  std::optional<int> status;
+  std::map<std::string, int> by_class;  // failed: the status per error class
+  std::optional<Template> body;
+};
+
+// trigger.http.responses: a route's answers as configuration (serve_outcomes.cpp renders
+// them). `error` is the envelope of every other error answer the route gives (a body that
+// is not JSON, a job that could not be stored...).
+struct RouteResponses {
+  std::optional<OutcomeResponse> accepted, completed, failed, invalid_request;
+  std::optional<Template> error;
+};
+
 struct SourceSpec {
   // inputs: paths, globs and http(s) URLs together (`run -i`), or URLs from a body field.
   enum class From { request, files, storage, prompt, url, inputs };
@@ -184,6 +200,10 @@ struct HttpTrigger {
   // from the pipeline's name.
   std::string operation_id;
   RouteAuth auth;
+  RouteResponses responses;
+  // The JSON Schema of each `{name}` segment of `path`, by name; a segment the map does
+  // not name is a non-empty string.
+  std::map<std::string, nlohmann::json> path_params;
 };
 
 // trigger.schedule: the daemon starts a job at each due time of a cron expression, with a

@@ -17,8 +17,11 @@ using Fields = std::vector<std::string>;
 const std::map<std::string, Fields>& root_fields() {
   static const std::map<std::string, Fields> fields = {
       {"job",
-       {"id", "pipeline", "status", "error", "started_at", "finished_at", "duration_seconds"}},
-      {"request", {"body", "headers", "query"}},
+       {"id", "pipeline", "status", "error", "error_class", "started_at", "finished_at",
+        "duration_seconds"}},
+      {"request", {"id", "body", "headers", "query", "path"}},
+      // Only in trigger.http.responses bodies: the failure being answered.
+      {"error", {"status", "class", "message", "detail"}},
       {"item", {"index", "name", "stem", "ext", "width", "height", "output_ext"}},
       {"output",
        {"index", "count", "suffix", "step", "step_index", "ext", "mime", "id", "width", "height",

@@ -15,7 +15,7 @@ const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callba
                                                "response", "response_schema", "schedule"};
 const std::vector<std::string> kHttpKeys = {"method",  "path",         "mode",       "callback_header",
                                             "sync_wait_ms", "summary", "operation_id", "unavailable",
-                                            "auth"};
+                                            "auth", "responses", "path_params"};
 const std::vector<std::string> kAuthKeys = {"anonymous", "roles", "scopes"};
 const std::vector<std::string> kResponseKeys = {"status", "body"};
 // What a route that runs no job has no use for, and what only such a route uses.
@@ -128,6 +128,8 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
   if (auto summary = http.string("summary")) result.summary = *summary;
   if (http.has("unavailable")) result.unavailable = read_response(http, "unavailable");
   if (http.has("auth")) result.auth = read_route_auth(http);
+  read_route_responses(http, result);
+  read_path_params(http, result);
   if (auto id = http.string("operation_id")) {
     if (is_identifier(*id)) {
       result.operation_id = *id;
