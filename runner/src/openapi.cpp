@@ -145,6 +145,11 @@ json operation(const Pipeline& p) {
   json op = operation_head(p);
 
   json parameters = json::array();
+  for (const auto& [name, schema] : http.path_params)
+    parameters.push_back({{"in", "path"},
+                          {"name", name},
+                          {"required", true},
+                          {"schema", to_openapi_schema(schema)}});
   if (async && !http.callback_header.empty())
     parameters.push_back(
         {{"in", "header"},

@@ -8,6 +8,7 @@
 #include "imagepipe/jobs.hpp"
 #include "json_field_scan.hpp"
 #include "serve_credentials.hpp"
+#include "serve_path_match.hpp"
 #include "serve_pipelines.hpp"
 #include "serve_responses.hpp"
 #include "serve_waiters.hpp"
@@ -24,8 +25,12 @@ struct TriggerContext {
   std::shared_ptr<spdlog::logger> log;
 };
 
+// A route's `{name}` segments as matched (serve_path_match.hpp), before their schemas.
+using PathValues = std::map<std::string, std::string>;
+
+// `path` by value: the coroutine outlives the caller's temporaries.
 Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
-                              TriggerContext& context);
+                              TriggerContext& context, PathValues path = {});
 
 // The checks alone, for tests of the messages: problems found in `request`, and on
 // success the job to store.
@@ -34,6 +39,6 @@ struct CheckedRequest {
   NewJob job;
 };
 CheckedRequest check_request(const Pipeline& pipeline, Request& request, const EgressPolicy& egress,
-                             const JsonLimits& limits = {});
+                             const JsonLimits& limits = {}, const PathValues& path = {});
 
 }  // namespace imagepipe::serve
