@@ -138,18 +138,55 @@ json render_operation(const Pipeline& p) {
   return op;
 }
 
-json operation(const Pipeline& p) {
-  const auto& http = *p.trigger.http;
-  if (http.mode == HttpTrigger::Mode::render) return render_operation(p);
-  const bool async = http.mode == HttpTrigger::Mode::async;
-  json op = operation_head(p);
-
+json path_parameters(const HttpTrigger& http) {
   json parameters = json::array();
   for (const auto& [name, schema] : http.path_params)
     parameters.push_back({{"in", "path"},
                           {"name", name},
                           {"required", true},
                           {"schema", to_openapi_schema(schema)}});
+  return parameters;
+}
+
+// A storage route: the object's metadata, its bytes, or its removal.
+json storage_operation(const Pipeline& p) {
+  const auto& http = *p.trigger.http;
+  json op = operation_head(p);
+  if (json parameters = path_parameters(http); !parameters.empty()) op["parameters"] = parameters;
+  json responses = json::object();
+  switch (http.storage ? http.storage->action : StorageRoute::Action::info) {
+    case StorageRoute::Action::info:
+      responses["200"] = {{"description", "The stored object's metadata"},
+                          {"content", json_content({{"type", "object"}})}};
+      break;
+    case StorageRoute::Action::download:
+      responses["200"] = {{"description", "The stored bytes"},
+                          {"content", {{"application/octet-stream",
+                                        {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+      responses["206"] = {{"description", "The requested byte range"}};
+      responses["416"] = {{"description", "The range is outside the object"},
+                          {"content", json_content(ref("Error"))}};
+      break;
+    case StorageRoute::Action::remove:
+      responses["200"] = {{"description", "The object was deleted"},
+                          {"content", json_content({{"type", "object"}})}};
+      break;
+  }
+  responses["404"] = {{"description", "No such object"}, {"content", json_content(ref("Error"))}};
+  responses["422"] = {{"description", "A path parameter is invalid"},
+                      {"content", json_content(ref("ValidationError"))}};
+  op["responses"] = responses;
+  return op;
+}
+
+json operation(const Pipeline& p) {
+  const auto& http = *p.trigger.http;
+  if (http.mode == HttpTrigger::Mode::render) return render_operation(p);
+  if (http.mode == HttpTrigger::Mode::storage) return storage_operation(p);
+  const bool async = http.mode == HttpTrigger::Mode::async;
+  json op = operation_head(p);
+
+  json parameters = path_parameters(http);
   if (async && !http.callback_header.empty())
     parameters.push_back(
         {{"in", "header"},

@@ -8,6 +8,7 @@
 #include "openapi.hpp"
 #include "serve_auth_openapi.hpp"
 #include "serve_providers.hpp"
+#include "serve_storage_route.hpp"
 #include "serve_template.hpp"
 
 namespace imagepipe::serve {
@@ -89,6 +90,13 @@ Router::Router(RouterContext context)
     if (http.mode == HttpTrigger::Mode::render)
       add(http.method, http.path,
           [s](Request&) -> Task<Response> { co_return render_template_route(*s); });
+    else if (http.mode == HttpTrigger::Mode::storage)
+      add(http.method, http.path,
+          [s, pattern, storage = std::shared_ptr<Storage>(open_route_storage(*s, ctx_.host))](
+              Request& r) {
+            return handle_storage_route(*s, storage.get(), r,
+                                        pattern.match(r.path).value_or(PathValues{}));
+          });
     else if (pattern.templated())
       add(http.method, http.path, [this, s, pattern](Request& r) {
         return handle_trigger(*s, r, ctx_.trigger, pattern.match(r.path).value_or(PathValues{}));
@@ -192,7 +200,7 @@ Task<Response> Router::metrics() {
   try {
     const auto counts = co_await ctx_.trigger.store.counts();
     for (const auto& served : ctx_.pipelines.all) {
-      if (served->pipeline->trigger.renders_only()) continue;  // never has jobs
+      if (served->pipeline->trigger.runs_no_job()) continue;  // never has jobs
       for (const auto* status :
            {"queued", "running", "completed", "completed_with_errors", "failed"}) {
         auto it = counts.by_pipeline_status.find({served->pipeline->name, status});

@@ -47,6 +47,8 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 json parse_query(const std::string& query) {
   json out = json::object();
   std::size_t start = 0;
@@ -62,6 +64,8 @@ json parse_query(const std::string& query) {
   }
   return out;
 }
+
+namespace {
 
 // The useful part of nlohmann's message, cut short: its "last read" excerpt repeats the
 // client's bytes, which need not be UTF-8 and are never worth more than a few characters.

@@ -25,6 +25,9 @@ struct TriggerContext {
   std::shared_ptr<spdlog::logger> log;
 };
 
+// `a=1&b=x%20y` → {"a": "1", "b": "x y"}: request.query in templates.
+nlohmann::json parse_query(const std::string& query);
+
 // A route's `{name}` segments as matched (serve_path_match.hpp), before their schemas.
 using PathValues = std::map<std::string, std::string>;
 

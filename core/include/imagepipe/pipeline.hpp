@@ -183,12 +183,22 @@ struct RouteAuth {
   bool restricts() const { return !roles.empty() || !scopes.empty(); }
 };
 
+// trigger.http.mode: storage: a route over a storage plugin that runs no job: the object
+// at `key` (a template over request.path, request.query and now) described, sent or
+// removed.
+struct StorageRoute {
+  enum class Action { info, download, remove } action = Action::info;
+  std::optional<PluginUse> storage;
+  Template key;
+};
+
 struct HttpTrigger {
   std::string method = "POST";
   std::string path;
   // async and sync run a job; render (`mode: template` in YAML) answers the trigger's
   // response body and runs nothing, for routes such as a configuration view.
-  enum class Mode { async, sync, render } mode = Mode::async;
+  enum class Mode { async, sync, render, storage } mode = Mode::async;
+  std::optional<StorageRoute> storage;  // mode: storage
   std::string callback_header;        // header that carries the callback URL, if any
   std::chrono::milliseconds sync_wait{30'000};
   std::string summary;                // OpenAPI summary
@@ -226,6 +236,10 @@ struct TriggerSpec {
   nlohmann::json response_schema;
 
   bool renders_only() const { return http && http->mode == HttpTrigger::Mode::render; }
+  // A template or storage route: answered by the daemon itself, never a job.
+  bool runs_no_job() const {
+    return http && (http->mode == HttpTrigger::Mode::render || http->mode == HttpTrigger::Mode::storage);
+  }
 };
 
 struct PipelineLimits {

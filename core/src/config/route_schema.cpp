@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "config/pipeline_schema.hpp"
+#include "config/plugin_use.hpp"
 #include "config/suggest.hpp"
 
 namespace imagepipe::config {
@@ -116,11 +117,31 @@ void read_route_responses(Mapping& http, HttpTrigger& trigger) {
     if (outcome == "failed") out.failed = std::move(read);
     if (outcome == "invalid_request") out.invalid_request = std::move(read);
   }
-  if (trigger.mode == HttpTrigger::Mode::render)
+  if (trigger.mode == HttpTrigger::Mode::render || trigger.mode == HttpTrigger::Mode::storage)
     responses.context().report(responses.context().document.at_key(
-        http.pointer("responses"),
-        http.path("responses") + " does not apply when mode is 'template': it runs no job",
-        "a template route answers trigger.response.body"));
+        http.pointer("responses"), http.path("responses") + " does not apply to a route that runs no job",
+        "template and storage routes answer with their own contract"));
+}
+
+void read_storage_route(Mapping& http, HttpTrigger& trigger) {
+  const bool storage_mode = trigger.mode == HttpTrigger::Mode::storage;
+  if (!storage_mode) {
+    if (http.has("storage")) http.reject("storage", "only applies when mode is 'storage'");
+    return;
+  }
+  http.require("storage", "when mode is 'storage'");
+  Mapping block(http.context(), http.pointer("storage"), {"use", "with", "action", "key"});
+  if (!block.valid()) return;
+  StorageRoute route;
+  block.require("action");
+  if (auto action = block.choice("action", {"info", "download", "delete"}))
+    route.action = *action == "download" ? StorageRoute::Action::download
+                   : *action == "delete" ? StorageRoute::Action::remove
+                                         : StorageRoute::Action::info;
+  block.require("key");
+  if (auto key = block.template_value("key")) route.key = std::move(*key);
+  route.storage = read_plugin_use(block, PluginKind::storage);
+  trigger.storage = std::move(route);
 }
 
 void read_path_params(Mapping& http, HttpTrigger& trigger) {
