@@ -58,8 +58,8 @@ json info_json(const ObjectInfo& info) {
           {"size", info.size},
           {"content_type", info.content_type},
           {"etag", quoted_etag(info.etag)},
-          {"last_modified", info.last_modified == TimePoint{} ? json(nullptr)
-                                                               : json(iso8601(info.last_modified))},
+          {"last_modified",
+           info.last_modified == TimePoint{} ? json(nullptr) : json(iso8601(info.last_modified))},
           {"metadata", info.metadata}};
 }
 
@@ -78,9 +78,9 @@ Response storage_error(const Error& e, const std::string& key) {
 Task<Response> download(Storage& storage, const Request& request, const std::string& key) {
   const auto info = co_await storage.head(key);
   std::string bytes = co_await storage.get(key);
-  Response response{.status = 200,
-                    .content_type = info.content_type.empty() ? "application/octet-stream"
-                                                              : info.content_type};
+  Response response{
+      .status = 200,
+      .content_type = info.content_type.empty() ? "application/octet-stream" : info.content_type};
   response.headers["Accept-Ranges"] = "bytes";
   if (!info.etag.empty()) response.headers["ETag"] = quoted_etag(info.etag);
   const auto* range = request.header("range");
@@ -91,8 +91,8 @@ Task<Response> download(Storage& storage, const Request& request, const std::str
   const std::uint64_t size = bytes.size();
   const auto wanted = parse_range(*range, size);
   if (!wanted) {
-    Response refused = error_response(416, "range '" + *range + "' is outside the object's " +
-                                               std::to_string(size) + " bytes");
+    Response refused = error_response(
+        416, "range '" + *range + "' is outside the object's " + std::to_string(size) + " bytes");
     refused.headers["Content-Range"] = "bytes */" + std::to_string(size);
     co_return refused;
   }
@@ -126,8 +126,9 @@ Task<Response> handle_storage_route(const ServedPipeline& served, Storage* stora
   const auto& http = *pipeline.trigger.http;
   if (!storage)
     co_return error_response(
-        503, "pipeline '" + pipeline.name + "' cannot answer: " +
-                 (served.unavailable.empty() ? "its storage could not be opened" : served.unavailable));
+        503,
+        "pipeline '" + pipeline.name + "' cannot answer: " +
+            (served.unavailable.empty() ? "its storage could not be opened" : served.unavailable));
   std::vector<FieldProblem> problems;
   JobRequest seen;
   seen.path = typed_path_values(path, http.path_params, problems);

@@ -23,7 +23,8 @@ void write_pipelines(const std::filesystem::path& dir, const std::string& storag
                  "{image_base64: {type: string}}}\n"
                  "source: {from: request, field: image_base64}\n"
                  "provider: {use: slow-echo}\n"
-                 "sink: {" + storage + ", key: \"" + key + "\"}\n");
+                 "sink: {" +
+                 storage + ", key: \"" + key + "\"}\n");
   const std::vector<std::tuple<std::string, std::string, std::string>> routes = {
       {"info", "GET", "/api/v1/images/{image_id}"},
       {"download", "GET", "/api/v1/images/{image_id}/download"},
@@ -31,9 +32,8 @@ void write_pipelines(const std::filesystem::path& dir, const std::string& storag
   for (const auto& [action, method, path] : routes)
     write_file(dir / (action + ".yaml"),
                "name: image-" + action + "\ntrigger:\n  http:\n    method: " + method +
-                   "\n    path: " + path + "\n    mode: storage\n" + id_param +
-                   "    storage: {" + storage + ", action: " + action + ", key: \"" + key +
-                   "\"}\n");
+                   "\n    path: " + path + "\n    mode: storage\n" + id_param + "    storage: {" +
+                   storage + ", action: " + action + ", key: \"" + key + "\"}\n");
 }
 
 HttpResponse get_range(DaemonProcess& daemon, const std::string& path, const std::string& range) {
@@ -43,7 +43,8 @@ HttpResponse get_range(DaemonProcess& daemon, const std::string& path, const std
 // Everything the routes promise, on whichever storage the pipelines name.
 void expect_storage_routes(DaemonProcess& daemon, const std::string& stored_path = "") {
   const std::string image = base64_decode(png_base64(16, 12));
-  auto upload = daemon.post("/api/v1/images/fox-1", json({{"image_base64", base64_encode(image)}}).dump());
+  auto upload =
+      daemon.post("/api/v1/images/fox-1", json({{"image_base64", base64_encode(image)}}).dump());
   ASSERT_EQ(upload.status, 200) << upload.body << daemon.log();
 
   auto info = daemon.get("/api/v1/images/fox-1");
@@ -71,14 +72,15 @@ void expect_storage_routes(DaemonProcess& daemon, const std::string& stored_path
   auto tail = get_range(daemon, "/api/v1/images/fox-1/download", "bytes=-5");
   EXPECT_EQ(tail.status, 206);
   EXPECT_EQ(tail.body, image.substr(image.size() - 5));
-  EXPECT_EQ(tail.header("Content-Range").value_or(""),
-            "bytes " + std::to_string(image.size() - 5) + "-" + std::to_string(image.size() - 1) +
-                "/" + size);
+  EXPECT_EQ(tail.header("Content-Range").value_or(""), "bytes " + std::to_string(image.size() - 5) +
+                                                           "-" + std::to_string(image.size() - 1) +
+                                                           "/" + size);
   auto beyond = get_range(daemon, "/api/v1/images/fox-1/download", "bytes=" + size + "-");
   EXPECT_EQ(beyond.status, 416);
   EXPECT_EQ(beyond.header("Content-Range").value_or(""), "bytes */" + size);
-  EXPECT_EQ(json::parse(beyond.body),
-            json({{"error", "range 'bytes=" + size + "-' is outside the object's " + size + " bytes"}}));
+  EXPECT_EQ(
+      json::parse(beyond.body),
+      json({{"error", "range 'bytes=" + size + "-' is outside the object's " + size + " bytes"}}));
 
   auto missing = daemon.get("/api/v1/images/no-such");
   EXPECT_EQ(missing.status, 404);
@@ -118,12 +120,14 @@ TEST(ServeStorageRoutes, InfoDownloadRangeAndDeleteOnLocalStorage) {
 
 TEST(ServeStorageRoutes, InfoDownloadRangeAndDeleteOnS3rver) {
   if (node_tool("s3rver").empty())
-    GTEST_SKIP() << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
+    GTEST_SKIP()
+        << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
   S3rverProcess server({kBucket});
   const auto dir = make_temp_dir("imagepipe-storage-routes-");
-  write_pipelines(dir, "use: s3, with: {bucket: " + std::string(kBucket) + ", endpoint: \"" +
-                           server.endpoint() +
-                           "\", region: us-east-1, access_key_id: S3RVER, secret_access_key: S3RVER}");
+  write_pipelines(dir,
+                  "use: s3, with: {bucket: " + std::string(kBucket) + ", endpoint: \"" +
+                      server.endpoint() +
+                      "\", region: us-east-1, access_key_id: S3RVER, secret_access_key: S3RVER}");
   {
     DaemonProcess daemon({.pipelines = {dir.string()}});
     expect_storage_routes(daemon);

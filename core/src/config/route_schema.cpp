@@ -119,7 +119,8 @@ void read_route_responses(Mapping& http, HttpTrigger& trigger) {
   }
   if (trigger.mode == HttpTrigger::Mode::render || trigger.mode == HttpTrigger::Mode::storage)
     responses.context().report(responses.context().document.at_key(
-        http.pointer("responses"), http.path("responses") + " does not apply to a route that runs no job",
+        http.pointer("responses"),
+        http.path("responses") + " does not apply to a route that runs no job",
         "template and storage routes answer with their own contract"));
 }
 
