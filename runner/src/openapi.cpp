@@ -208,10 +208,23 @@ json operation(const Pipeline& p) {
         {"description", "Job accepted and stored; the result follows as a callback"},
         {"content", json_content(ref("Accepted"))}};
   } else {
-    responses["200"] = {{"description", "The job ended within the trigger's wait"},
-                        {"content", json_content(ref("JobSummary"))}};
+    // A declared completed answer replaces the summary: its status, and the shape of its
+    // body template.
+    const auto& completed = http.responses.completed;
+    const std::string status = std::to_string(completed ? completed->status.value_or(200) : 200);
+    const json body = completed && completed->body ? schema_of_template(completed->body->raw())
+                                                   : ref("JobSummary");
+    responses[status] = {{"description", "The job ended within the trigger's wait"},
+                         {"content", json_content(body)}};
     responses["202"] = {{"description", "The job is still running; poll status_url"},
                         {"content", json_content(ref("Accepted"))}};
+    const auto& failed = http.responses.failed;
+    const Template* failure = failed && failed->body ? &*failed->body
+                              : http.responses.error ? &*http.responses.error
+                                                     : nullptr;
+    responses["default"] = {
+        {"description", "The job failed: the status follows its error class (422, 402, 429, 502, 503, 504...)"},
+        {"content", json_content(failure ? schema_of_template(failure->raw()) : ref("Error"))}};
   }
   responses["413"] = {{"description", "Request body over the size limit"},
                       {"content", json_content(ref("Error"))}};

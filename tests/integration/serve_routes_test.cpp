@@ -250,6 +250,12 @@ TEST_F(ServeRoutesTest, PathParametersAreTypedCheckedAndInScope) {
                           {"required", true},
                           {"schema", {{"type", "integer"}, {"minimum", 1}}}}}))
       << op.dump(2);
+  // The declared 201 replaces the summary's 200; a failure is documented as the default.
+  EXPECT_FALSE(op["responses"].contains("200"));
+  EXPECT_EQ(op["responses"]["201"]["content"]["application/json"]["schema"]["properties"]["tag"],
+            json({{"description", "${request.query.tag}"}}))
+      << op["responses"].dump(2);
+  EXPECT_TRUE(op["responses"].contains("default"));
   const auto metrics = daemon.get("/metrics").body;
   EXPECT_THAT(metrics,
               ::testing::HasSubstr("route=\"/api/v1/images/{image_id}/versions/{version}\""));

@@ -125,7 +125,7 @@ Pipeline read_pipeline(LoadContext& context) {
   if (auto description = root.string("description")) pipeline.description = *description;
   read_trigger(root, pipeline.trigger);
   if (pipeline.trigger.runs_no_job()) {
-    reject_job_sections(root);
+    reject_job_sections(root, *pipeline.trigger.http);
     return pipeline;
   }
   root.require("source");

@@ -18,8 +18,9 @@ void read_path_params(Mapping& http, HttpTrigger& trigger);
 void read_storage_route(Mapping& http, HttpTrigger& trigger);
 // mode: template: trigger.response (required) and trigger.response_schema.
 void read_response(Mapping& trigger, TriggerSpec& spec);
-// A template route runs no job: source, provider, sink and the like are mistakes there.
-void reject_job_sections(Mapping& root);
+// A template or storage route runs no job: source, provider, sink and the like are
+// mistakes there.
+void reject_job_sections(Mapping& root, const HttpTrigger& http);
 // trigger.schedule, read after request_schema (the bodies are checked against it).
 void read_schedules(Mapping& trigger_block, TriggerSpec& trigger);
 void read_source(Mapping& root, SourceSpec& source);
