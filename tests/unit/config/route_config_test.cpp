@@ -102,6 +102,22 @@ trigger:
   EXPECT_NE(text.find("peek"), std::string::npos) << text;
   EXPECT_NE(text.find("source"), std::string::npos) << text;
 
+  // A parameter the path does not have would render empty: caught when the file loads.
+  text = error(R"(name: info
+trigger:
+  http:
+    method: GET
+    path: /images/{image_id}
+    mode: storage
+    storage: {use: disk, with: {root: /srv}, action: info, key: "images/${request.path.imageid}.png"}
+)");
+  EXPECT_NE(
+      text.find("test.yaml:7:73: error: trigger.http.storage.key: 'imageid' is not a parameter of "
+                "trigger.http.path"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("did you mean 'image_id'?"), std::string::npos) << text;
+
   text = error(job_route("    path: /a\n    storage: {use: disk, action: info, key: k}\n"));
   EXPECT_NE(text.find("only applies when mode is 'storage'"), std::string::npos) << text;
 }
