@@ -140,7 +140,7 @@ void append_as_text(std::string& out, const json& value) {
 const std::vector<std::string>& runtime_roots() {
   static const std::vector<std::string> roots = {"job",    "request",  "items", "item",
                                                  "metrics", "sink",  "output", "provider",
-                                                 "now",    "steps"};
+                                                 "now",    "steps", "error"};
   return roots;
 }
 

@@ -138,13 +138,55 @@ json render_operation(const Pipeline& p) {
   return op;
 }
 
+json path_parameters(const HttpTrigger& http) {
+  json parameters = json::array();
+  for (const auto& [name, schema] : http.path_params)
+    parameters.push_back({{"in", "path"},
+                          {"name", name},
+                          {"required", true},
+                          {"schema", to_openapi_schema(schema)}});
+  return parameters;
+}
+
+// A storage route: the object's metadata, its bytes, or its removal.
+json storage_operation(const Pipeline& p) {
+  const auto& http = *p.trigger.http;
+  json op = operation_head(p);
+  if (json parameters = path_parameters(http); !parameters.empty()) op["parameters"] = parameters;
+  json responses = json::object();
+  switch (http.storage ? http.storage->action : StorageRoute::Action::info) {
+    case StorageRoute::Action::info:
+      responses["200"] = {{"description", "The stored object's metadata"},
+                          {"content", json_content({{"type", "object"}})}};
+      break;
+    case StorageRoute::Action::download:
+      responses["200"] = {{"description", "The stored bytes"},
+                          {"content", {{"application/octet-stream",
+                                        {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+      responses["206"] = {{"description", "The requested byte range"}};
+      responses["416"] = {{"description", "The range is outside the object"},
+                          {"content", json_content(ref("Error"))}};
+      break;
+    case StorageRoute::Action::remove:
+      responses["200"] = {{"description", "The object was deleted"},
+                          {"content", json_content({{"type", "object"}})}};
+      break;
+  }
+  responses["404"] = {{"description", "No such object"}, {"content", json_content(ref("Error"))}};
+  responses["422"] = {{"description", "A path parameter is invalid"},
+                      {"content", json_content(ref("ValidationError"))}};
+  op["responses"] = responses;
+  return op;
+}
+
 json operation(const Pipeline& p) {
   const auto& http = *p.trigger.http;
   if (http.mode == HttpTrigger::Mode::render) return render_operation(p);
+  if (http.mode == HttpTrigger::Mode::storage) return storage_operation(p);
   const bool async = http.mode == HttpTrigger::Mode::async;
   json op = operation_head(p);
 
-  json parameters = json::array();
+  json parameters = path_parameters(http);
   if (async && !http.callback_header.empty())
     parameters.push_back(
         {{"in", "header"},
@@ -166,10 +208,23 @@ json operation(const Pipeline& p) {
         {"description", "Job accepted and stored; the result follows as a callback"},
         {"content", json_content(ref("Accepted"))}};
   } else {
-    responses["200"] = {{"description", "The job ended within the trigger's wait"},
-                        {"content", json_content(ref("JobSummary"))}};
+    // A declared completed answer replaces the summary: its status, and the shape of its
+    // body template.
+    const auto& completed = http.responses.completed;
+    const std::string status = std::to_string(completed ? completed->status.value_or(200) : 200);
+    const json body = completed && completed->body ? schema_of_template(completed->body->raw())
+                                                   : ref("JobSummary");
+    responses[status] = {{"description", "The job ended within the trigger's wait"},
+                         {"content", json_content(body)}};
     responses["202"] = {{"description", "The job is still running; poll status_url"},
                         {"content", json_content(ref("Accepted"))}};
+    const auto& failed = http.responses.failed;
+    const Template* failure = failed && failed->body ? &*failed->body
+                              : http.responses.error ? &*http.responses.error
+                                                     : nullptr;
+    responses["default"] = {
+        {"description", "The job failed: the status follows its error class (422, 402, 429, 502, 503, 504...)"},
+        {"content", json_content(failure ? schema_of_template(failure->raw()) : ref("Error"))}};
   }
   responses["413"] = {{"description", "Request body over the size limit"},
                       {"content", json_content(ref("Error"))}};

@@ -180,9 +180,10 @@ int run_command(const RunArgs& args, Process& process) {
     std::cerr << "imagepipe: " << e.what() << "\n";
     return kExitInvalid;
   }
-  if (pipeline.trigger.renders_only()) {
-    std::cerr << "imagepipe: " << args.pipeline
-              << ": a template route (trigger.http.mode: template) runs no job; "
+  if (pipeline.trigger.runs_no_job()) {
+    const std::string mode = pipeline.trigger.renders_only() ? "template" : "storage";
+    std::cerr << "imagepipe: " << args.pipeline << ": a " << mode
+              << " route (trigger.http.mode: " << mode << ") runs no job; "
                  "`imagepipe serve` answers it\n";
     return kExitInvalid;
   }

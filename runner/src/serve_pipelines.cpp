@@ -83,7 +83,7 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
     auto served = std::make_unique<ServedPipeline>();
     served->unavailable = unavailable_reason(pipeline);
     served->pipeline = std::make_shared<const Pipeline>(std::move(pipeline));
-    if (host && served->unavailable.empty() && !served->pipeline->trigger.renders_only()) {
+    if (host && served->unavailable.empty() && !served->pipeline->trigger.runs_no_job()) {
       try {
         served->engine = std::make_unique<Engine>(served->pipeline, *host);
       } catch (const std::exception& e) {

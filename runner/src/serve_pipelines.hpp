@@ -18,10 +18,10 @@ struct ServedPipeline {
   std::unique_ptr<Engine> engine;  // null when the pipeline cannot run
   std::string unavailable;         // why it cannot run ("OPENAI_API_KEY is not set")
 
-  // Whether its route answers: a job route needs its engine, a template route only its
-  // variables.
+  // Whether its route answers: a job route needs its engine, a template or storage route
+  // only its variables.
   bool ready() const {
-    return engine != nullptr || (pipeline->trigger.renders_only() && unavailable.empty());
+    return engine != nullptr || (pipeline->trigger.runs_no_job() && unavailable.empty());
   }
 };
 

@@ -8,6 +8,7 @@
 #include "openapi.hpp"
 #include "serve_auth_openapi.hpp"
 #include "serve_providers.hpp"
+#include "serve_storage_route.hpp"
 #include "serve_template.hpp"
 
 namespace imagepipe::serve {
@@ -84,13 +85,33 @@ Router::Router(RouterContext context)
     if (!s->pipeline->trigger.http) continue;  // schedules only
     const auto& http = *s->pipeline->trigger.http;
     route_auth_[http.path][http.method] = &http.auth;
+    PathPattern pattern(http.path);
+    if (pattern.templated() && !routes_.count(http.path)) patterns_.push_back(pattern);
     if (http.mode == HttpTrigger::Mode::render)
       add(http.method, http.path,
           [s](Request&) -> Task<Response> { co_return render_template_route(*s); });
+    else if (http.mode == HttpTrigger::Mode::storage)
+      add(http.method, http.path,
+          [s, pattern, storage = std::shared_ptr<Storage>(open_route_storage(*s, ctx_.host))](
+              Request& r) {
+            return handle_storage_route(*s, storage.get(), r,
+                                        pattern.match(r.path).value_or(PathValues{}));
+          });
+    else if (pattern.templated())
+      add(http.method, http.path, [this, s, pattern](Request& r) {
+        return handle_trigger(*s, r, ctx_.trigger, pattern.match(r.path).value_or(PathValues{}));
+      });
     else
       add(http.method, http.path,
           [this, s](Request& r) { return handle_trigger(*s, r, ctx_.trigger); });
   }
+}
+
+const std::string& Router::route_key(const std::string& path) const {
+  if (routes_.count(path)) return path;
+  for (const auto& pattern : patterns_)
+    if (pattern.match(path)) return pattern.text();
+  return path;
 }
 
 void Router::add(const std::string& method, const std::string& path, RouteFn fn) {
@@ -98,7 +119,7 @@ void Router::add(const std::string& method, const std::string& path, RouteFn fn)
 }
 
 const RouteAuth* Router::route_auth(const Request& request) const {
-  auto path = route_auth_.find(request.path);
+  auto path = route_auth_.find(route_key(request.path));
   if (path == route_auth_.end()) return nullptr;
   auto method = path->second.find(request.method);
   return method == path->second.end() ? nullptr : method->second;
@@ -113,7 +134,7 @@ Task<Response> Router::handle(Request& request) {
   std::optional<Response> refused;
   if (ctx_.access) refused = co_await ctx_.access->admit(request, route_auth(request));
   if (refused) {
-    request.route = routes_.count(request.path) ? request.path : "unmatched";
+    request.route = routes_.count(route_key(request.path)) ? route_key(request.path) : "unmatched";
     response = std::move(*refused);
   } else if (request.path.rfind(kJobsPrefix, 0) == 0 &&
              request.path.size() > std::strlen(kJobsPrefix)) {
@@ -134,18 +155,18 @@ Task<Response> Router::handle(Request& request) {
     } else {
       response = co_await files_.handle(request);
     }
-  } else if (auto path = routes_.find(request.path); path == routes_.end()) {
+  } else if (auto path = routes_.find(route_key(request.path)); path == routes_.end()) {
     request.route = "unmatched";
     response = error_response(404, "no route for " + request.method + " " + request.path);
   } else if (auto method = path->second.find(request.method); method == path->second.end()) {
-    request.route = request.path;
+    request.route = path->first;
     std::string allowed;
     for (const auto& [m, _] : path->second) allowed += (allowed.empty() ? "" : ", ") + m;
     response = error_response(405, "method " + request.method + " is not allowed on " +
                                        request.path + "; allowed: " + allowed);
     response.headers["Allow"] = allowed;
   } else {
-    request.route = request.path;
+    request.route = path->first;
     response = co_await method->second(request);
   }
   if (ctx_.access) ctx_.access->decorate(request, response);
@@ -179,7 +200,7 @@ Task<Response> Router::metrics() {
   try {
     const auto counts = co_await ctx_.trigger.store.counts();
     for (const auto& served : ctx_.pipelines.all) {
-      if (served->pipeline->trigger.renders_only()) continue;  // never has jobs
+      if (served->pipeline->trigger.runs_no_job()) continue;  // never has jobs
       for (const auto* status :
            {"queued", "running", "completed", "completed_with_errors", "failed"}) {
         auto it = counts.by_pipeline_status.find({served->pipeline->name, status});

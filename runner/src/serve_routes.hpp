@@ -10,6 +10,7 @@
 
 #include "serve_auth.hpp"
 #include "serve_files.hpp"
+#include "serve_path_match.hpp"
 #include "serve_scheduler.hpp"
 #include "serve_trigger.hpp"
 
@@ -40,10 +41,14 @@ class Router {
   Task<Response> job(const std::string& id);
   Response openapi(const Request& request) const;
   const RouteAuth* route_auth(const Request& request) const;
+  // The key of routes_ that serves `path`: itself, or the first pattern that matches it
+  // (`/images/{id}`); `path` when none does.
+  const std::string& route_key(const std::string& path) const;
 
   RouterContext ctx_;
   FileLinks files_;
   std::map<std::string, std::map<std::string, RouteFn>> routes_;  // path → method → handler
+  std::vector<PathPattern> patterns_;  // the keys of routes_ with `{name}` segments
   std::map<std::string, std::map<std::string, const RouteAuth*>> route_auth_;  // pipelines'
 };
 

@@ -10,6 +10,7 @@
 #include "json_field_scan.hpp"
 #include "serve_credentials.hpp"
 #include "serve_media_type.hpp"
+#include "serve_outcomes.hpp"
 
 namespace imagepipe::serve {
 
@@ -46,6 +47,8 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 json parse_query(const std::string& query) {
   json out = json::object();
   std::size_t start = 0;
@@ -61,6 +64,8 @@ json parse_query(const std::string& query) {
   }
   return out;
 }
+
+namespace {
 
 // The useful part of nlohmann's message, cut short: its "last read" excerpt repeats the
 // client's bytes, which need not be UTF-8 and are never worth more than a few characters.
@@ -270,10 +275,12 @@ std::string json_limit_problem(const Pipeline& pipeline, const std::string& body
 }  // namespace
 
 CheckedRequest check_request(const Pipeline& pipeline, Request& request, const EgressPolicy& egress,
-                             const JsonLimits& limits) {
+                             const JsonLimits& limits, const PathValues& path) {
   CheckedRequest checked;
   auto& problems = checked.problems;
   const auto& http = *pipeline.trigger.http;
+  // The path first: a client that named the wrong image learns that before its body.
+  checked.job.request.path = typed_path_values(path, http.path_params, problems);
 
   json body = json::object();
   if (auto problem = json_limit_problem(pipeline, request.body, limits); !problem.empty()) {
@@ -326,33 +333,48 @@ CheckedRequest check_request(const Pipeline& pipeline, Request& request, const E
   return checked;
 }
 
+static json early_request_scope(const Request& request, const json& path) {
+  JobRequest seen;
+  for (const auto& [name, value] : request.headers)
+    if (stored_header(name)) seen.headers[name] = value;
+  seen.query = parse_query(request.query);
+  seen.path = path;
+  const auto* id = request.header("x-request-id");
+  return request_scope(id ? *id : "", seen);
+}
+
 Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
-                              TriggerContext& context) {
+                              TriggerContext& context, PathValues path) {
   const auto& pipeline = *served.pipeline;
+  const auto& http = *pipeline.trigger.http;
   if (!served.engine) co_return unavailable_response(served);
 
   const auto* content_type = request.header("content-type");
   if (const auto problem = json_media_type_problem(content_type, !request.body.empty()))
-    co_return json_response(415, {{"error", *problem},
-                                  {"received", content_type ? json(*content_type) : json()},
-                                  {"accepted", kJsonMediaTypes}});
+    co_return error_answer(http, 415, *problem, early_request_scope(request, json(path)),
+                           {{"received", content_type ? json(*content_type) : json()},
+                            {"accepted", kJsonMediaTypes}});
   if (const auto problem = content_encoding_problem(request.header("content-encoding")))
-    co_return json_response(415, {{"error", *problem}});
+    co_return error_answer(http, 415, *problem, early_request_scope(request, json(path)), {});
 
-  auto checked = check_request(pipeline, request, context.egress, context.json_limits);
-  if (!checked.problems.empty()) co_return validation_response(checked.problems);
+  auto checked = check_request(pipeline, request, context.egress, context.json_limits, path);
+  if (!checked.problems.empty())
+    co_return invalid_answer(http, checked.problems,
+                             early_request_scope(request, checked.job.request.path));
 
   auto& job = checked.job;
   job.notify = served.engine->has_notifiers();
-  seal_callback_credentials(job.request, pipeline.trigger.http->callback_header, context.sealer);
+  seal_callback_credentials(job.request, http.callback_header, context.sealer);
   const std::string id = job.id;
-  const auto& http = *pipeline.trigger.http;
+  const auto* request_id = request.header("x-request-id");
+  const json scope = request_scope(request_id ? *request_id : "", job.request);
   const bool sync = http.mode == HttpTrigger::Mode::sync;
   if (context.queued && !context.queued->try_add(pipeline.name, id)) {
-    Response full = error_response(
-        503, "pipeline '" + pipeline.name + "' has " + std::to_string(context.queued->limit()) +
-                 " jobs waiting to start, its limit (limits.queued_jobs_per_pipeline): try "
-                 "again later");
+    Response full = error_answer(
+        http, 503,
+        "pipeline '" + pipeline.name + "' has " + std::to_string(context.queued->limit()) +
+            " jobs waiting to start, its limit (limits.queued_jobs_per_pipeline): try again later",
+        scope);
     full.headers["Retry-After"] = "1";
     co_return full;
   }
@@ -365,19 +387,17 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
   } catch (const std::exception& e) {
     if (context.queued) context.queued->remove(id);
     context.log->error("cannot store a job for {}: {}", pipeline.name, e.what());
-    co_return error_response(503, "the job could not be stored: " + redact_secrets(e.what()));
+    co_return error_answer(http, 503, "the job could not be stored: " + redact_secrets(e.what()),
+                           scope, {{"error_class", "unavailable"}});
   }
   context.job_added();
   context.log->debug("job {}: accepted for {} (request {})", id.substr(0, 8), pipeline.name,
-                     request.header("x-request-id") ? *request.header("x-request-id") : "-");
+                     request_id ? *request_id : "-");
 
-  Response accepted = json_response(202, {{"accepted", true}, {"job_id", id}});
-  accepted.headers["Location"] = "/jobs/" + id;
-  if (!sync) co_return accepted;
-
+  if (!sync) co_return accepted_answer(http, id, scope, false);
   if (auto summary = co_await context.waiters.wait(id, waiter, http.sync_wait))
-    co_return json_response(200, *summary);
-  co_return json_response(202, {{"accepted", true}, {"job_id", id}, {"status_url", "/jobs/" + id}});
+    co_return finished_answer(http, *summary, scope);
+  co_return accepted_answer(http, id, scope, true);
 }
 
 }  // namespace imagepipe::serve

@@ -8,6 +8,7 @@
 #include "imagepipe/jobs.hpp"
 #include "json_field_scan.hpp"
 #include "serve_credentials.hpp"
+#include "serve_path_match.hpp"
 #include "serve_pipelines.hpp"
 #include "serve_queue_limit.hpp"
 #include "serve_responses.hpp"
@@ -26,8 +27,15 @@ struct TriggerContext {
   QueuedJobs* queued = nullptr;  // limits.queued_jobs_per_pipeline; null: no limit
 };
 
+// `a=1&b=x%20y` → {"a": "1", "b": "x y"}: request.query in templates.
+nlohmann::json parse_query(const std::string& query);
+
+// A route's `{name}` segments as matched (serve_path_match.hpp), before their schemas.
+using PathValues = std::map<std::string, std::string>;
+
+// `path` by value: the coroutine outlives the caller's temporaries.
 Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
-                              TriggerContext& context);
+                              TriggerContext& context, PathValues path = {});
 
 // The checks alone, for tests of the messages: problems found in `request`, and on
 // success the job to store.
@@ -36,6 +44,6 @@ struct CheckedRequest {
   NewJob job;
 };
 CheckedRequest check_request(const Pipeline& pipeline, Request& request, const EgressPolicy& egress,
-                             const JsonLimits& limits = {});
+                             const JsonLimits& limits = {}, const PathValues& path = {});
 
 }  // namespace imagepipe::serve

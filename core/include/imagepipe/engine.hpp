@@ -25,6 +25,7 @@ struct JobRequest {
   nlohmann::json body = nlohmann::json::object();
   std::map<std::string, std::string> headers;  // names lower-cased
   nlohmann::json query = nlohmann::json::object();
+  nlohmann::json path = nlohmann::json::object();  // a route's `{name}` segments, decoded
   // Replaces the pipeline's `source.paths` (the runner's --input).
   std::vector<std::string> input_paths;
   // Request fields already decoded to bytes, by field name. The daemon keeps a request's

@@ -131,6 +131,22 @@ struct ResponseSpec {
   Template body;
 };
 
+// One outcome's answer in trigger.http.responses: each part left out keeps the daemon's
+// default for that outcome, so a route declares only what its clients need to differ.
+struct OutcomeResponse {
+  std::optional<int> status;
+  std::map<std::string, int> by_class;  // failed: the status per error class
+  std::optional<Template> body;
+};
+
+// trigger.http.responses: a route's answers as configuration (serve_outcomes.cpp renders
+// them). `error` is the envelope of every other error answer the route gives (a body that
+// is not JSON, a job that could not be stored...).
+struct RouteResponses {
+  std::optional<OutcomeResponse> accepted, completed, failed, invalid_request;
+  std::optional<Template> error;
+};
+
 struct SourceSpec {
   // inputs: paths, globs and http(s) URLs together (`run -i`), or URLs from a body field.
   enum class From { request, files, storage, prompt, url, inputs };
@@ -170,12 +186,22 @@ struct RouteAuth {
   bool restricts() const { return !roles.empty() || !scopes.empty(); }
 };
 
+// trigger.http.mode: storage: a route over a storage plugin that runs no job: the object
+// at `key` (a template over request.path, request.query and now) described, sent or
+// removed.
+struct StorageRoute {
+  enum class Action { info, download, remove } action = Action::info;
+  std::optional<PluginUse> storage;
+  Template key;
+};
+
 struct HttpTrigger {
   std::string method = "POST";
   std::string path;
   // async and sync run a job; render (`mode: template` in YAML) answers the trigger's
   // response body and runs nothing, for routes such as a configuration view.
-  enum class Mode { async, sync, render } mode = Mode::async;
+  enum class Mode { async, sync, render, storage } mode = Mode::async;
+  std::optional<StorageRoute> storage;  // mode: storage
   std::string callback_header;        // header that carries the callback URL, if any
   std::chrono::milliseconds sync_wait{30'000};
   std::string summary;                // OpenAPI summary
@@ -187,6 +213,10 @@ struct HttpTrigger {
   // from the pipeline's name.
   std::string operation_id;
   RouteAuth auth;
+  RouteResponses responses;
+  // The JSON Schema of each `{name}` segment of `path`, by name; a segment the map does
+  // not name is a non-empty string.
+  std::map<std::string, nlohmann::json> path_params;
 };
 
 // trigger.schedule: the daemon starts a job at each due time of a cron expression, with a
@@ -209,6 +239,10 @@ struct TriggerSpec {
   nlohmann::json response_schema;
 
   bool renders_only() const { return http && http->mode == HttpTrigger::Mode::render; }
+  // A template or storage route: answered by the daemon itself, never a job.
+  bool runs_no_job() const {
+    return http && (http->mode == HttpTrigger::Mode::render || http->mode == HttpTrigger::Mode::storage);
+  }
 };
 
 struct PipelineLimits {

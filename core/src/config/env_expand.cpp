@@ -228,7 +228,8 @@ class Expander {
     const bool adds_field = pointer.size() > 7 && pointer.compare(pointer.size() - 7, 7, "/choose") == 0;
     if (is_runtime_root(first_name(piece.text))) {
       if (auto problem =
-              check_reference(piece.text, adds_field ? json() : request_schema(), step_names())) {
+              check_reference(piece.text, adds_field ? json() : request_schema(), step_names(),
+                              path_params())) {
         result_.template_errors.insert(pointer);
         diagnostics_.push_back(document_.at_text(pointer, base + piece.offset, piece.length,
                                                  document_.describe(pointer) + ": " + problem->message,
@@ -256,6 +257,29 @@ class Expander {
       if (step.is_object())
         if (const auto name = step.find("name"); name != step.end() && name->is_string())
           names.push_back(name->get<std::string>());
+    return names;
+  }
+
+  // The `{name}` segments of trigger.http.path; nullopt when the file has no such path (a
+  // pipeline only run from the command line), where request.path is not checked.
+  std::optional<std::vector<std::string>> path_params() const {
+    const json& root = document_.root;
+    if (!root.is_object()) return std::nullopt;
+    const auto trigger = root.find("trigger");
+    if (trigger == root.end() || !trigger->is_object()) return std::nullopt;
+    const auto http = trigger->find("http");
+    if (http == trigger->end() || !http->is_object()) return std::nullopt;
+    const auto path = http->find("path");
+    if (path == http->end() || !path->is_string()) return std::nullopt;
+    std::vector<std::string> names;
+    const auto& text = path->get_ref<const std::string&>();
+    std::size_t open = text.find('{');
+    while (open != std::string::npos) {
+      const auto close = text.find('}', open);
+      if (close == std::string::npos) break;
+      names.push_back(text.substr(open + 1, close - open - 1));
+      open = text.find('{', close);
+    }
     return names;
   }
 

@@ -124,8 +124,8 @@ Pipeline read_pipeline(LoadContext& context) {
   read_name(root, pipeline);
   if (auto description = root.string("description")) pipeline.description = *description;
   read_trigger(root, pipeline.trigger);
-  if (pipeline.trigger.renders_only()) {
-    reject_job_sections(root);
+  if (pipeline.trigger.runs_no_job()) {
+    reject_job_sections(root, *pipeline.trigger.http);
     return pipeline;
   }
   root.require("source");

@@ -11,10 +11,16 @@ namespace imagepipe::config {
 Pipeline read_pipeline(LoadContext& context);
 
 void read_trigger(Mapping& root, TriggerSpec& trigger);
+// trigger.http.responses and trigger.http.path_params (route_schema.cpp).
+void read_route_responses(Mapping& http, HttpTrigger& trigger);
+void read_path_params(Mapping& http, HttpTrigger& trigger);
+// trigger.http.storage, required when mode is 'storage' and refused otherwise.
+void read_storage_route(Mapping& http, HttpTrigger& trigger);
 // mode: template: trigger.response (required) and trigger.response_schema.
 void read_response(Mapping& trigger, TriggerSpec& spec);
-// A template route runs no job: source, provider, sink and the like are mistakes there.
-void reject_job_sections(Mapping& root);
+// A template or storage route runs no job: source, provider, sink and the like are
+// mistakes there.
+void reject_job_sections(Mapping& root, const HttpTrigger& http);
 // trigger.schedule, read after request_schema (the bodies are checked against it).
 void read_schedules(Mapping& trigger_block, TriggerSpec& trigger);
 void read_source(Mapping& root, SourceSpec& source);

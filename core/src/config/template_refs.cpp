@@ -17,8 +17,11 @@ using Fields = std::vector<std::string>;
 const std::map<std::string, Fields>& root_fields() {
   static const std::map<std::string, Fields> fields = {
       {"job",
-       {"id", "pipeline", "status", "error", "started_at", "finished_at", "duration_seconds"}},
-      {"request", {"body", "headers", "query"}},
+       {"id", "pipeline", "status", "error", "error_class", "started_at", "finished_at",
+        "duration_seconds"}},
+      {"request", {"id", "body", "headers", "query", "path"}},
+      // Only in trigger.http.responses bodies: the failure being answered.
+      {"error", {"status", "class", "message", "detail"}},
       {"item", {"index", "name", "stem", "ext", "width", "height", "output_ext"}},
       {"output",
        {"index", "count", "suffix", "step", "step_index", "ext", "mime", "id", "width", "height",
@@ -128,7 +131,8 @@ std::optional<ReferenceProblem> check_step(const std::vector<std::string>& parts
 }
 
 std::optional<ReferenceProblem> check_reference(std::string_view path, const json& request_schema,
-                                                const std::vector<std::string>& step_names) {
+                                                const std::vector<std::string>& step_names,
+                                                const std::optional<std::vector<std::string>>& path_params) {
   const auto parts = split_path(path);
   if (parts.empty()) return std::nullopt;
   const std::string& root = parts[0];
@@ -152,6 +156,13 @@ std::optional<ReferenceProblem> check_reference(std::string_view path, const jso
   if (std::find(allowed.begin(), allowed.end(), parts[1]) == allowed.end())
     return unknown(root, parts[1], allowed);
   if (root == "request" && parts[1] == "body") return check_body(parts, request_schema);
+  if (root == "request" && parts[1] == "path" && path_params && parts.size() > 2 &&
+      !is_index(parts[2]) &&
+      std::find(path_params->begin(), path_params->end(), parts[2]) == path_params->end())
+    return ReferenceProblem{"'" + parts[2] + "' is not a parameter of trigger.http.path",
+                            path_params->empty()
+                                ? "the path has no {name} segments"
+                                : suggestion_hint(parts[2], *path_params, "the path has")};
   return std::nullopt;
 }
 

@@ -67,12 +67,16 @@ void read_response(Mapping& trigger, TriggerSpec& spec) {
   if (const json* schema = trigger.mapping("response_schema")) spec.response_schema = *schema;
 }
 
-void reject_job_sections(Mapping& root) {
+void reject_job_sections(Mapping& root, const HttpTrigger& http) {
+  const bool storage = http.mode == HttpTrigger::Mode::storage;
   for (const auto& key : kJobKeys) {
-    if (root.has(key)) {
+    if (!root.has(key)) continue;
+    if (storage)
+      root.reject(key, "does not apply to a storage route (trigger.http.mode: storage)",
+                  "a storage route answers from trigger.http.storage and runs no job");
+    else
       root.reject(key, "does not apply to a template route (trigger.http.mode: template)",
                   "a template route answers trigger.response.body and runs no job");
-    }
   }
 }
 

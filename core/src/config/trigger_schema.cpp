@@ -15,7 +15,7 @@ const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callba
                                                "response", "response_schema", "schedule"};
 const std::vector<std::string> kHttpKeys = {"method",  "path",         "mode",       "callback_header",
                                             "sync_wait_ms", "summary", "operation_id", "unavailable",
-                                            "auth"};
+                                            "auth", "responses", "path_params", "storage"};
 const std::vector<std::string> kAuthKeys = {"anonymous", "roles", "scopes"};
 const std::vector<std::string> kResponseKeys = {"status", "body"};
 // What a route that runs no job has no use for, and what only such a route uses.
@@ -111,16 +111,19 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
     }
     result.path = *path;
   }
-  if (auto mode = http.choice("mode", {"async", "sync", "template"})) {
+  if (auto mode = http.choice("mode", {"async", "sync", "template", "storage"})) {
     result.mode = *mode == "sync"       ? HttpTrigger::Mode::sync
                   : *mode == "template" ? HttpTrigger::Mode::render
+                  : *mode == "storage"  ? HttpTrigger::Mode::storage
                                         : HttpTrigger::Mode::async;
   }
-  if (result.mode == HttpTrigger::Mode::render) {
+  if (result.mode == HttpTrigger::Mode::render || result.mode == HttpTrigger::Mode::storage) {
+    const std::string mode = result.mode == HttpTrigger::Mode::render ? "template" : "storage";
     for (const auto& key : kJobHttpKeys) {
-      if (http.has(key)) http.reject(key, "does not apply when mode is 'template': it runs no job");
+      if (http.has(key)) http.reject(key, "does not apply when mode is '" + mode + "': it runs no job");
     }
   }
+  read_storage_route(http, result);
   if (auto header = http.string("callback_header")) result.callback_header = *header;
   if (auto wait = http.integer("sync_wait_ms", 1, kMaxSyncWaitMs)) {
     result.sync_wait = std::chrono::milliseconds(*wait);
@@ -128,6 +131,8 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
   if (auto summary = http.string("summary")) result.summary = *summary;
   if (http.has("unavailable")) result.unavailable = read_response(http, "unavailable");
   if (http.has("auth")) result.auth = read_route_auth(http);
+  read_route_responses(http, result);
+  read_path_params(http, result);
   if (auto id = http.string("operation_id")) {
     if (is_identifier(*id)) {
       result.operation_id = *id;
@@ -150,6 +155,13 @@ void read_trigger(Mapping& root, TriggerSpec& trigger) {
   Mapping block(root.context(), root.pointer("trigger"), kTriggerKeys);
   if (!block.valid()) return;
   trigger.http = read_http(block);
+  if (trigger.http && trigger.http->mode == HttpTrigger::Mode::storage) {
+    for (const auto& key : kJobTriggerKeys)
+      if (block.has(key)) block.reject(key, "does not apply when mode is 'storage': it runs no job");
+    for (const auto& key : kRenderTriggerKeys)
+      if (block.has(key)) block.reject(key, "only applies when trigger.http.mode is 'template'");
+    return;
+  }
   const bool renders = trigger.renders_only();
   for (const auto& key : renders ? kJobTriggerKeys : kRenderTriggerKeys) {
     if (block.has(key)) {

@@ -139,10 +139,17 @@ json job_scope(const JobResult& job, const JobRequest& request, bool with_base64
                   {"pipeline", job.pipeline},
                   {"status", job.status},
                   {"error", job.error},
+                  {"error_class", job.error_class ? std::string(to_string(*job.error_class)) : ""},
                   {"started_at", iso8601(job.started_at)},
                   {"finished_at", iso8601(job.finished_at)},
                   {"duration_seconds", seconds_between(job.started_at, job.finished_at)}}},
-                {"request", {{"body", request.body}, {"headers", headers}, {"query", request.query}}},
+                {"request",
+                 {{"body", request.body},
+                  {"headers", headers},
+                  {"query", request.query},
+                  {"path", request.path},
+                  {"id", request.headers.count("x-request-id") ? request.headers.at("x-request-id")
+                                                               : std::string()}}},
                 {"items", std::move(items)},
                 {"metrics", job.metrics()},
                 {"sink", job.sink}};

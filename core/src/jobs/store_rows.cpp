@@ -8,7 +8,9 @@ using nlohmann::json;
 json request_to_json(const JobRequest& r) {
   json headers = json::object();
   for (const auto& [k, v] : r.headers) headers[k] = v;
-  return {{"body", r.body}, {"headers", headers}, {"query", r.query}};
+  json j = {{"body", r.body}, {"headers", headers}, {"query", r.query}};
+  if (!r.path.empty()) j["path"] = r.path;  // rows of routes without parameters unchanged
+  return j;
 }
 
 JobRequest request_from_json(const json& j) {
@@ -17,6 +19,7 @@ JobRequest request_from_json(const json& j) {
   const json headers = j.value("headers", json::object());
   for (const auto& [k, v] : headers.items()) r.headers[k] = v.get<std::string>();
   r.query = j.value("query", json::object());
+  r.path = j.value("path", json::object());
   return r;
 }
 

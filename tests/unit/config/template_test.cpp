@@ -209,7 +209,8 @@ TEST(Template, SplitMatchesTheBracesOfANestedDefault) {
 
 TEST(Template, RuntimeRoots) {
   EXPECT_EQ(runtime_roots(), (std::vector<std::string>{"job", "request", "items", "item", "metrics",
-                                                       "sink", "output", "provider", "now", "steps"}));
+                                                       "sink", "output", "provider", "now", "steps",
+                                                       "error"}));
   EXPECT_TRUE(is_runtime_root("items"));
   EXPECT_TRUE(is_runtime_root("now"));
   EXPECT_FALSE(is_runtime_root("OPENAI_API_KEY"));
