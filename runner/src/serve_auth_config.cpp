@@ -1,4 +1,5 @@
 #include "serve_auth_config.hpp"
+#include "serve_yaml.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -32,23 +33,11 @@ class SectionReader {
   SectionReader(const std::filesystem::path& file, const EnvLookup& env) : file_(file), env_(env) {}
 
   [[noreturn]] void fail(Node node, const std::string& message) const {
-    const auto mark = node.Mark();
-    throw ConfigError(file_.string() + ":" + std::to_string(mark.line + 1) + ":" +
-                      std::to_string(mark.column + 1) + ": " + message);
+    fail_at(file_, node, message);
   }
 
   void mapping(Node node, const std::string& where, const Handlers& handlers) const {
-    if (!node.IsMap()) fail(node, where + " must be a mapping");
-    for (const auto& entry : node) {
-      const auto key = entry.first.as<std::string>();
-      auto it = handlers.find(key);
-      if (it == handlers.end()) {
-        std::string allowed;
-        for (const auto& [name, _] : handlers) allowed += (allowed.empty() ? "" : ", ") + name;
-        fail(entry.first, "unknown key '" + key + "' in " + where + " (allowed: " + allowed + ")");
-      }
-      it->second(entry.second);
-    }
+    read_mapping(file_, node, where, handlers);
   }
 
   std::string text(Node node, const std::string& key) const {

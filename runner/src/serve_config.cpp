@@ -1,4 +1,5 @@
 #include "serve_config.hpp"
+#include "serve_yaml.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -17,26 +18,14 @@ class Reader {
   explicit Reader(fs::path file) : file_(std::move(file)), base_(file_.parent_path()) {}
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
-    const auto mark = node.Mark();
-    throw ConfigError(file_.string() + ":" + std::to_string(mark.line + 1) + ":" +
-                      std::to_string(mark.column + 1) + ": " + message);
+    fail_at(file_, node, message);
   }
 
   // Calls the handler of each key; unknown keys are errors listing the allowed ones.
   void mapping(
       const YAML::Node& node, const std::string& where,
       const std::map<std::string, std::function<void(const YAML::Node&)>>& handlers) const {
-    if (!node.IsMap()) fail(node, where + " must be a mapping");
-    for (const auto& entry : node) {
-      const auto key = entry.first.as<std::string>();
-      auto it = handlers.find(key);
-      if (it == handlers.end()) {
-        std::string allowed;
-        for (const auto& [name, _] : handlers) allowed += (allowed.empty() ? "" : ", ") + name;
-        fail(entry.first, "unknown key '" + key + "' in " + where + " (allowed: " + allowed + ")");
-      }
-      it->second(entry.second);
-    }
+    read_mapping(file_, node, where, handlers);
   }
 
   std::string text(const YAML::Node& node, const std::string& key) const {

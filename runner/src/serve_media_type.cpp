@@ -1,4 +1,5 @@
 #include "serve_media_type.hpp"
+#include "imagepipe/ascii.hpp"
 
 #include <string_view>
 
@@ -16,17 +17,8 @@ std::string essence(const std::string& content_type) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string lower(std::string_view s) { return ascii_lower(s); }
+std::string_view trim(std::string_view s) { return trim_blanks(s); }
 
 // The charset parameter's value, lower case and unquoted; "" when there is none.
 std::string charset_of(const std::string& content_type) {

@@ -12,6 +12,7 @@
 
 #include "imagepipe/error.hpp"
 #include "imagepipe/http.hpp"
+#include "imagepipe/ascii.hpp"
 
 namespace imagepipe {
 
@@ -23,17 +24,8 @@ bool is_unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string lower(std::string_view s) { return ascii_lower(s); }
+std::string_view trim(std::string_view s) { return trim_blanks(s); }
 
 [[noreturn]] void invalid(std::string_view text, std::string_view reason) {
   throw Error(ErrorClass::invalid_input,
