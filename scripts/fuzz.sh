@@ -88,8 +88,12 @@ for target in "${targets[@]}"; do
   log="$out/$target.log"
   max_len=4096
   [[ $target == image ]] && max_len=65536
-  if ASAN_OPTIONS=detect_leaks=1 "$out/${target}_fuzz" "$corpus" "${seed[@]}" -max_total_time="$seconds" \
-      -max_len=$max_len -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$target-" >"$log" 2>&1; then
+  # An input slower than 10 s or an allocation over 1 GB is a finding, and the whole run is
+  # cut 2 minutes past its time: a smoke run must never hold CI up (libFuzzer's own
+  # defaults are 20 minutes per input, and a run stuck reporting an out-of-memory).
+  if ASAN_OPTIONS=detect_leaks=1 timeout --signal=KILL $((seconds + 120)) "$out/${target}_fuzz" "$corpus" \
+      "${seed[@]}" -max_total_time="$seconds" -timeout=10 -malloc_limit_mb=1024 -rss_limit_mb=2048 \
+      -max_len=$max_len -print_final_stats=1 -artifact_prefix="$out/$target-" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     printf 'fuzz %-11s %9s inputs in %ss, %6s exec/s, no finding\n' "$target:" "$runs" "$seconds" "$rate"

@@ -309,6 +309,16 @@ std::vector<Case> cases() {
       {"GifPixelBomb", [] { return with_image_bytes(gif(65535, 65535)); }, 422,
        "body.image_base64: image is 65535x65535 = 4294836225 pixels, over the limit of 10000 "
        "pixels"},
+      // 8x8 screen (within the pixel limit), 65535x65535 frame: once a 4 GB allocation.
+      {"GifFrameLargerThanItsScreen",
+       [] {
+         auto bomb = gif(65535, 65535);
+         bomb.replace(6, 4, le16(8) + le16(8));
+         return with_image_bytes(bomb);
+       },
+       422,
+       "body.image_base64: truncated or corrupt GIF: frame 65535x65535 is larger than its 8x8 "
+       "screen"},
       {"GifWithoutAFrame",
        [] { return with_image_bytes("GIF89a" + le16(8) + le16(8) + std::string("\0\0\0;", 4)); },
        422, "body.image_base64: truncated or corrupt GIF: no image"},

@@ -89,6 +89,14 @@ Frame read_first_frame(Reader& in) {
       // Some writers leave the logical screen at 0x0.
       if (f.screen_width == 0 || f.screen_height == 0)
         f.screen_width = f.left + f.width, f.screen_height = f.top + f.height;
+      // The pixel limit is checked on the screen; a frame larger than its screen would be
+      // decompressed whole before clipping (30 bytes declaring 65535x65535 asked for 4 GB:
+      // found by tests/fuzz/image_fuzz.cpp).
+      if (std::uint64_t(f.width) * f.height > std::uint64_t(f.screen_width) * f.screen_height)
+        fail_corrupt(ImageFormat::gif, "frame " + std::to_string(f.width) + "x" +
+                                           std::to_string(f.height) + " is larger than its " +
+                                           std::to_string(f.screen_width) + "x" +
+                                           std::to_string(f.screen_height) + " screen");
       return f;
     } else {
       fail_corrupt(ImageFormat::gif, block == 0x3B ? "no image" : "unknown block");
