@@ -1,5 +1,6 @@
 #include "serve_http_parse.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include <boost/asio/error.hpp>
@@ -26,6 +27,18 @@ std::string lower(beast::string_view s) {
 // refused and its connection closed. (Beast itself refuses chunked beside a length.)
 std::optional<Refusal> framing_problem(const RequestParser& parser) {
   const auto& header = parser.get();
+  // Beast reads "Content-Length: 1,1" as 1 (RFC 9110 allows a list of equal values), but a
+  // proxy in front may not: only one plain decimal number is a length both read alike.
+  const auto lengths = header.equal_range(http::field::content_length);
+  for (auto field = lengths.first; field != lengths.second; ++field) {
+    const auto value = field->value();
+    const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    if (!digits || std::next(field) != lengths.second)
+      return Refusal{400, "Content-Length must be one decimal number: the request's length is "
+                          "ambiguous"};
+  }
   std::string codings;
   const auto fields = header.equal_range(http::field::transfer_encoding);
   for (auto field = fields.first; field != fields.second; ++field)

@@ -253,6 +253,12 @@ std::vector<Case> cases() {
              "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
        },
        400, "malformed HTTP request: bad Content-Length"},
+      {"ContentLengthList",
+       [] {
+         return std::string(
+             "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1,1\r\n\r\naGET /smuggled HTTP/1.1\r\n\r\n");
+       },
+       400, "Content-Length must be one decimal number: the request's length is ambiguous"},
       {"HeaderWithoutColon", [] { return std::string("GET /health HTTP/1.1\r\nHost x\r\n\r\n"); },
        400, "malformed HTTP request: bad field"},
       {"SpaceBeforeColon", [] { return std::string("GET /health HTTP/1.1\r\nHost : x\r\n\r\n"); },
