@@ -355,7 +355,7 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
                            {{"received", content_type ? json(*content_type) : json()},
                             {"accepted", kJsonMediaTypes}});
   if (const auto problem = content_encoding_problem(request.header("content-encoding")))
-    co_return error_answer(http, 415, *problem, early_request_scope(request, json(path)), {});
+    co_return error_answer(http, 415, *problem, early_request_scope(request, json(path)));
 
   auto checked = check_request(pipeline, request, context.egress, context.json_limits, path);
   if (!checked.problems.empty())
