@@ -486,9 +486,11 @@ sink: {inline: true}
     receiver_.on("GET", path,
                  TestResponse{.status = 302, .headers = {{"Location", targets[i].first}}});
     const auto r = daemon.post("/fetch", json{{"image_url", receiver_.url(path)}}.dump());
-    ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(json::parse(r.body)["items"][0]["error"],
-              "refusing to connect to 169.254.169.254 (link-local/metadata address) for " +
+    // A failed sync job answers by its class: the item's refusal is the client's input.
+    ASSERT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(json::parse(r.body)["error"],
+              "image-" + std::to_string(i) +
+                  ".png: refusing to connect to 169.254.169.254 (link-local/metadata address) for " +
                   targets[i].second)
         << r.body;
     EXPECT_EQ(daemon.get("/health").status, 200);

@@ -59,7 +59,7 @@ TEST_F(ServeOpenAITest, ProvidersListingShowsTheChainAndCapabilities) {
   const auto& openai = body["providers"][1];
   EXPECT_EQ(local["name"], "local");
   EXPECT_EQ(openai["name"], "openai");
-  EXPECT_EQ(openai["capabilities"]["operations"], json({"generate", "edit", "respond"}));
+  EXPECT_EQ(openai["capabilities"]["operations"], json({"generate", "edit", "respond", "text"}));
   EXPECT_EQ(openai["capabilities"]["max_images_per_request"], 10);
   EXPECT_EQ(openai["used_by"].size(), 3u);
   EXPECT_EQ(openai["used_by"][0]["position"], 0);
