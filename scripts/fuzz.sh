@@ -80,6 +80,9 @@ while ((jobs > 0)); do wait -n; ((jobs--)); done
 seed=(-max_total_time="$seconds")
 ((seconds <= 60)) && seed=(-seed=1 -runs="${FUZZ_RUNS:-10000}")
 status=0
+# What scripts/test.sh prints last: one line per target and the cause of any finding.
+summary=$out/fuzz-summary.txt
+: >"$summary"
 for target in "${targets[@]}"; do
   # shellcheck disable=SC2046,SC2086 # the object and library lists are words on purpose
   clang++-14 "${link[@]}" $(for s in tests/fuzz/${target}_fuzz.cpp ${sources[$target]}; do object "$s"; done) \
@@ -98,10 +101,14 @@ for target in "${targets[@]}"; do
       -max_len=$max_len -print_final_stats=1 -artifact_prefix="$out/$target-" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    printf 'fuzz %-11s %9s inputs, %6s exec/s, no finding\n' "$target:" "$runs" "$rate"
+    printf 'fuzz %-11s %9s inputs, %6s exec/s, no finding\n' "$target:" "$runs" "$rate" | tee -a "$summary"
   else
     echo "fuzz $target: FINDING (see $log and $out/$target-*)"
     tail -30 "$log"
+    {
+      echo "fuzz $target: FINDING"
+      grep -m8 -E 'ERROR|SUMMARY|runtime error|Test unit written|timeout|out-of-memory|Base64' "$log" || tail -5 "$log"
+    } >>"$summary"
     status=1
   fi
 done

@@ -22,4 +22,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 # Runner tests call the built binary; tests run in parallel, one per core. Last, so its
 # summary closes the output.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 300 || status=1
+# What failed (or was flaky) in the first two phases, after ctest's summary: the end of the
+# output is what a CI record keeps.
+echo "== fuzz smoke and sanitizer subset =="
+cat build-fuzz/fuzz-summary.txt build-asan/sanitize-summary.txt 2>/dev/null || true
 exit $status
