@@ -31,16 +31,16 @@ fi
 # Every object is compiled once with the same flags (and cached by ccache across runs and
 # clones), then shared by the targets that link it.
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-       -DUSE_OS_TZDB=1 -DBOOST_ASIO_NO_DEPRECATED -DBOOST_ASIO_HAS_CO_AWAIT=1 -DBOOST_ASIO_HAS_STD_COROUTINE=1 -Icore/include -Icore/src -Irunner/src -Itests
+       -DUSE_OS_TZDB=1 -DBOOST_ASIO_NO_DEPRECATED -DBOOST_ASIO_HAS_CO_AWAIT=1 -DBOOST_ASIO_HAS_STD_COROUTINE=1 -Icore/include -Icore/src -Irunner/daemon/src -Itests
        -Iplugins/storage/s3 -Iplugins/storage/azure-blob -I/usr/include/freetype2)
 link=(-fsanitize=fuzzer,address,undefined)
 config_sources=$(ls core/src/config/*.cpp core/src/plugins/*.cpp | tr '\n' ' ')
 image_sources=$(ls core/src/image/{image_codec,bmp_codec,gif_codec,jpeg_codec,png_codec,png_fast_writer,webp_codec,tiff_codec,format,pixels,channels}.cpp | tr '\n' ' ')
 declare -A sources=(
-  [json_scan]="runner/src/json_field_scan.cpp"
+  [json_scan]="runner/daemon/src/json_field_scan.cpp"
   [template]="core/src/template.cpp"
   [cron]="core/src/schedule/cron.cpp core/src/config/suggest.cpp"
-  [http]="runner/src/serve_http_parse.cpp"
+  [http]="runner/daemon/src/serve_http_parse.cpp"
   [url]="core/src/http/url.cpp core/src/http/egress.cpp core/src/error.cpp"
   [multipart]="core/src/http/multipart.cpp"
   [dotenv]="core/src/config/dotenv.cpp core/src/config/diagnostics.cpp core/src/config/suggest.cpp"

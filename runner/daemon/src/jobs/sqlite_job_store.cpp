@@ -10,7 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "imagepipe/http.hpp"
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "imagepipe/threads.hpp"
 #include "jobs/schedule_rows.hpp"
 #include "jobs/segment_log.hpp"

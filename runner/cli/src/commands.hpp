@@ -36,7 +36,4 @@ struct PluginsArgs {
 };
 int plugins_command(const PluginsArgs& args, Process& process);
 
-// .env beside the working directory, or the file given; empty map when none.
-std::map<std::string, std::string> load_env_file(const std::string& explicit_file);
-
 }  // namespace imagepipe::runner

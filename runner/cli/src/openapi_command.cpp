@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "openapi.hpp"
 #include "serve_auth_openapi.hpp"
-#include "serve_command.hpp"
+#include "serve_args.hpp"
 #include "serve_pipelines.hpp"
 
 namespace imagepipe::runner {

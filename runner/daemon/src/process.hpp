@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,5 +53,9 @@ enum ExitCode : int {
   kExitInvalid = 2,      // bad command line or pipeline
   kExitRuntime = 3,      // could not start: plugin load failure, unwritable output...
 };
+
+// .env beside the working directory, or the file given; empty map when none. Throws when
+// the file given does not exist.
+std::map<std::string, std::string> load_env_file(const std::string& explicit_file);
 
 }  // namespace imagepipe::runner

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "imagepipe/egress.hpp"
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "imagepipe/logging.hpp"
 #include "json_field_scan.hpp"
 #include "serve_auth_section.hpp"

@@ -3,7 +3,8 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "serve_command.hpp"
+#include "daemon.hpp"
+#include "serve_args.hpp"
 
 using namespace imagepipe::runner;
 
@@ -103,7 +104,7 @@ int main(int argc, char** argv) {
     Process process(process_options);
     if (*run_cmd) return run_command(run, process);
     if (*validate_cmd) return validate_command(validate, process);
-    if (*serve_cmd) return serve_command(serve_config, process);
+    if (*serve_cmd) return run_daemon(serve_config, process);
     if (*openapi_cmd) return openapi_command(openapi, serve_config, process);
     if (*plugins_cmd) {
       for (auto* sub : {list_cmd, describe_cmd})

@@ -1,7 +1,7 @@
 #include <cmath>
 #include <random>
 
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "imagepipe/retry.hpp"
 
 namespace imagepipe {

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "imagepipe/http_client.hpp"
+#include "imagepipe/pipeline.hpp"
 #include "imagepipe/threads.hpp"
 #include "thread_priority.hpp"
 
@@ -58,6 +59,16 @@ Host Process::host() {
   host.http = http_.get();
   host.metrics = &metrics_;
   return host;
+}
+
+std::map<std::string, std::string> load_env_file(const std::string& explicit_file) {
+  if (!explicit_file.empty()) {
+    if (!std::filesystem::exists(explicit_file))
+      throw std::runtime_error("--env-file " + explicit_file + " does not exist");
+    return read_dotenv(explicit_file);
+  }
+  if (std::filesystem::exists(".env")) return read_dotenv(".env");
+  return {};
 }
 
 }  // namespace imagepipe::runner

@@ -9,7 +9,7 @@
 
 #include <boost/asio/strand.hpp>
 
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "serve_pipelines.hpp"
 #include "serve_waiters.hpp"
 

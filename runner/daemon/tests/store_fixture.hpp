@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 
 namespace imagepipe::testing {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "jobs/segment_log.hpp"
 #include "jobs/sqlite_db.hpp"
 

@@ -1,7 +1,7 @@
-// `imagepipe serve`: wires the job store, dispatcher, outbox and HTTP server together,
+// The daemon (`imagepipe serve`): wires the job store, dispatcher, outbox and HTTP server together,
 // and shuts them down in order on SIGTERM (stop accepting, let running jobs finish for
 // shutdown_grace_seconds, re-queue the rest).
-#include "serve_command.hpp"
+#include "daemon.hpp"
 
 #include <unistd.h>
 
@@ -13,7 +13,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "commands.hpp"
 #include "imagepipe/http_client.hpp"
 #include "imagepipe/threads.hpp"
 #include "serve_auth.hpp"
@@ -89,27 +88,7 @@ auto log_failure(std::shared_ptr<spdlog::logger> log, const char* what) {
 
 }  // namespace
 
-ServeConfig load_serve_config(const ServeArgs& args) {
-  ServeConfig config;
-  if (!args.config.empty()) read_config_file(args.config, config);
-  if (!args.listen.empty()) parse_listen(args.listen, config);
-  if (!args.data.empty()) config.data_dir = args.data;
-  if (!args.env_file.empty()) config.env_file = args.env_file;
-  if (!args.pipelines.empty()) {
-    config.pipelines.clear();
-    for (const auto& p : args.pipelines) config.pipelines.emplace_back(p);
-  }
-  if (config.pipelines.empty()) config.pipelines.emplace_back(IMAGEPIPE_DEFAULT_PIPELINE_DIR);
-  if (!args.schedule_clock.empty()) {
-    config.schedule_clock_start = parse_utc(args.schedule_clock);
-    if (!config.schedule_clock_start)
-      throw ConfigError("--test-schedule-clock wants YYYY-MM-DDTHH:MM:SSZ, got '" +
-                        args.schedule_clock + "'");
-  }
-  return config;
-}
-
-int serve_command(const ServeConfig& config, Process& process) {
+int run_daemon(const ServeConfig& config, Process& process) {
   auto log = process.log();
   auto& io = process.io();
   auto& metrics = process.metrics();
@@ -194,7 +173,7 @@ int serve_command(const ServeConfig& config, Process& process) {
       job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
       [&] { outbox.wake(); }, [&](const std::string& id) { queued.remove(id); });
   TriggerContext trigger{*store, waiters, egress, config.json, sealer, [&] { dispatcher.wake(); },
-                         log, &queued};
+                         log,    &queued};
   std::optional<OffsetClock> schedule_clock;
   if (config.schedule_clock_start)
     schedule_clock.emplace(*host.clock, *config.schedule_clock_start - host.clock->now());

@@ -31,7 +31,6 @@ struct OpenapiArgs {
 // ones. Throws serve::ConfigError.
 serve::ServeConfig load_serve_config(const ServeArgs& args);
 
-int serve_command(const serve::ServeConfig& config, Process& process);
 int openapi_command(const OpenapiArgs& args, const serve::ServeConfig& config, Process& process);
 
 }  // namespace imagepipe::runner

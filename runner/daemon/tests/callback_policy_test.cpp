@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 
 namespace imagepipe {
 namespace {

@@ -243,13 +243,5 @@ int run_command(const RunArgs& args, Process& process) {
   return result.status == "completed" ? kExitOk : kExitItemsFailed;
 }
 
-std::map<std::string, std::string> load_env_file(const std::string& explicit_file) {
-  if (!explicit_file.empty()) {
-    if (!fs::exists(explicit_file)) throw std::runtime_error("--env-file " + explicit_file + " does not exist");
-    return read_dotenv(explicit_file);
-  }
-  if (fs::exists(".env")) return read_dotenv(".env");
-  return {};
-}
 
 }  // namespace imagepipe::runner

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "jobs/sqlite_db.hpp"
 
 namespace imagepipe::jobs {

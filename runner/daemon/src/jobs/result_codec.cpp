@@ -1,7 +1,7 @@
 // JobResult as stored in the job store. Unlike job_summary() (a view for people), this
 // keeps every field, so a callback rendered after a restart is the one that would have
 // been rendered before it.
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 
 namespace imagepipe {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "imagepipe/clock.hpp"
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "imagepipe/logging.hpp"
 
 namespace imagepipe::serve {

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "imagepipe/egress.hpp"
-#include "imagepipe/jobs.hpp"
+#include "jobs/jobs.hpp"
 #include "json_field_scan.hpp"
 #include "serve_credentials.hpp"
 #include "serve_path_match.hpp"
