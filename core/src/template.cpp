@@ -246,8 +246,14 @@ struct Segment {
       return fallback->render(scope);
     if (!found) return json();
     if (!path->slice) return *found;
-    if (!found->is_array()) return json();
     const auto [from, to] = *path->slice;
+    // Text slices by bytes: an id that carries its date ("20261205-ab12...") gives the
+    // date folders of a storage key (`${request.path.image_id[0:4]}`).
+    if (found->is_string()) {
+      const auto& text = found->get_ref<const std::string&>();
+      return from >= text.size() ? std::string() : text.substr(from, std::min(to, text.size()) - from);
+    }
+    if (!found->is_array()) return json();
     json out = json::array();
     for (std::size_t i = from; i < std::min(to, found->size()); ++i) out.push_back((*found)[i]);
     return out;

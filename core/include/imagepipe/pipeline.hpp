@@ -2,6 +2,7 @@
 // load_pipeline(); consumed by the Engine and the daemon.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -84,10 +85,22 @@ struct ProviderEntry {
 
 // What one alternative of a step does: a provider call through a fallback chain, or a run
 // of transforms over each of its input images.
+// What a request may ask of an alternative: the sizes its provider makes and how many
+// images one request may want. Unset parts do not constrain.
+struct RequestLimits {
+  std::optional<std::vector<std::string>> sizes;
+  std::optional<int> max_images;
+};
+
 struct StepAction {
   std::string name;  // the alternative's name; empty when the step has no alternatives
   std::vector<ProviderEntry> providers;
   std::vector<PluginUse> transforms;
+  // `accepts:` as written, narrowed by what the chain's plugins declare for their model
+  // (capabilities.models): checked against each request before a job exists.
+  RequestLimits limits;
+  // `describe:`: free-form fields for the providers catalogue (name, description...).
+  nlohmann::json describe = nlohmann::json::object();
   bool calls_provider() const { return !providers.empty(); }
 };
 
@@ -106,6 +119,13 @@ struct Step {
   // `choose` renders the name of the one an item takes.
   std::vector<StepAction> alternatives;
   std::optional<Template> choose;
+  // `enabled:` the alternatives a request may choose (a deployment switch such as
+  // ENABLED_PROVIDERS); empty: all of them.
+  std::vector<std::string> enabled;
+  bool is_enabled(const std::string& alternative) const {
+    return enabled.empty() ||
+           std::find(enabled.begin(), enabled.end(), alternative) != enabled.end();
+  }
   // Provider steps: how many calls an item makes (concurrently), their images in order.
   // `runs` renders to an integer; with `per_run` it counts images wanted instead, and the
   // step makes ceil(images / per_run) calls (four images per 2x2 grid).
@@ -195,6 +215,24 @@ struct StorageRoute {
   Template key;
 };
 
+// `trigger.http.batch`: a second route (POST) taking a JSON array of requests, each
+// judged as a body of the main route and run as its own job, all at once; answered with
+// the array of their answers, in order.
+struct BatchRoute {
+  std::string path;
+  std::size_t max_items = 10;
+};
+
+// `trigger.http.catalogue`: a GET route listing a step's enabled alternatives with what
+// each accepts (sizes, images per request), its `describe:` fields and the provider that
+// answers first, e.g. seed 004's GET /api/v1/providers.
+struct CatalogueRoute {
+  std::string path;
+  std::string step;          // a step with alternatives
+  std::string list_key = "alternatives";
+  std::string default_key;   // when set: this key holds the name `choose` falls back to
+};
+
 struct HttpTrigger {
   std::string method = "POST";
   std::string path;
@@ -217,6 +255,8 @@ struct HttpTrigger {
   // The JSON Schema of each `{name}` segment of `path`, by name; a segment the map does
   // not name is a non-empty string.
   std::map<std::string, nlohmann::json> path_params;
+  std::optional<BatchRoute> batch;
+  std::optional<CatalogueRoute> catalogue;
 };
 
 // trigger.schedule: the daemon starts a job at each due time of a cron expression, with a
@@ -284,6 +324,10 @@ struct Pipeline {
 // variables it uses that are not set.
 std::string unavailable_reason(const Pipeline& pipeline);
 
+// Why an `optional` chain entry is skipped (every secret option empty: "not configured:
+// api_key empty"), or "" when it would run.
+std::string unconfigured_reason(const PluginUse& use);
+
 struct LoadOptions {
   // Variables looked up before the process environment (the runner's .env file).
   std::map<std::string, std::string> env_overrides;
@@ -296,6 +340,17 @@ Pipeline load_pipeline(const std::filesystem::path& file, const PluginRegistry& 
                        const LoadOptions& options = {});
 Pipeline load_pipeline_text(std::string_view yaml, std::string display_name,
                             const PluginRegistry& registry, const LoadOptions& options = {});
+
+// A request's conflict with what the alternative it chooses accepts (`accepts:` and the
+// plugins' declared sizes and images per request), found before any job exists.
+struct RequestProblem {
+  std::vector<std::string> loc;  // {"body", "size"}: the field the value came from
+  std::string message;           // "dalle3 makes at most 1 image per request, got 4"
+};
+// `scope` is the request scope ({"request": {...}}); values that need an item or an
+// earlier step's answer cannot be judged yet and are left to the run.
+std::vector<RequestProblem> check_request_limits(const Pipeline& pipeline,
+                                                 const nlohmann::json& scope);
 
 // Reads KEY=VALUE lines (comments, quotes, `export` prefix allowed).
 std::map<std::string, std::string> read_dotenv(const std::filesystem::path& file);

@@ -51,6 +51,10 @@ class Expander {
 
  private:
   void walk(json& value, const std::string& pointer) {
+    if (is_selection(value)) {
+      select(value, pointer);
+      return;
+    }
     if (value.is_object()) {
       for (auto& [key, child] : value.items()) walk(child, child_pointer(pointer, key));
     } else if (value.is_array()) {
@@ -58,6 +62,37 @@ class Expander {
     } else if (value.is_string()) {
       expand_string(value, pointer);
     }
+  }
+
+  // `{select: "${STORAGE_BACKEND:-local}", cases: {local: {...}, s3: {...}}}`: a block
+  // chosen by configuration when the file loads. Only the chosen case is expanded, so the
+  // variables of the others (S3_BUCKET while storing locally) are never asked for.
+  static bool is_selection(const json& value) {
+    return value.is_object() && value.size() == 2 && value.contains("select") &&
+           value.contains("cases") && value["select"].is_string() && value["cases"].is_object();
+  }
+
+  void select(json& value, const std::string& pointer) {
+    const std::string select_pointer = child_pointer(pointer, "select");
+    json name = value["select"];
+    expand_string(name, select_pointer);
+    if (!name.is_string() || result_.unresolved.count(select_pointer)) return;
+    const std::string chosen = name.get<std::string>();
+    json& cases = value["cases"];
+    if (!cases.contains(chosen)) {
+      std::vector<std::string> names;
+      for (auto it = cases.begin(); it != cases.end(); ++it) names.push_back(it.key());
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      diagnostics_.push_back(document_.at_value(
+          select_pointer, "select chose '" + chosen + "', which is not one of its cases (" + list + ")",
+          suggestion_hint(chosen, names, "cases are")));
+      return;
+    }
+    json picked = std::move(cases[chosen]);
+    document_.hoist(child_pointer(child_pointer(pointer, "cases"), chosen), pointer);
+    value = std::move(picked);
+    walk(value, pointer);
   }
 
   void expand_string(json& value, const std::string& pointer) {
@@ -71,7 +106,7 @@ class Expander {
       return;
     }
     std::string expanded;
-    bool substituted = false;
+    bool substituted = false, defaults_expanded = false;
     for (const TemplatePiece& piece : pieces) {
       const std::string_view written = std::string_view(text).substr(piece.offset, piece.length);
       if (piece.kind == TemplatePiece::Kind::text) {
@@ -82,6 +117,15 @@ class Expander {
       const std::string_view root = first_name(piece.text);
       if (is_runtime_root(root)) {
         if (check_runtime_placeholder(pointer, text, piece)) check_references(pointer, text, piece, 0);
+        // `${request.body.provider:-${DEFAULT_PROVIDER:-dalle3}}`: the deployment's
+        // default, read now like any variable; the request's value still wins at run time.
+        if (piece.fallback && piece.fallback->find("${") != std::string::npos) {
+          if (auto inner = expand_in_default(pointer, *piece.fallback)) {
+            expanded += "${" + piece.text + ":-" + *inner + "}";
+            defaults_expanded = true;
+            continue;
+          }
+        }
         expanded += written;
         continue;
       }
@@ -106,7 +150,10 @@ class Expander {
       result_.runtime_only.insert(pointer);
     }
     if (pieces.size() == 1 && substituted) result_.whole_variable.insert(pointer);
-    if (!substituted) return;
+    if (!substituted) {
+      if (defaults_expanded) value = expanded;
+      return;
+    }
     // A plain scalar is typed after expansion, so `concurrency: ${CONC:-4}` is a number;
     // a quoted one stays a string (see whole_variable for where it is read as a number).
     const NodeInfo* info = document_.find(pointer);
@@ -115,6 +162,35 @@ class Expander {
     } else {
       value = expanded;
     }
+  }
+
+  // The variables in a runtime placeholder's default, replaced (runtime placeholders in it
+  // kept, theirs expanded in turn). A value's "${" is escaped so it stays text. nullopt
+  // when a variable is unset with no default (recorded or reported by resolve).
+  std::optional<std::string> expand_in_default(const std::string& pointer, const std::string& text) {
+    std::vector<TemplatePiece> pieces;
+    try {
+      pieces = split_template(text);
+    } catch (const TemplateError&) {
+      return std::nullopt;  // the whole string's check reports it
+    }
+    std::string out;
+    for (const TemplatePiece& piece : pieces) {
+      const std::string written = text.substr(piece.offset, piece.length);
+      if (piece.kind == TemplatePiece::Kind::text) {
+        out += written;
+      } else if (is_runtime_root(first_name(piece.text))) {
+        auto inner = piece.fallback ? expand_in_default(pointer, *piece.fallback) : std::nullopt;
+        out += inner ? "${" + piece.text + ":-" + *inner + "}" : written;
+      } else {
+        auto value = resolve(pointer, piece, 0);
+        if (!value) return std::nullopt;
+        for (std::size_t at = 0; (at = value->find("${", at)) != std::string::npos; at += 3)
+          value->insert(at, "$");
+        out += *value;
+      }
+    }
+    return out;
   }
 
   // Where the default of `piece` starts in the string, when the piece starts at `base`.

@@ -133,6 +133,7 @@ Pipeline read_pipeline(LoadContext& context) {
   read_source(root, pipeline.source);
   read_sink(root, pipeline.sink);
   read_steps(root, pipeline);
+  check_catalogue_step(context, pipeline);
   read_notifiers(root, pipeline.notifiers);
   read_guards(root, pipeline.guards);
   if (auto concurrency = root.integer("concurrency", 1, kMaxConcurrency)) {

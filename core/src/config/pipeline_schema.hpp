@@ -14,6 +14,10 @@ void read_trigger(Mapping& root, TriggerSpec& trigger);
 // trigger.http.responses and trigger.http.path_params (route_schema.cpp).
 void read_route_responses(Mapping& http, HttpTrigger& trigger);
 void read_path_params(Mapping& http, HttpTrigger& trigger);
+// trigger.http.batch and trigger.http.catalogue (extra_routes_schema.cpp). The catalogue's
+// step is checked once the steps are read (check_catalogue_step).
+void read_extra_routes(Mapping& http, HttpTrigger& trigger);
+void check_catalogue_step(LoadContext& context, const Pipeline& pipeline);
 // trigger.http.storage, required when mode is 'storage' and refused otherwise.
 void read_storage_route(Mapping& http, HttpTrigger& trigger);
 // mode: template: trigger.response (required) and trigger.response_schema.

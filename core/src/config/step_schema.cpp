@@ -12,8 +12,10 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string> kStepKeys = {"name",       "prompt", "images", "provider",
-                                            "transforms", "runs", "choose", "alternatives", "when"};
-const std::vector<std::string> kAlternativeKeys = {"provider", "transforms"};
+                                            "transforms", "runs", "choose", "alternatives", "when",
+                                            "enabled"};
+const std::vector<std::string> kAlternativeKeys = {"provider", "transforms", "accepts", "describe"};
+const std::vector<std::string> kAcceptsKeys = {"sizes", "max_images"};
 const std::vector<std::string> kRunsKeys = {"images", "per_run"};
 constexpr std::string_view kItem = "item";
 constexpr std::int64_t kMaxPerRun = 100;
@@ -240,6 +242,9 @@ class StepReader {
         continue;
       }
       action->name = name;
+      if (!read_accepts(block, *action)) ok = false;
+      if (const json* describe = block.has("describe") ? block.mapping("describe") : nullptr)
+        action->describe = *describe;
       step.alternatives.push_back(std::move(*action));
     }
     if (!ok) return false;
@@ -258,7 +263,94 @@ class StepReader {
     auto choose = entry.template_value("choose");
     if (!choose) return false;
     step.choose = std::move(*choose);
+    if (!read_enabled(entry, step)) return false;
     return check_choice(entry, step);
+  }
+
+  // `accepts: {sizes, max_images}`, then narrowed by what each chain entry's plugin
+  // declares for its model (capabilities.models.<model>.sizes / max_images), so a
+  // dall-e-3 entry limits its alternative to one image without the file saying so.
+  bool read_accepts(Mapping& block, StepAction& action) {
+    if (block.has("accepts")) {
+      Mapping accepts(block.context(), block.pointer("accepts"), kAcceptsKeys);
+      if (!accepts.valid()) return false;
+      if (accepts.has("sizes")) {
+        auto sizes = accepts.strings("sizes");
+        if (!sizes) return false;
+        action.limits.sizes = std::move(*sizes);
+      }
+      if (accepts.has("max_images")) {
+        auto most = accepts.integer("max_images", 1, 10'000);
+        if (!most) return false;
+        action.limits.max_images = static_cast<int>(*most);
+      }
+    }
+    for (const auto& entry : action.providers) {
+      const auto* descriptor = entry.plugin.descriptor;
+      const auto model = entry.plugin.with.find("model");
+      if (!descriptor || model == entry.plugin.with.end() || !model->is_string()) continue;
+      const json& models = descriptor->capabilities.value("models", json::object());
+      const auto it = models.find(model->get<std::string>());
+      if (it == models.end() || !it->is_object()) continue;
+      if (const auto most = it->find("max_images"); most != it->end() && most->is_number_integer())
+        action.limits.max_images = std::min(action.limits.max_images.value_or(most->get<int>()),
+                                            most->get<int>());
+      if (const auto sizes = it->find("sizes"); sizes != it->end() && sizes->is_array()) {
+        std::vector<std::string> declared;
+        for (const auto& size : *sizes)
+          if (size.is_string()) declared.push_back(size.get<std::string>());
+        if (!action.limits.sizes) {
+          action.limits.sizes = declared;
+        } else {  // both say: what both make
+          auto& mine = *action.limits.sizes;
+          mine.erase(std::remove_if(mine.begin(), mine.end(),
+                                    [&](const std::string& size) {
+                                      return std::find(declared.begin(), declared.end(), size) ==
+                                             declared.end();
+                                    }),
+                     mine.end());
+        }
+      }
+    }
+    return true;
+  }
+
+  // `enabled:` a list of alternative names, or one string of them separated by commas
+  // (what an ENABLED_PROVIDERS variable holds). Each must be an alternative.
+  bool read_enabled(Mapping& entry, Step& step) {
+    if (!entry.has("enabled")) return true;
+    LoadContext& context = entry.context();
+    auto listed = entry.strings("enabled");
+    if (!listed) return false;
+    std::vector<std::string> names;
+    for (const auto& text : *listed) {
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        auto end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        std::string name = text.substr(start, end - start);
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t") + 1);
+        if (!name.empty()) names.push_back(std::move(name));
+        start = end + 1;
+      }
+    }
+    const auto all = alternative_names(step);
+    for (const auto& name : names)
+      if (std::find(all.begin(), all.end(), name) == all.end()) {
+        context.report(context.document.at_value(
+            entry.pointer("enabled"),
+            "enabled names '" + name + "', which is not an alternative of step '" + step.name + "'",
+            suggestion_hint(name, all, "alternatives are")));
+        return false;
+      }
+    if (names.empty()) {
+      context.report(context.document.at_value(entry.pointer("enabled"),
+                                               "enabled must name at least one alternative"));
+      return false;
+    }
+    step.enabled = std::move(names);
+    return true;
   }
 
   std::vector<std::string> alternative_names(const Step& step) const {
@@ -272,7 +364,8 @@ class StepReader {
   // of them is a 422 and the OpenAPI document lists them.
   bool check_choice(Mapping& entry, Step& step) {
     LoadContext& context = entry.context();
-    const auto names = alternative_names(step);
+    auto names = alternative_names(step);
+    if (!step.enabled.empty()) names = step.enabled;
     auto known = [&](const std::string& name) {
       return std::find(names.begin(), names.end(), name) != names.end();
     };
@@ -281,7 +374,8 @@ class StepReader {
     auto not_known = [&](const std::string& name, const std::string& where) {
       context.report(context.document.at_value(
           entry.pointer("choose"),
-          where + " '" + name + "' is not an alternative of step '" + step.name + "'",
+          where + " '" + name + "' is not " +
+              (step.enabled.empty() ? "an" : "an enabled") + " alternative of step '" + step.name + "'",
           suggestion_hint(name, names, "alternatives are")));
       return false;
     };

@@ -15,7 +15,8 @@ const std::vector<std::string> kTriggerKeys = {"http", "request_schema", "callba
                                                "response", "response_schema", "schedule"};
 const std::vector<std::string> kHttpKeys = {"method",  "path",         "mode",       "callback_header",
                                             "sync_wait_ms", "summary", "operation_id", "unavailable",
-                                            "auth", "responses", "path_params", "storage"};
+                                            "auth", "responses", "path_params", "storage",
+                                            "batch", "catalogue"};
 const std::vector<std::string> kAuthKeys = {"anonymous", "roles", "scopes"};
 const std::vector<std::string> kResponseKeys = {"status", "body"};
 // What a route that runs no job has no use for, and what only such a route uses.
@@ -133,6 +134,7 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
   if (http.has("auth")) result.auth = read_route_auth(http);
   read_route_responses(http, result);
   read_path_params(http, result);
+  read_extra_routes(http, result);
   if (auto id = http.string("operation_id")) {
     if (is_identifier(*id)) {
       result.operation_id = *id;
@@ -147,6 +149,20 @@ std::optional<HttpTrigger> read_http(Mapping& trigger) {
     }
   }
   return result;
+}
+
+// `maximum: "${MAX_IMAGES_PER_REQUEST:-4}"` (quoted, as YAML wants inside { }): a value
+// that was exactly one variable and reads as a number or boolean is one in the schema.
+void type_variables(LoadContext& context, const std::string& pointer, json& value) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it)
+      type_variables(context, child_pointer(pointer, it.key()), it.value());
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i)
+      type_variables(context, child_pointer(pointer, i), value[i]);
+  } else if (auto typed = context.typed_variable(pointer, value)) {
+    value = std::move(*typed);
+  }
 }
 
 }  // namespace
@@ -174,7 +190,10 @@ void read_trigger(Mapping& root, TriggerSpec& trigger) {
     return;
   }
   // The schemas are JSON Schema documents; the HTTP layer validates bodies against them.
-  if (const json* schema = block.mapping("request_schema")) trigger.request_schema = *schema;
+  if (const json* schema = block.mapping("request_schema")) {
+    trigger.request_schema = *schema;
+    type_variables(block.context(), block.pointer("request_schema"), trigger.request_schema);
+  }
   if (const json* schema = block.mapping("callback_schema")) trigger.callback_schema = *schema;
   read_schedules(block, trigger);
 }

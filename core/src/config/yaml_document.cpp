@@ -314,6 +314,28 @@ std::optional<YamlDocument> YamlDocument::parse(std::string_view text, std::stri
   return document;
 }
 
+void YamlDocument::hoist(const std::string& from, const std::string& to) {
+  const NodeInfo* target = find(to);
+  const NodeInfo* source = find(from);
+  const std::string to_path = target ? target->path : "";
+  const std::string from_path = source ? source->path : "";
+  std::unordered_map<std::string, NodeInfo> moved;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    const std::string& pointer = it->first;
+    if (pointer.size() > from.size() && pointer.compare(0, from.size() + 1, from + "/") == 0) {
+      NodeInfo info = std::move(it->second);
+      if (!from_path.empty() && info.path.rfind(from_path, 0) == 0)
+        info.path = to_path + info.path.substr(from_path.size());
+      moved.emplace(to + pointer.substr(from.size()), std::move(info));
+    }
+    if (pointer.size() > to.size() && pointer.compare(0, to.size() + 1, to + "/") == 0)
+      it = nodes_.erase(it);
+    else
+      ++it;
+  }
+  for (auto& [pointer, info] : moved) nodes_.insert_or_assign(pointer, std::move(info));
+}
+
 const NodeInfo* YamlDocument::find(const std::string& pointer) const {
   auto found = nodes_.find(pointer);
   return found == nodes_.end() ? nullptr : &found->second;

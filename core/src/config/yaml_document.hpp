@@ -58,6 +58,10 @@ class YamlDocument {
   Diagnostic at_position(YamlPosition position, int span, std::string message,
                          std::string hint = {}) const;
 
+  // The node at `from` (below `to`) takes the place of `to`'s children: what a `select:`
+  // chose. Diagnostics inside it keep their line and column.
+  void hoist(const std::string& from, const std::string& to);
+
  private:
   friend class YamlConverter;
   const NodeInfo* nearest(const std::string& pointer) const;

@@ -58,9 +58,6 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
 }
 }  // namespace detail
 
-namespace {
-using detail::redact;
-
 // An entry marked `optional` whose secret options (writeOnly) are all empty strings is
 // skipped when a later one exists: running a demo without OPENAI_API_KEY is then a
 // deployment choice the pipeline states, not a failure of each item.
@@ -77,6 +74,9 @@ std::string unconfigured_reason(const PluginUse& use) {
   }
   return names.empty() ? std::string() : "not configured: " + names + " empty";
 }
+
+namespace {
+using detail::redact;
 
 // A batch (a source that lists items) completes, with errors when some or all items
 // failed, and fails only when it cannot run at all; a single-item job fails with its item.
@@ -102,11 +102,13 @@ std::size_t choose_alternative(const Step& step, const json& scope) {
   const std::string name = step.choose->render_string(scope);
   std::string names;
   for (std::size_t i = 0; i < step.alternatives.size(); ++i) {
+    if (!step.is_enabled(step.alternatives[i].name)) continue;
     if (step.alternatives[i].name == name) return i;
-    names += (i ? ", " : "") + step.alternatives[i].name;
+    names += (names.empty() ? "" : ", ") + step.alternatives[i].name;
   }
   throw Error(ErrorClass::invalid_input,
-              "step '" + step.name + "': '" + name + "' is not one of its alternatives (" + names + ")");
+              "step '" + step.name + "': '" + name + "' is not one of its " +
+                  (step.enabled.empty() ? "" : "enabled ") + "alternatives (" + names + ")");
 }
 
 json item_scope(const ItemResult& item) {

@@ -43,7 +43,14 @@ double seconds_between(std::chrono::system_clock::time_point a, std::chrono::sys
 json output_json(const ItemOutput& o, bool with_base64) {
   json j = {{"mime", o.mime}, {"ext", o.ext}, {"width", o.width}, {"height", o.height}, {"bytes", o.bytes}};
   if (!o.step.empty()) j["step"] = o.step;
-  if (!o.key.empty()) j["key"] = o.key;
+  if (!o.key.empty()) {
+    j["key"] = o.key;
+    // The object's name without folders or extension: the id a client names it by in a
+    // storage route (`/images/{id}` over `YYYY/MM/DD/{id}.png`).
+    std::string stem = o.key.substr(o.key.rfind('/') + 1);
+    if (const auto dot = stem.rfind('.'); dot != std::string::npos && dot > 0) stem.resize(dot);
+    j["stem"] = stem;
+  }
   if (!o.uri.empty()) j["uri"] = o.uri;
   if (!o.url.empty()) j["url"] = o.url;
   if (!o.copy.empty()) j["copy"] = o.copy;

@@ -204,6 +204,13 @@ IMAGEPIPE_PLUGIN(provider_azure_openai) {
                      {{"gpt-image-1", {"auto", "1024x1024", "1536x1024", "1024x1536"}},
                       {"dall-e-3", {"1024x1024", "1792x1024", "1024x1792"}}}},
                     {"max_images_per_request", 10},
+                    // By the `model` option (what the deployment runs), as openai's.
+                    {"models",
+                     {{"dall-e-3",
+                       {{"sizes", {"1024x1024", "1792x1024", "1024x1792"}}, {"max_images", 1}}},
+                      {"gpt-image-1",
+                       {{"sizes", {"auto", "1024x1024", "1536x1024", "1024x1536"}},
+                        {"max_images", 10}}}}},
                     {"max_input_images", 16},
                     {"seed", false},
                     {"style", "dall-e-3 only"},

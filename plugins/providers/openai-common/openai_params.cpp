@@ -109,6 +109,13 @@ ImageParams resolve_params(const json& options, const json& overrides) {
     }
   if (auto it = options.find(kImageField); it != options.end() && it->is_string())
     p.image_field = it->get<std::string>();
+  if (auto it = options.find(kSizeFields); it != options.end() && it->is_string())
+    p.size_fields = it->get<std::string>();
+  if (const json* v = get(kSeed)) {
+    if (!v->is_number_integer() || v->get<long long>() < 0)
+      bad("seed must be a non-negative integer, got " + v->dump());
+    p.seed = v->get<long long>();
+  }
   if (const json* v = get(kExtraBody)) {
     if (!v->is_object()) bad("extra_body must be an object");
     p.extra_body = *v;
@@ -119,7 +126,7 @@ ImageParams resolve_params(const json& options, const json& overrides) {
           kModel,      kSize,           kQuality,           kStyle,
           kN,          kOutputFormat,   kOutputCompression, kBackground,
           kModeration, kResponseFormat, kInputFidelity,     kUser,
-          kExtraBody,  kChatModelParam};
+          kExtraBody,  kChatModelParam, kSeed};
       if (std::find(known.begin(), known.end(), item.key()) == known.end())
         bad("params key '" + item.key() + "' is not an image parameter (allowed: " + listed(known) +
             ")");
@@ -163,6 +170,8 @@ void check_params(const ImageParams& p, std::string_view op) {
     case ModelFamily::other:
       return;  // an OpenAI-compatible host's own model: its rules are its own
   }
+  forbid(kSeed, p.seed.has_value(), m, "OpenAI's image models take no seed");
+  forbid(kSizeFields, p.size_fields != "size", m, "OpenAI's own models take size");
   if (model_family(m) != ModelFamily::gpt_image) {
     for (auto [key, set] : {std::pair{kOutputFormat, !p.output_format.empty()},
                             std::pair{kOutputCompression, p.output_compression.has_value()},
@@ -232,6 +241,22 @@ json image_option_schemas() {
       {kInputFidelity,
        choice("Edits and respond, GPT image models except -mini.", {"high", "low"})},
       {kUser, str("End-user id for abuse tracking.", {"job-8841"})},
+      {kSizeFields,
+       {{"type", "string"},
+        {"enum", {"size", "width_height"}},
+        {"default", "size"},
+        {"description",
+         "How size reaches the host: size (OpenAI's field), or width_height for "
+         "OpenAI-compatible hosts that take width and height (Together's FLUX.1 [schnell]), "
+         "so one request schema's size works for both."},
+        {"examples", {"width_height"}}}},
+      {kSeed,
+       {{"type", "integer"},
+        {"minimum", 0},
+        {"description",
+         "OpenAI-compatible hosts that take a seed (FLUX): the same seed and parameters give "
+         "about the same image. Not sent when absent; OpenAI's own models refuse it."},
+        {"examples", {42}}}},
       {kExtraBody,
        {{"type", "object"},
         {"description",

@@ -29,6 +29,8 @@ inline constexpr const char* kInputFidelity = "input_fidelity";
 inline constexpr const char* kImageField = "image_field";
 inline constexpr const char* kUser = "user";
 inline constexpr const char* kExtraBody = "extra_body";
+inline constexpr const char* kSizeFields = "size_fields";
+inline constexpr const char* kSeed = "seed";
 // respond: the chat model that calls the image tool (a per-request `-m` in seed 002).
 inline constexpr const char* kChatModelParam = "chat_model";
 
@@ -48,6 +50,10 @@ struct ImageParams {
   // for one image and "image[]" for several.
   std::string image_field = "auto";
   std::optional<int> output_compression;
+  // OpenAI-compatible hosts: "width_height" sends size WxH as the host's width and height
+  // fields (Together's FLUX), so one request schema's `size` reaches every host.
+  std::string size_fields = "size";
+  std::optional<long long> seed;  // hosts that take one (not OpenAI's own models)
   nlohmann::json extra_body = nlohmann::json::object();  // merged into JSON bodies as is
 };
 

@@ -1,5 +1,7 @@
 #include "openai_requests.hpp"
 
+#include <cstdio>
+
 namespace imagepipe::openai {
 
 using nlohmann::json;
@@ -12,7 +14,15 @@ void put_common(json& body, const ImageParams& p) {
   auto put = [&](const char* key, const std::string& v) {
     if (!v.empty()) body[key] = v;
   };
-  put(kSize, p.size);
+  int width = 0, height = 0;
+  if (p.size_fields == "width_height" &&
+      std::sscanf(p.size.c_str(), "%dx%d", &width, &height) == 2) {
+    body["width"] = width;
+    body["height"] = height;
+  } else {
+    put(kSize, p.size);
+  }
+  if (p.seed) body[kSeed] = *p.seed;
   put(kQuality, p.quality);
   put(kOutputFormat, p.output_format);
   put(kBackground, p.background);

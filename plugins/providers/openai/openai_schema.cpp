@@ -97,6 +97,17 @@ json capabilities() {
             {"dall-e-3", {"1024x1024", "1792x1024", "1024x1792"}},
             {"dall-e-2", {"256x256", "512x512", "1024x1024"}}}},
           {"max_images_per_request", 10},
+          // By model, for pipelines to check requests against before any call
+          // (alternatives' accepts: sizes and images per request).
+          {"models",
+           {{"dall-e-3", {{"sizes", {"1024x1024", "1792x1024", "1024x1792"}}, {"max_images", 1}}},
+            {"dall-e-2", {{"sizes", {"256x256", "512x512", "1024x1024"}}, {"max_images", 10}}},
+            {"gpt-image-1",
+             {{"sizes", {"auto", "1024x1024", "1536x1024", "1024x1536"}}, {"max_images", 10}}},
+            {"gpt-image-1-mini",
+             {{"sizes", {"auto", "1024x1024", "1536x1024", "1024x1536"}}, {"max_images", 10}}},
+            {"gpt-image-1.5",
+             {{"sizes", {"auto", "1024x1024", "1536x1024", "1024x1536"}}, {"max_images", 10}}}}},
           {"max_input_images", 16},
           {"mask", true},
           {"seed", false},

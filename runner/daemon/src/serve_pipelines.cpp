@@ -54,14 +54,18 @@ PipelineSet load_pipeline_set(const std::vector<fs::path>& files, const PluginRe
     // Run-only pipelines have nothing to serve; schedule-only ones have no route.
     if (!pipeline.trigger.http && pipeline.trigger.schedules.empty()) continue;
     if (const auto& http = pipeline.trigger.http) {
-      if (const auto owner = daemon_route(http->path); !owner.empty())
-        throw ConfigError(file.string() + ": route " + http->method + " " + http->path +
-                          " would hide the daemon's own " + owner +
-                          "; choose another path for pipeline '" + pipeline.name + "'");
-      if (auto [it, fresh] = routes.emplace(std::pair(http->method, http->path), pipeline.name);
-          !fresh)
-        throw ConfigError(file.string() + ": route " + http->method + " " + http->path +
-                          " is already served by pipeline '" + it->second + "'");
+      std::vector<std::pair<std::string, std::string>> claimed{{http->method, http->path}};
+      if (http->batch) claimed.emplace_back("POST", http->batch->path);
+      if (http->catalogue) claimed.emplace_back("GET", http->catalogue->path);
+      for (const auto& [method, path] : claimed) {
+        if (const auto owner = daemon_route(path); !owner.empty())
+          throw ConfigError(file.string() + ": route " + method + " " + path +
+                            " would hide the daemon's own " + owner +
+                            "; choose another path for pipeline '" + pipeline.name + "'");
+        if (auto [it, fresh] = routes.emplace(std::pair(method, path), pipeline.name); !fresh)
+          throw ConfigError(file.string() + ": route " + method + " " + path +
+                            " is already served by pipeline '" + it->second + "'");
+      }
     }
     if (set.by_name.count(pipeline.name))
       throw ConfigError(file.string() + ": pipeline name '" + pipeline.name + "' is used twice");

@@ -1,5 +1,8 @@
 #include "serve_routes.hpp"
 
+#include "serve_batch.hpp"
+#include "serve_catalogue.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -104,6 +107,17 @@ Router::Router(RouterContext context)
     else
       add(http.method, http.path,
           [this, s](Request& r) { return handle_trigger(*s, r, ctx_.trigger); });
+    // The routes a job route brings along share its auth.
+    if (http.batch) {
+      route_auth_[http.batch->path]["POST"] = &http.auth;
+      add("POST", http.batch->path, [this, s](Request& r) { return handle_batch(*s, r, ctx_.trigger); });
+    }
+    if (http.catalogue) {
+      route_auth_[http.catalogue->path]["GET"] = &http.auth;
+      add("GET", http.catalogue->path, [s](Request&) -> Task<Response> {
+        co_return json_response(200, catalogue_body(*s->pipeline));
+      });
+    }
   }
 }
 

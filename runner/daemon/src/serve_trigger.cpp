@@ -240,17 +240,6 @@ std::optional<std::string_view> parse_without_image(const Pipeline& pipeline, co
   return cut->value;
 }
 
-// What a client is told while the pipeline cannot run: the pipeline's own answer (the
-// seeds' services say {"detail": "Missing env var: OPENAI_API_KEY"} with a 500), or a 503.
-Response unavailable_response(const ServedPipeline& served) {
-  const auto& pipeline = *served.pipeline;
-  const auto& declared = pipeline.trigger.http->unavailable;
-  if (!declared)
-    return error_response(503, "pipeline '" + pipeline.name + "' cannot run: " + served.unavailable);
-  const json scope = {{"job", {{"error", served.unavailable}, {"pipeline", pipeline.name}}}};
-  return json_response(declared->status, declared->body.render(scope));
-}
-
 // The problem with a body over one of `limits`, or "" when it is within them all.
 std::string json_limit_problem(const Pipeline& pipeline, const std::string& body,
                                const JsonLimits& limits) {
@@ -309,6 +298,21 @@ CheckedRequest check_request(const Pipeline& pipeline, Request& request, const E
   }
   check_schema(pipeline.trigger.request_schema, body, problems);
   check_callback(http, request, egress, problems);
+  // What the chosen provider can make (sizes, images per request), once the body has
+  // the right shape: a request it cannot serve is the client's to fix.
+  const bool limited = std::any_of(pipeline.steps.begin(), pipeline.steps.end(), [](const Step& step) {
+    return std::any_of(step.alternatives.begin(), step.alternatives.end(), [](const StepAction& a) {
+      return a.limits.sizes || a.limits.max_images;
+    });
+  });
+  if (problems.empty() && limited) {
+    JobRequest seen;
+    seen.body = body;
+    seen.path = checked.job.request.path;
+    seen.query = parse_query(request.query);
+    for (auto& problem : check_request_limits(pipeline, {{"request", request_scope("", seen)}}))
+      problems.push_back({std::move(problem.loc), std::move(problem.message), "value_error"});
+  }
 
   auto& job = checked.job;
   if (pipeline.source.from == SourceSpec::From::request) {
@@ -333,7 +337,18 @@ CheckedRequest check_request(const Pipeline& pipeline, Request& request, const E
   return checked;
 }
 
-static json early_request_scope(const Request& request, const json& path) {
+// What a client is told while the pipeline cannot run: the pipeline's own answer (the
+// seeds' services say {"detail": "Missing env var: OPENAI_API_KEY"} with a 500), or a 503.
+Response unavailable_response(const ServedPipeline& served) {
+  const auto& pipeline = *served.pipeline;
+  const auto& declared = pipeline.trigger.http->unavailable;
+  if (!declared)
+    return error_response(503, "pipeline '" + pipeline.name + "' cannot run: " + served.unavailable);
+  const json scope = {{"job", {{"error", served.unavailable}, {"pipeline", pipeline.name}}}};
+  return json_response(declared->status, declared->body.render(scope));
+}
+
+json early_request_scope(const Request& request, const json& path) {
   JobRequest seen;
   for (const auto& [name, value] : request.headers)
     if (stored_header(name)) seen.headers[name] = value;
@@ -343,32 +358,27 @@ static json early_request_scope(const Request& request, const json& path) {
   return request_scope(id ? *id : "", seen);
 }
 
-Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
-                              TriggerContext& context, PathValues path) {
-  const auto& pipeline = *served.pipeline;
-  const auto& http = *pipeline.trigger.http;
-  if (!served.engine) co_return unavailable_response(served);
-
+std::optional<Response> refuse_media_type(const HttpTrigger& http, const Request& request,
+                                          const json& path) {
   const auto* content_type = request.header("content-type");
   if (const auto problem = json_media_type_problem(content_type, !request.body.empty()))
-    co_return error_answer(http, 415, *problem, early_request_scope(request, json(path)),
-                           {{"received", content_type ? json(*content_type) : json()},
-                            {"accepted", kJsonMediaTypes}});
+    return error_answer(http, 415, *problem, early_request_scope(request, path),
+                        {{"received", content_type ? json(*content_type) : json()},
+                         {"accepted", kJsonMediaTypes}});
   if (const auto problem = content_encoding_problem(request.header("content-encoding")))
-    co_return error_answer(http, 415, *problem, early_request_scope(request, json(path)));
+    return error_answer(http, 415, *problem, early_request_scope(request, path));
+  return std::nullopt;
+}
 
-  auto checked = check_request(pipeline, request, context.egress, context.json_limits, path);
-  if (!checked.problems.empty())
-    co_return invalid_answer(http, checked.problems,
-                             early_request_scope(request, checked.job.request.path));
-
-  auto& job = checked.job;
+Task<Submission> submit_job(const ServedPipeline& served, NewJob job, const json& scope,
+                            TriggerContext& context) {
+  const auto& pipeline = *served.pipeline;
+  const auto& http = *pipeline.trigger.http;
+  Submission out;
   job.notify = served.engine->has_notifiers();
   seal_callback_credentials(job.request, http.callback_header, context.sealer);
-  const std::string id = job.id;
-  const auto* request_id = request.header("x-request-id");
-  const json scope = request_scope(request_id ? *request_id : "", job.request);
-  const bool sync = http.mode == HttpTrigger::Mode::sync;
+  out.id = job.id;
+  const std::string& id = out.id;
   if (context.queued && !context.queued->try_add(pipeline.name, id)) {
     Response full = error_answer(
         http, 503,
@@ -376,28 +386,47 @@ Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
             " jobs waiting to start, its limit (limits.queued_jobs_per_pipeline): try again later",
         scope);
     full.headers["Retry-After"] = "1";
-    co_return full;
+    out.refused = std::move(full);
+    co_return out;
   }
   auto executor = co_await asio::this_coro::executor;
-  std::shared_ptr<JobWaiters::Waiter> waiter;
-  if (sync) waiter = context.waiters.expect(id, executor);
-
+  if (http.mode == HttpTrigger::Mode::sync) out.waiter = context.waiters.expect(id, executor);
   try {
     co_await context.store.add(std::move(job));
   } catch (const std::exception& e) {
     if (context.queued) context.queued->remove(id);
     context.log->error("cannot store a job for {}: {}", pipeline.name, e.what());
-    co_return error_answer(http, 503, "the job could not be stored: " + redact_secrets(e.what()),
-                           scope, {{"error_class", "unavailable"}});
+    out.refused = error_answer(http, 503, "the job could not be stored: " + redact_secrets(e.what()),
+                               scope, {{"error_class", "unavailable"}});
+    co_return out;
   }
   context.job_added();
+  const auto request_id = scope.value("/request/id"_json_pointer, std::string());
   context.log->debug("job {}: accepted for {} (request {})", id.substr(0, 8), pipeline.name,
-                     request_id ? *request_id : "-");
+                     request_id.empty() ? "-" : request_id);
+  co_return out;
+}
 
-  if (!sync) co_return accepted_answer(http, id, scope, false);
-  if (auto summary = co_await context.waiters.wait(id, waiter, http.sync_wait))
+Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
+                              TriggerContext& context, PathValues path) {
+  const auto& pipeline = *served.pipeline;
+  const auto& http = *pipeline.trigger.http;
+  if (!served.engine) co_return unavailable_response(served);
+  if (auto refused = refuse_media_type(http, request, json(path))) co_return std::move(*refused);
+
+  auto checked = check_request(pipeline, request, context.egress, context.json_limits, path);
+  if (!checked.problems.empty())
+    co_return invalid_answer(http, checked.problems,
+                             early_request_scope(request, checked.job.request.path));
+
+  const auto* request_id = request.header("x-request-id");
+  const json scope = request_scope(request_id ? *request_id : "", checked.job.request);
+  auto submitted = co_await submit_job(served, std::move(checked.job), scope, context);
+  if (submitted.refused) co_return std::move(*submitted.refused);
+  if (!submitted.waiter) co_return accepted_answer(http, submitted.id, scope, false);
+  if (auto summary = co_await context.waiters.wait(submitted.id, submitted.waiter, http.sync_wait))
     co_return finished_answer(http, *summary, scope);
-  co_return accepted_answer(http, id, scope, true);
+  co_return accepted_answer(http, submitted.id, scope, true);
 }
 
 }  // namespace imagepipe::serve

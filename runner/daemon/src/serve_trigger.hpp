@@ -37,6 +37,24 @@ using PathValues = std::map<std::string, std::string>;
 Task<Response> handle_trigger(const ServedPipeline& served, Request& request,
                               TriggerContext& context, PathValues path = {});
 
+// The pieces handle_trigger is made of, shared with the batch route (serve_batch.hpp).
+// The answer while the pipeline cannot run (a requirement unmet).
+Response unavailable_response(const ServedPipeline& served);
+// 415 for a body that is not JSON or is content-encoded; nullopt when it may be read.
+std::optional<Response> refuse_media_type(const HttpTrigger& http, const Request& request,
+                                          const nlohmann::json& path);
+// The request scope of an answer given before a job exists.
+nlohmann::json early_request_scope(const Request& request, const nlohmann::json& path);
+// A checked job committed to the store (and counted against the queue limit), with a
+// waiter registered first when the route is sync; or the answer that refused it.
+struct Submission {
+  std::string id;
+  std::shared_ptr<JobWaiters::Waiter> waiter;
+  std::optional<Response> refused;
+};
+Task<Submission> submit_job(const ServedPipeline& served, NewJob job, const nlohmann::json& scope,
+                            TriggerContext& context);
+
 // The checks alone, for tests of the messages: problems found in `request`, and on
 // success the job to store.
 struct CheckedRequest {
