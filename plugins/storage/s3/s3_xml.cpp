@@ -139,7 +139,7 @@ std::string create_bucket_body(const std::string& region) {
   root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
   root.append_child("LocationConstraint").text() = region.c_str();
   std::ostringstream out;
-  doc.save(out, "", pugi::format_raw);
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
   return out.str();
 }
 
