@@ -252,8 +252,9 @@ TEST_F(S3Server, CreateBucketMakesAMissingBucketOnceForConcurrentFirstPuts) {
 
   auto r = aws({"s3api", "list-objects-v2", "--bucket", bucket});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto listing = json::parse(r.out);
   std::vector<std::string> listed;
-  for (const auto& o : json::parse(r.out)["Contents"]) {
+  for (const auto& o : listing["Contents"]) {
     listed.push_back(o["Key"]);
     EXPECT_EQ(o["Size"], 2048);
   }

@@ -206,6 +206,41 @@ TEST_F(StorageScripted, S3CreateBucketSendsTheRegionAsLocationConstraintThenPuts
   EXPECT_EQ(http_.bodies.at(4), "");
 }
 
+// Answers NoSuchBucket until the bucket is created; creating it takes a few turns of the
+// event loop, so the uploads that start meanwhile find the bucket missing too.
+class BucketLaterHttp final : public HttpClient {
+ public:
+  Task<HttpResponse> send(HttpRequest request) override {
+    HttpResponse r;
+    r.status = 200;
+    if (request.method == "PUT" && request.url.ends_with("/bkt")) {
+      for (int i = 0; i < 5; ++i)
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      ++creates;
+      created = true;
+    } else if (!created) {
+      ++missing;
+      r.status = 404;
+      r.body = kNoSuchBucket;
+    } else {
+      ++stored;
+    }
+    co_return r;
+  }
+  bool created = false;
+  int creates = 0, missing = 0, stored = 0;
+};
+
+TEST_F(StorageScripted, S3UploadsThatFindTheBucketMissingTogetherCreateItOnce) {
+  BucketLaterHttp http;
+  host_.host.http = &http;
+  auto storage = s3({{"create_bucket", true}});
+  host_.put_all(*storage, numbered_keys("k/", 6), std::make_shared<const std::string>("x"));
+  EXPECT_EQ(http.creates, 1);
+  EXPECT_EQ(http.missing, 6);  // every upload started before the bucket was there
+  EXPECT_EQ(http.stored, 6);
+}
+
 TEST_F(StorageScripted, S3CreateBucketTakesAlreadyOwnedAsSuccess) {
   http_.add(404, kNoSuchBucket);
   http_.add(409,
