@@ -206,15 +206,17 @@ TEST_F(StorageScripted, S3CreateBucketSendsTheRegionAsLocationConstraintThenPuts
   EXPECT_EQ(http_.bodies.at(4), "");
 }
 
-// Answers NoSuchBucket until the bucket is created; creating it takes a few turns of the
-// event loop, so the uploads that start meanwhile find the bucket missing too.
+// Answers NoSuchBucket until the bucket is created, and holds CreateBucket back until
+// `uploads` uploads have found the bucket missing: they all wait on that one creation.
 class BucketLaterHttp final : public HttpClient {
  public:
+  explicit BucketLaterHttp(int uploads) : uploads_(uploads) {}
   Task<HttpResponse> send(HttpRequest request) override {
     HttpResponse r;
     r.status = 200;
     if (request.method == "PUT" && request.url.ends_with("/bkt")) {
-      for (int i = 0; i < 5; ++i)
+      // Bounded, so a plugin that never sends the other uploads fails instead of hanging.
+      for (int i = 0; i < 100'000 && missing < uploads_; ++i)
         co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
       ++creates;
       created = true;
@@ -229,15 +231,18 @@ class BucketLaterHttp final : public HttpClient {
   }
   bool created = false;
   int creates = 0, missing = 0, stored = 0;
+
+ private:
+  const int uploads_;
 };
 
 TEST_F(StorageScripted, S3UploadsThatFindTheBucketMissingTogetherCreateItOnce) {
-  BucketLaterHttp http;
+  BucketLaterHttp http(6);
   host_.host.http = &http;
   auto storage = s3({{"create_bucket", true}});
   host_.put_all(*storage, numbered_keys("k/", 6), std::make_shared<const std::string>("x"));
   EXPECT_EQ(http.creates, 1);
-  EXPECT_EQ(http.missing, 6);  // every upload started before the bucket was there
+  EXPECT_EQ(http.missing, 6);
   EXPECT_EQ(http.stored, 6);
 }
 
