@@ -3,6 +3,7 @@
 //   node tests/servers/azure_check.js CONNECTION_STRING create-container NAME
 //   node tests/servers/azure_check.js CONNECTION_STRING get CONTAINER BLOB   -> JSON {contentType, metadata, size, base64}
 //   node tests/servers/azure_check.js CONNECTION_STRING put CONTAINER BLOB TEXT CONTENT_TYPE
+//   node tests/servers/azure_check.js CONNECTION_STRING container-exists CONTAINER   -> true or false
 "use strict";
 const { BlobServiceClient } = require("@azure/storage-blob");
 
@@ -22,6 +23,8 @@ async function main() {
       size: props.contentLength,
       base64: body.toString("base64"),
     }));
+  } else if (command === "container-exists") {
+    console.log(JSON.stringify(await c.exists()));
   } else if (command === "put") {
     await c.getBlockBlobClient(blob).upload(text, Buffer.byteLength(text), {
       blobHTTPHeaders: { blobContentType: contentType },

@@ -57,8 +57,8 @@ class AzureServer : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return run_program(argv);
   }
-  json sdk_get(const std::string& blob) const {
-    auto r = node_check({"get", kContainer, blob});
+  json sdk_get(const std::string& blob, const std::string& container = kContainer) const {
+    auto r = node_check({"get", container, blob});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? json::parse(r.out) : json();
   }
@@ -193,6 +193,39 @@ TEST_F(AzureServer, SasUrlIsFetchedWithCurlAndRefusedAfterExpiry) {
   EXPECT_TRUE(run_program({"curl", "-s", "-w", "\n%{http_code}", other}).out.ends_with("\n403"));
 }
 
+TEST_F(AzureServer, CreateContainerMakesAMissingContainerOnceForConcurrentFirstPuts) {
+  RecordingHttp recording(*host_.host.http);
+  host_.host.http = &recording;
+  const std::string container = "created-on-first-put";
+  ASSERT_EQ(node_check({"container-exists", container}).out, "false\n");
+  auto az = host_.make("azure-blob", options({{"container", container}, {"create_container", true}}));
+  // Eight uploads at once into a container that is not there yet.
+  const auto keys = numbered_keys("2026/11/21/", 8);
+  auto data = std::make_shared<const std::string>(random_bytes(3072, 13));
+  host_.put_all(*az, keys, data);
+  EXPECT_EQ(recording.count("PUT /devstoreaccount1/" + container + "?restype=container"), 1u);
+
+  EXPECT_EQ(node_check({"container-exists", container}).out, "true\n");
+  auto listing = host_.list_all(*az, "");
+  std::vector<std::string> listed;
+  for (const auto& o : listing.objects) listed.push_back(o.key);
+  EXPECT_EQ(listed, keys);
+  auto sdk = sdk_get(keys[5], container);
+  EXPECT_EQ(sdk["size"], 3072);
+  EXPECT_TRUE(base64_decode(sdk.value("base64", "")) == *data);
+
+  // Blocks: Put Block is the write that finds the container missing.
+  auto blocks = host_.make("azure-blob", options({{"container", "created-by-blocks"},
+                                                  {"create_container", true},
+                                                  {"block_threshold", 64 * 1024},
+                                                  {"block_size", 64 * 1024}}));
+  auto big = std::make_shared<const std::string>(random_bytes(200 * 1024, 14));
+  host_.run(blocks->put("big.bin", big, {"application/octet-stream", {{"job_id", "b"}}}));
+  auto sdk_big = sdk_get("big.bin", "created-by-blocks");
+  EXPECT_EQ(sdk_big["metadata"]["job_id"], "b");
+  EXPECT_TRUE(base64_decode(sdk_big.value("base64", "")) == *big);
+}
+
 TEST_F(AzureServer, MissingContainerIsNotFoundNamingTheContainer) {
   auto az = host_.make("azure-blob", options({{"container", "no-such-container"}}));
   try {
@@ -204,6 +237,8 @@ TEST_F(AzureServer, MissingContainerIsNotFoundNamingTheContainer) {
                 MatchesRegex("Azure Put Blob: container 'no-such-container' does not exist "
                              "\\[ContainerNotFound, HTTP 404, request id [0-9a-f-]+\\]"));
   }
+  // Without create_container nothing was created.
+  EXPECT_EQ(node_check({"container-exists", "no-such-container"}).out, "false\n");
 }
 
 TEST_F(AzureServer, WrongKeyIsUnauthorizedAndTheKeyStaysOut) {

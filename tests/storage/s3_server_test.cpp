@@ -67,9 +67,10 @@ class S3Server : public ::testing::Test {
 
   // get-object prints the object's headers as JSON and writes its bytes: one process
   // (the CLI takes about a second to start) checks both.
-  std::pair<json, std::string> aws_get(const std::string& key) const {
+  std::pair<json, std::string> aws_get(const std::string& key,
+                                       const std::string& bucket = kBucket) const {
     auto file = make_temp_dir("ip-aws") / "object";
-    auto r = aws({"s3api", "get-object", "--bucket", kBucket, "--key", key, file.string()});
+    auto r = aws({"s3api", "get-object", "--bucket", bucket, "--key", key, file.string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::ifstream in(file, std::ios::binary);
     std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -238,6 +239,50 @@ TEST_F(S3Server, PresignedUrlIsFetchedWithCurlAndRefusedAfterExpiry) {
   }
 }
 
+TEST_F(S3Server, CreateBucketMakesAMissingBucketOnceForConcurrentFirstPuts) {
+  RecordingHttp recording(*host_.host.http);
+  host_.host.http = &recording;
+  const std::string bucket = "created-on-first-put";
+  auto s3 = host_.make("s3", options({{"bucket", bucket}, {"create_bucket", true}}));
+  // Eight uploads at once into a bucket that is not there yet.
+  const auto keys = numbered_keys("2026/11/21/", 8);
+  auto data = std::make_shared<const std::string>(random_bytes(2048, 11));
+  host_.put_all(*s3, keys, data);
+  EXPECT_EQ(recording.count("PUT /" + bucket), 1u);
+
+  auto r = aws({"s3api", "list-objects-v2", "--bucket", bucket});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto listing = json::parse(r.out);
+  std::vector<std::string> listed;
+  for (const auto& o : listing["Contents"]) {
+    listed.push_back(o["Key"]);
+    EXPECT_EQ(o["Size"], 2048);
+  }
+  EXPECT_EQ(listed, keys);
+  auto [head, bytes] = aws_get(keys[3], bucket);
+  EXPECT_EQ(head["ContentLength"], 2048);
+  EXPECT_TRUE(bytes == *data);
+
+  // The bucket is there now: later uploads and a second instance go straight in.
+  auto again = host_.make("s3", options({{"bucket", bucket}, {"create_bucket", true}}));
+  host_.run(again->put("2026/11/22/next.png", data, {"image/png", {{"job_id", "j2"}}}));
+  EXPECT_EQ(recording.count("PUT /" + bucket), 1u);
+  EXPECT_EQ(host_.run(again->head("2026/11/22/next.png")).metadata.at("job_id"), "j2");
+}
+
+TEST_F(S3Server, CreateBucketAlsoServesMultipartUploads) {
+  auto s3 = host_.make("s3", options({{"bucket", "created-by-multipart"},
+                                      {"create_bucket", true},
+                                      {"multipart_threshold", 5 << 20},
+                                      {"part_size", 5 << 20}}));
+  // CreateMultipartUpload is the write that finds the bucket missing.
+  auto data = std::make_shared<const std::string>(random_bytes(6 << 20, 12));
+  host_.run(s3->put("big.bin", data, {"application/octet-stream", {}}));
+  auto [head, bytes] = aws_get("big.bin", "created-by-multipart");
+  EXPECT_EQ(head["ContentLength"], 6 << 20);
+  EXPECT_TRUE(bytes == *data);
+}
+
 TEST_F(S3Server, MissingBucketIsNotFoundNamingTheBucket) {
   auto s3 = host_.make("s3", options({{"bucket", "no-such-bucket"}}));
   try {
@@ -259,6 +304,8 @@ TEST_F(S3Server, MissingBucketIsNotFoundNamingTheBucket) {
         e.what(),
         HasSubstr("S3 ListObjectsV2: bucket 'no-such-bucket' does not exist [NoSuchBucket"));
   }
+  // Without create_bucket nothing was created.
+  EXPECT_NE(aws({"s3api", "head-bucket", "--bucket", "no-such-bucket"}).exit_code, 0);
 }
 
 TEST_F(S3Server, UnknownAccessKeyIsUnauthorizedAndTheSecretStaysOut) {

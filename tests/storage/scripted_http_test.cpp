@@ -38,6 +38,7 @@ class ScriptedHttp final : public HttpClient {
       std::lock_guard lock(mu);
       urls.push_back(request.url);
       requests.push_back(request.method + " " + request.url.substr(request.url.find('/', 8)));
+      bodies.push_back(request.body);
       if (!script.empty()) {
         r = script.front();
         script.pop_front();
@@ -58,6 +59,7 @@ class ScriptedHttp final : public HttpClient {
   std::deque<HttpResponse> script;
   std::vector<std::string> requests;
   std::vector<std::string> urls;
+  std::vector<std::string> bodies;
 };
 
 class StorageScripted : public ::testing::Test {
@@ -178,6 +180,127 @@ TEST_F(StorageScripted, AzureServerBusyIsRetried) {
   EXPECT_EQ(http_.requests, (std::vector<std::string>{"PUT /devstoreaccount1/box/k.png",
                                                       "PUT /devstoreaccount1/box/k.png"}));
   EXPECT_EQ(clock_.sleeps.size(), 1u);
+}
+
+const std::string kNoSuchBucket =
+    "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not "
+    "exist</Message></Error>";
+
+TEST_F(StorageScripted, S3CreateBucketSendsTheRegionAsLocationConstraintThenPutsAgain) {
+  http_.add(404, kNoSuchBucket);
+  http_.add(200);
+  auto data = std::make_shared<const std::string>("png");
+  auto storage = s3({{"region", "eu-de"}, {"create_bucket", true}});
+  host_.run(storage->put("2026/11/21/id.png", data, {"image/png", {}}));
+  EXPECT_EQ(http_.requests, (std::vector<std::string>{"PUT /bkt/2026/11/21/id.png", "PUT /bkt",
+                                                      "PUT /bkt/2026/11/21/id.png"}));
+  EXPECT_EQ(http_.bodies.at(1),
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+            "<LocationConstraint>eu-de</LocationConstraint></CreateBucketConfiguration>");
+  EXPECT_EQ(http_.bodies.at(2), "png");
+
+  // us-east-1 takes no constraint: AWS refuses one naming it.
+  http_.add(404, kNoSuchBucket);
+  host_.run(s3({{"region", "us-east-1"}, {"create_bucket", true}})->put("k.png", data, {}));
+  EXPECT_EQ(http_.requests.at(4), "PUT /bkt");
+  EXPECT_EQ(http_.bodies.at(4), "");
+}
+
+// Answers NoSuchBucket until the bucket is created, and holds CreateBucket back until
+// `uploads` uploads have found the bucket missing: they all wait on that one creation.
+class BucketLaterHttp final : public HttpClient {
+ public:
+  explicit BucketLaterHttp(int uploads) : uploads_(uploads) {}
+  Task<HttpResponse> send(HttpRequest request) override {
+    HttpResponse r;
+    r.status = 200;
+    if (request.method == "PUT" && request.url.ends_with("/bkt")) {
+      // Bounded, so a plugin that never sends the other uploads fails instead of hanging.
+      for (int i = 0; i < 100'000 && missing < uploads_; ++i)
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      ++creates;
+      created = true;
+    } else if (!created) {
+      ++missing;
+      r.status = 404;
+      r.body = kNoSuchBucket;
+    } else {
+      ++stored;
+    }
+    co_return r;
+  }
+  bool created = false;
+  int creates = 0, missing = 0, stored = 0;
+
+ private:
+  const int uploads_;
+};
+
+TEST_F(StorageScripted, S3UploadsThatFindTheBucketMissingTogetherCreateItOnce) {
+  BucketLaterHttp http(6);
+  host_.host.http = &http;
+  auto storage = s3({{"create_bucket", true}});
+  host_.put_all(*storage, numbered_keys("k/", 6), std::make_shared<const std::string>("x"));
+  EXPECT_EQ(http.creates, 1);
+  EXPECT_EQ(http.missing, 6);
+  EXPECT_EQ(http.stored, 6);
+}
+
+TEST_F(StorageScripted, S3CreateBucketTakesAlreadyOwnedAsSuccess) {
+  http_.add(404, kNoSuchBucket);
+  http_.add(409,
+            "<Error><Code>BucketAlreadyOwnedByYou</Code><Message>Your previous request to create "
+            "the named bucket succeeded and you already own it.</Message></Error>");
+  host_.run(s3({{"create_bucket", true}})->put("k.png", std::make_shared<const std::string>("x"), {}));
+  EXPECT_EQ(http_.requests,
+            (std::vector<std::string>{"PUT /bkt/k.png", "PUT /bkt", "PUT /bkt/k.png"}));
+}
+
+TEST_F(StorageScripted, S3CreateBucketRefusedIsTheErrorNamingTheBucket) {
+  http_.add(404, kNoSuchBucket);
+  http_.add(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
+  try {
+    host_.run(
+        s3({{"create_bucket", true}})->put("k.png", std::make_shared<const std::string>("x"), {}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.cls(), ErrorClass::unauthorized);
+    EXPECT_STREQ(e.what(), "S3 CreateBucket: Access Denied (bucket 'bkt') [AccessDenied, HTTP 403]");
+  }
+  EXPECT_EQ(http_.requests, (std::vector<std::string>{"PUT /bkt/k.png", "PUT /bkt"}));
+}
+
+TEST_F(StorageScripted, S3WithoutCreateBucketSendsNoCreateBucket) {
+  http_.add(404, kNoSuchBucket);
+  try {
+    host_.run(s3()->put("k.png", std::make_shared<const std::string>("x"), {}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.cls(), ErrorClass::not_found);
+    EXPECT_STREQ(e.what(), "S3 PutObject: bucket 'bkt' does not exist [NoSuchBucket, HTTP 404]");
+  }
+  EXPECT_EQ(http_.requests, (std::vector<std::string>{"PUT /bkt/k.png"}));
+}
+
+TEST_F(StorageScripted, AzureCreateContainerThenPutsAgain) {
+  http_.add(404, "", {{"x-ms-error-code", "ContainerNotFound"}});
+  http_.add(201);
+  auto az = host_.make("azure-blob", {{"container", "box"},
+                                      {"connection_string", "UseDevelopmentStorage=true"},
+                                      {"create_container", true}});
+  host_.run(az->put("k.png", std::make_shared<const std::string>("x"), {}));
+  EXPECT_EQ(http_.requests, (std::vector<std::string>{"PUT /devstoreaccount1/box/k.png",
+                                                      "PUT /devstoreaccount1/box?restype=container",
+                                                      "PUT /devstoreaccount1/box/k.png"}));
+  // Another process got there first: still a success.
+  http_.add(404, "", {{"x-ms-error-code", "ContainerNotFound"}});
+  http_.add(409, "", {{"x-ms-error-code", "ContainerAlreadyExists"}});
+  auto az2 = host_.make("azure-blob", {{"container", "box"},
+                                       {"connection_string", "UseDevelopmentStorage=true"},
+                                       {"create_container", true}});
+  host_.run(az2->put("k2.png", std::make_shared<const std::string>("x"), {}));
+  EXPECT_EQ(http_.requests.size(), 6u);
+  EXPECT_EQ(http_.requests.back(), "PUT /devstoreaccount1/box/k2.png");
 }
 
 TEST_F(StorageScripted, S3VirtualHostedUrlsAndCdnUrls) {

@@ -6,8 +6,10 @@
 //   h.run(s3->put("k", data, {}));
 #pragma once
 
+#include <algorithm>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +42,30 @@ std::string random_bytes(std::size_t n, unsigned seed);
 
 // prefix + "0000.png", prefix + "0001.png", ...: sorted as listed.
 std::vector<std::string> numbered_keys(const std::string& prefix, int n);
+
+// Passes each request on to another client and notes it as "METHOD /path?query", so a
+// test against a real server can count what the plugin sent.
+class RecordingHttp final : public HttpClient {
+ public:
+  explicit RecordingHttp(HttpClient& inner) : inner_(inner) {}
+  Task<HttpResponse> send(HttpRequest request) override {
+    {
+      std::lock_guard lock(mu_);
+      const auto path = request.url.find('/', request.url.find("://") + 3);
+      requests_.push_back(request.method + " " + request.url.substr(path));
+    }
+    co_return co_await inner_.send(std::move(request));
+  }
+  std::size_t count(const std::string& request) const {
+    std::lock_guard lock(mu_);
+    return static_cast<std::size_t>(std::count(requests_.begin(), requests_.end(), request));
+  }
+
+ private:
+  HttpClient& inner_;
+  mutable std::mutex mu_;
+  std::vector<std::string> requests_;
+};
 
 class StorageHost;
 

@@ -7,8 +7,9 @@
 
 #include "azure_xml.hpp"
 #include "connection_string.hpp"
-#include "imagepipe/retry.hpp"
+#include "imagepipe/once.hpp"
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/retry.hpp"
 #include "imagepipe/url.hpp"
 #include "shared_key.hpp"
 
@@ -32,6 +33,7 @@ constexpr const char* kBlockThreshold = "block_threshold";
 constexpr const char* kBlockSize = "block_size";
 constexpr const char* kMaxAttempts = "max_attempts";
 constexpr const char* kTimeout = "timeout_seconds";
+constexpr const char* kCreateContainer = "create_container";
 
 constexpr std::int64_t kMiB = 1024 * 1024;
 constexpr std::chrono::seconds kMaxSas{604800};
@@ -104,6 +106,7 @@ struct Call {
   std::shared_ptr<const std::string> body;
   std::size_t offset = 0;
   std::size_t length = 0;
+  std::vector<std::string> accepted_codes;  // error codes that count as success
 };
 
 class AzureBlobStorage final : public Storage {
@@ -117,7 +120,8 @@ class AzureBlobStorage final : public Storage {
         block_threshold_(args.options.at(kBlockThreshold).get<std::int64_t>()),
         block_size_(args.options.at(kBlockSize).get<std::int64_t>()),
         max_attempts_(args.options.at(kMaxAttempts).get<int>()),
-        timeout_(std::chrono::seconds(args.options.at(kTimeout).get<int>())) {
+        timeout_(std::chrono::seconds(args.options.at(kTimeout).get<int>())),
+        create_container_(args.options.at(kCreateContainer).get<bool>()) {
     base_path_ = endpoint_.path();
     while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
   }
@@ -138,7 +142,7 @@ class AzureBlobStorage final : public Storage {
       headers.emplace_back("x-ms-blob-type", "BlockBlob");
       if (!options.content_type.empty()) headers.emplace_back("Content-Type", options.content_type);
       Call call{"Put Blob", "PUT", key, {}, headers, data, 0, data->size()};
-      auto r = co_await send(std::move(call));
+      auto r = co_await send_write(std::move(call));
       etag = r.header("etag").value_or("");
     }
     ObjectInfo info;
@@ -268,7 +272,10 @@ class AzureBlobStorage final : public Storage {
       ids.push_back(base64_encode(name));
       Call block{"Put Block", "PUT", key,    {{"comp", "block"}, {"blockid", ids.back()}},
                  {},          data,  offset, std::min(size, data->size() - offset)};
-      co_await send(std::move(block));
+      if (n == 0)
+        co_await send_write(std::move(block));
+      else
+        co_await send(std::move(block));
     }
     Pairs headers = std::move(meta);
     if (!content_type.empty()) headers.emplace_back("x-ms-blob-content-type", content_type);
@@ -278,6 +285,33 @@ class AzureBlobStorage final : public Storage {
                 headers,          body,  0,   body->size()};
     auto r = co_await send(std::move(commit));
     co_return r.header("etag").value_or("");
+  }
+
+  // The first write of an upload, which may find the container missing: with
+  // create_container it creates the container (once for all the uploads that find it
+  // missing together) and goes once more. Put Blob and Put Block answer not_found for
+  // nothing else. Created here rather than at construction so that a container that exists
+  // costs no request, and a SAS or key without the right to create containers still works.
+  Task<HttpResponse> send_write(Call call) {
+    try {
+      Call copy = call;
+      co_return co_await send(std::move(copy));
+    } catch (const Error& e) {
+      if (!create_container_ || e.cls() != ErrorClass::not_found) throw;
+    }
+    co_await container_once_.run([this]() { return create_container(); });
+    co_return co_await send(std::move(call));
+  }
+
+  // Create Container, private (no public access). ContainerAlreadyExists is success:
+  // another process, or another of our uploads, got there first.
+  Task<void> create_container() {
+    Call call{"Create Container", "PUT", "", {{"restype", "container"}}, {}, nullptr, 0, 0,
+              {"ContainerAlreadyExists"}};
+    auto r = co_await send(std::move(call));
+    if (host_.log)
+      host_.log->info("azure-blob: container '{}' {}", container_,
+                      r.status < 300 ? "created" : "already exists");
   }
 
   Task<HttpResponse> send(Call call) {
@@ -321,6 +355,9 @@ class AzureBlobStorage final : public Storage {
     req.timeout = timeout_;
     req.max_redirects = 0;
     auto response = co_await host_.http->send(std::move(req));
+    if (response.status >= 300 && !call.accepted_codes.empty() &&
+        std::ranges::count(call.accepted_codes, error_code(response)) > 0)
+      co_return response;
     if (response.status >= 300) throw to_error(response, call.operation, container_, call.blob);
     co_return response;
   }
@@ -335,6 +372,8 @@ class AzureBlobStorage final : public Storage {
   std::int64_t block_size_;
   int max_attempts_;
   std::chrono::milliseconds timeout_;
+  bool create_container_;
+  AsyncOnce container_once_;
 };
 
 }  // namespace
@@ -355,7 +394,8 @@ IMAGEPIPE_PLUGIN(storage_azure_blob) {
       "else "
       "AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY. "
       "ServerBusy, 5xx "
-      "and connection failures are retried with backoff.";
+      "and connection failures are retried with backoff. With `create_container`, an upload that "
+      "finds the container missing creates it first.";
   // Secrets are writeOnly: the core redacts them from logs, errors and descriptions.
   auto secret = [](const char* description) {
     return json{{"type", "string"}, {"writeOnly", true}, {"description", description}};
@@ -406,11 +446,22 @@ IMAGEPIPE_PLUGIN(storage_azure_blob) {
          {{"type", "integer"},
           {"minimum", 1},
           {"default", 300},
-          {"description", "Deadline of one request, in seconds."}}}}}};
+          {"description", "Deadline of one request, in seconds."}}},
+        {kCreateContainer,
+         {{"type", "boolean"},
+          {"default", false},
+          {"description",
+           "Create the container (private) when an upload finds it missing, once however many "
+           "uploads find it missing together; a container that already exists counts as "
+           "created. Without it a missing container is a `not_found` error naming the "
+           "container. Reads never create it."}}}}}};
   d.examples = {
       {{kContainer, "images"}, {kConnectionString, "${AZURE_STORAGE_CONNECTION_STRING}"}},
       {{kContainer, "images"}, {kConnectionString, "UseDevelopmentStorage=true"}},
-      {{kContainer, "images"}, {kAccountName, "myaccount"}, {kAccountKey, "${AZURE_STORAGE_KEY}"}}};
+      {{kContainer, "images"}, {kAccountName, "myaccount"}, {kAccountKey, "${AZURE_STORAGE_KEY}"}},
+      {{kContainer, "generated-images"},
+       {kConnectionString, "${AZURE_STORAGE_CONNECTION_STRING}"},
+       {kCreateContainer, true}}};
   d.factory = StorageFactory{
       [](const PluginArgs& args) { return std::make_unique<AzureBlobStorage>(args); }};
   return d;

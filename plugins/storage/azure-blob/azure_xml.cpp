@@ -59,19 +59,30 @@ ErrorClass class_for(const std::string& code, int status) {
   return ErrorClass::invalid_input;
 }
 
-Error to_error(const HttpResponse& response, const std::string& operation,
-               const std::string& container, const std::string& blob) {
-  // HEAD replies have no body: x-ms-error-code is the only signal there.
+namespace {
+// HEAD replies have no body: x-ms-error-code is the only signal there.
+std::string code_and_message(const HttpResponse& response, std::string* message) {
   std::string code = response.header("x-ms-error-code").value_or("");
-  std::string message;
   pugi::xml_document doc;
   if (!response.body.empty() && doc.load_buffer(response.body.data(), response.body.size())) {
     if (auto err = doc.child("Error")) {
       if (code.empty()) code = err.child_value("Code");
-      message = err.child_value("Message");
-      message = message.substr(0, message.find('\n'));  // the rest repeats RequestId and Time
+      if (message) {
+        *message = err.child_value("Message");
+        *message = message->substr(0, message->find('\n'));  // the rest repeats RequestId and Time
+      }
     }
   }
+  return code;
+}
+}  // namespace
+
+std::string error_code(const HttpResponse& response) { return code_and_message(response, nullptr); }
+
+Error to_error(const HttpResponse& response, const std::string& operation,
+               const std::string& container, const std::string& blob) {
+  std::string message;
+  const std::string code = code_and_message(response, &message);
   const auto request_id = response.header("x-ms-request-id").value_or("");
   std::string what;
   if (code == "ContainerNotFound") {

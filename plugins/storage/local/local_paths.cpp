@@ -1,5 +1,7 @@
 #include "local_paths.hpp"
 
+#include <cctype>
+
 #include "imagepipe/error.hpp"
 
 namespace imagepipe::local_storage {
@@ -33,6 +35,27 @@ std::filesystem::path meta_path(const std::filesystem::path& root, const std::st
   auto data = resolve_key(root, key);
   auto relative = std::filesystem::relative(data, root);
   return root / kMetaDir / (relative.string() + ".json");
+}
+
+bool is_sidecar_name(const std::filesystem::path& file) {
+  std::string name = file.filename().string();
+  if (name.size() < 5) return false;
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name.ends_with(".json");
+}
+
+std::filesystem::path resolve_object_key(const std::filesystem::path& root, const std::string& key) {
+  auto path = resolve_key(root, key);
+  if (is_sidecar_name(path))
+    throw Error(ErrorClass::invalid_input,
+                "storage key '" + key +
+                    "' ends in .json, which local storage with `metadata_file: beside` keeps "
+                    "for the metadata files beside the objects");
+  return path;
+}
+
+std::filesystem::path sidecar_path(const std::filesystem::path& root, const std::string& key) {
+  return resolve_object_key(root, key).replace_extension(".json");
 }
 
 }  // namespace imagepipe::local_storage

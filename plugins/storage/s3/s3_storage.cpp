@@ -4,8 +4,9 @@
 #include <cstdlib>
 #include <random>
 
-#include "imagepipe/retry.hpp"
+#include "imagepipe/once.hpp"
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/retry.hpp"
 #include "s3_address.hpp"
 #include "s3_errors.hpp"
 #include "s3_xml.hpp"
@@ -33,6 +34,7 @@ constexpr const char* kMultipartThreshold = "multipart_threshold";
 constexpr const char* kPartSize = "part_size";
 constexpr const char* kMaxAttempts = "max_attempts";
 constexpr const char* kTimeout = "timeout_seconds";
+constexpr const char* kCreateBucket = "create_bucket";
 
 constexpr std::int64_t kMiB = 1024 * 1024;
 constexpr std::chrono::seconds kMaxPresign{604800};  // SigV4's limit: 7 days
@@ -100,6 +102,7 @@ struct Call {
   std::shared_ptr<const std::string> body;
   std::size_t offset = 0;  // the body is body->substr(offset, length): multipart parts
   std::size_t length = 0;
+  std::vector<std::string> accepted_codes;  // error codes that count as success
 };
 
 class S3Storage final : public Storage {
@@ -112,7 +115,8 @@ class S3Storage final : public Storage {
         multipart_threshold_(args.options.at(kMultipartThreshold).get<std::int64_t>()),
         part_size_(args.options.at(kPartSize).get<std::int64_t>()),
         max_attempts_(args.options.at(kMaxAttempts).get<int>()),
-        timeout_(std::chrono::seconds(args.options.at(kTimeout).get<int>())) {
+        timeout_(std::chrono::seconds(args.options.at(kTimeout).get<int>())),
+        create_bucket_(args.options.at(kCreateBucket).get<bool>()) {
     creds_.access_key_id = option_or_env(args.options, kAccessKeyId, {"AWS_ACCESS_KEY_ID"});
     creds_.secret_access_key =
         option_or_env(args.options, kSecretAccessKey, {"AWS_SECRET_ACCESS_KEY"});
@@ -136,7 +140,7 @@ class S3Storage final : public Storage {
     if (static_cast<std::int64_t>(data->size()) > multipart_threshold_)
       co_return co_await put_multipart(key, data, headers, options);
     Call call{"PutObject", "PUT", key, {}, headers, data, 0, data->size()};
-    auto r = co_await send(std::move(call));
+    auto r = co_await send_write(std::move(call));
     ObjectInfo info;
     info.key = key;
     info.size = data->size();
@@ -243,7 +247,7 @@ class S3Storage final : public Storage {
   Task<ObjectInfo> put_multipart(std::string key, std::shared_ptr<const std::string> data,
                                  Headers headers, PutOptions options) {
     Call create{"CreateMultipartUpload", "POST", key, {{"uploads", ""}}, headers, nullptr};
-    auto created = co_await send(std::move(create));
+    auto created = co_await send_write(std::move(create));
     const auto upload_id = parse_upload_id(created.body);
     std::optional<Error> failure;
     std::string etag;
@@ -308,6 +312,39 @@ class S3Storage final : public Storage {
     }
   }
 
+  // The first write of an upload, which may find the bucket missing: with create_bucket
+  // it creates the bucket (once for all the uploads that find it missing together) and
+  // goes once more. PutObject and CreateMultipartUpload answer not_found for nothing else.
+  // The bucket is created here rather than at construction so that a bucket that exists
+  // costs no request, and credentials without s3:CreateBucket still work for it.
+  Task<HttpResponse> send_write(Call call) {
+    try {
+      Call copy = call;
+      co_return co_await send(std::move(copy));
+    } catch (const Error& e) {
+      if (!create_bucket_ || e.cls() != ErrorClass::not_found) throw;
+    }
+    co_await bucket_once_.run([this]() { return create_bucket(); });
+    co_return co_await send(std::move(call));
+  }
+
+  // CreateBucket in the signing region. "Already exists" and "already owned by you" are
+  // success: another process, or another of our uploads, got there first. (AWS answers
+  // BucketAlreadyExists when another account owns the name; the upload that follows then
+  // fails with AccessDenied, naming the bucket.)
+  Task<void> create_bucket() {
+    auto body = std::make_shared<const std::string>(create_bucket_body(region_));
+    Headers headers;
+    if (!body->empty()) headers.emplace_back("Content-Type", "application/xml");
+    Call call{"CreateBucket", "PUT", "",          {},
+              headers,        body,  0,           body->size(),
+              {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}};
+    auto r = co_await send(std::move(call));
+    if (host_.log)
+      host_.log->info("s3: bucket '{}' in {} {}", addresser_.bucket(), region_,
+                      r.status < 300 ? "created" : "already exists");
+  }
+
   // Retries what the error class says may pass (SlowDown, 503, resets), with exponential
   // backoff and jitter, or the server's Retry-After.
   Task<HttpResponse> send(Call call) {
@@ -364,6 +401,9 @@ class S3Storage final : public Storage {
     req.timeout = timeout_;
     req.max_redirects = 0;  // a redirect means the wrong region: report it
     auto response = co_await host_.http->send(std::move(req));
+    if (response.status >= 300 && !call.accepted_codes.empty() &&
+        std::ranges::count(call.accepted_codes, parse_error(response.body).code) > 0)
+      co_return response;
     if (response.status >= 300)
       throw to_error(response, call.operation, addresser_.bucket(), call.key);
     co_return response;
@@ -378,6 +418,8 @@ class S3Storage final : public Storage {
   std::int64_t part_size_;
   int max_attempts_;
   std::chrono::milliseconds timeout_;
+  bool create_bucket_;
+  AsyncOnce bucket_once_;
 };
 
 }  // namespace
@@ -396,7 +438,8 @@ IMAGEPIPE_PLUGIN(storage_s3) {
       "options, "
       "else from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; the region from "
       "the options, else AWS_REGION or AWS_DEFAULT_REGION, else us-east-1. Presigned URLs last at "
-      "most 7 days. SlowDown, 5xx and connection failures are retried with backoff.";
+      "most 7 days. SlowDown, 5xx and connection failures are retried with backoff. With "
+      "`create_bucket`, an upload that finds the bucket missing creates it first.";
   // Secrets are writeOnly: the core redacts them from logs, errors and descriptions.
   auto secret = [](const char* description) {
     return json{{"type", "string"}, {"writeOnly", true}, {"description", description}};
@@ -460,7 +503,16 @@ IMAGEPIPE_PLUGIN(storage_s3) {
          {{"type", "integer"},
           {"minimum", 1},
           {"default", 300},
-          {"description", "Deadline of one request, in seconds."}}}}}};
+          {"description", "Deadline of one request, in seconds."}}},
+        {kCreateBucket,
+         {{"type", "boolean"},
+          {"default", false},
+          {"description",
+           "Create the bucket when an upload finds it missing (CreateBucket in `region`, with "
+           "that region as its LocationConstraint unless us-east-1), once however many uploads "
+           "find it missing together; a bucket that already exists counts as created. Without "
+           "it a missing bucket is a `not_found` error naming the bucket. Reads never create "
+           "it."}}}}}};
   d.examples = {{{kBucket, "my-images"}, {kRegion, "eu-west-1"}},
                 {{kBucket, "seed-results"},
                  {kRegion, "eu-de"},
@@ -468,7 +520,8 @@ IMAGEPIPE_PLUGIN(storage_s3) {
                  {kAccessKeyId, "${COS_ACCESS_KEY_ID}"},
                  {kSecretAccessKey, "${COS_SECRET_ACCESS_KEY}"},
                  {kPublicBaseUrl, "https://cdn.example.com"}},
-                {{kBucket, "images"}, {kEndpoint, "http://127.0.0.1:9000"}, {kAddressing, "path"}}};
+                {{kBucket, "images"}, {kEndpoint, "http://127.0.0.1:9000"}, {kAddressing, "path"}},
+                {{kBucket, "generated-images"}, {kRegion, "eu-west-1"}, {kCreateBucket, true}}};
   d.factory =
       StorageFactory{[](const PluginArgs& args) { return std::make_unique<S3Storage>(args); }};
   return d;

@@ -132,6 +132,17 @@ std::string complete_body(const std::vector<std::pair<int, std::string>>& parts)
   return out.str();
 }
 
+std::string create_bucket_body(const std::string& region) {
+  if (region.empty() || region == "us-east-1") return {};
+  pugi::xml_document doc;
+  auto root = doc.append_child("CreateBucketConfiguration");
+  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  root.append_child("LocationConstraint").text() = region.c_str();
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  return out.str();
+}
+
 std::chrono::system_clock::time_point parse_iso8601(const std::string& text) {
   std::tm tm{};
   if (!strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return {};

@@ -27,6 +27,10 @@ std::string parse_upload_id(const std::string& body);
 // <CompleteMultipartUpload> with parts in ascending order and their ETags verbatim.
 std::string complete_body(const std::vector<std::pair<int, std::string>>& parts);
 
+// CreateBucket's body: a LocationConstraint naming the region, or nothing for us-east-1
+// (which AWS refuses as a constraint).
+std::string create_bucket_body(const std::string& region);
+
 std::chrono::system_clock::time_point parse_iso8601(const std::string& text);
 
 }  // namespace imagepipe::s3

@@ -105,8 +105,9 @@ TEST(Options, ValidatesAndFillsDefaults) {
   EXPECT_EQ(bad.issues[0].pointer, "/craete");
   EXPECT_EQ(bad.issues[0].message, "unknown option 'craete'");
   EXPECT_EQ(bad.issues[0].kind, OptionIssue::Kind::unknown_key);
-  EXPECT_EQ(bad.issues[0].allowed, (std::vector<std::string>{"create", "public_base_url", "root",
-                                                              "url_base", "url_secret"}));
+  EXPECT_EQ(bad.issues[0].allowed,
+            (std::vector<std::string>{"create", "metadata_file", "public_base_url", "root",
+                                      "url_base", "url_secret"}));
   EXPECT_EQ(bad.issues[1].pointer, "/root");
   EXPECT_EQ(bad.issues[1].message, "must be a string, got number 5");
 
