@@ -87,6 +87,7 @@ class Expander {
       diagnostics_.push_back(document_.at_value(
           select_pointer, "select chose '" + chosen + "', which is not one of its cases (" + list + ")",
           suggestion_hint(chosen, names, "cases are")));
+      value = nullptr;  // reported once: the readers see nothing there rather than select
       return;
     }
     json picked = std::move(cases[chosen]);

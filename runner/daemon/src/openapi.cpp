@@ -255,6 +255,69 @@ json operation(const Pipeline& p) {
   return op;
 }
 
+// trigger.http.batch: an array of the route's bodies; answered with the array of their
+// answers (sync) or their job ids (async).
+json batch_operation(const Pipeline& p, json single) {
+  const auto& http = *p.trigger.http;
+  json op = operation_head(p);
+  op["operationId"] = op["operationId"].get<std::string>() + "Batch";
+  op["summary"] = (http.summary.empty() ? p.name : http.summary) + " (a batch, run at once)";
+  json element = p.trigger.request_schema.is_null() ? json{{"type", "object"}}
+                                                    : to_openapi_schema(p.trigger.request_schema);
+  op["requestBody"] = {
+      {"required", true},
+      {"content", json_content({{"type", "array"},
+                                {"minItems", 1},
+                                {"maxItems", http.batch->max_items},
+                                {"items", std::move(element)}})}};
+  json responses = json::object();
+  if (http.mode == HttpTrigger::Mode::sync) {
+    const auto& declared = single["responses"];
+    json each = json::object();
+    for (auto it = declared.begin(); it != declared.end(); ++it)
+      if (it.key().size() == 3 && it.key()[0] == '2' && it.key() != "202") {
+        each = it.value()["content"]["application/json"]["schema"];
+        break;
+      }
+    responses["200"] = {{"description", "Each request's own answer, in order"},
+                        {"content", json_content({{"type", "array"}, {"items", each}})}};
+  } else {
+    responses["202"] = {
+        {"description", "Every job accepted and stored"},
+        {"content",
+         json_content({{"type", "object"},
+                       {"properties",
+                        {{"accepted", {{"type", "boolean"}}},
+                         {"job_ids", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}})}};
+  }
+  responses["422"] = {{"description", "A request of the batch is invalid (its index in loc); none ran"},
+                      {"content", json_content(ref("ValidationError"))}};
+  op["responses"] = std::move(responses);
+  return op;
+}
+
+// trigger.http.catalogue: a step's alternatives and what each accepts.
+json catalogue_operation(const Pipeline& p) {
+  const auto& catalogue = *p.trigger.http->catalogue;
+  json op = operation_head(p);
+  op["operationId"] = op["operationId"].get<std::string>() + "Catalogue";
+  op["summary"] = "The choices of step '" + catalogue.step + "' and what each accepts";
+  json entry = {{"type", "object"},
+                {"properties",
+                 {{"id", {{"type", "string"}}},
+                  {"supported_sizes", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                  {"max_images", {{"type", "integer"}}},
+                  {"provider", {{"type", "string"}}},
+                  {"skipped", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
+  json properties = {{catalogue.list_key, {{"type", "array"}, {"items", std::move(entry)}}}};
+  if (!catalogue.default_key.empty()) properties[catalogue.default_key] = {{"type", "string"}};
+  op["responses"] = {
+      {"200",
+       {{"description", "The enabled choices"},
+        {"content", json_content({{"type", "object"}, {"properties", std::move(properties)}})}}}};
+  return op;
+}
+
 }  // namespace
 
 std::string operation_id(const std::string& pipeline_name) {
@@ -336,6 +399,10 @@ json openapi_document(const std::vector<const Pipeline*>& pipelines,
     std::string method = p->trigger.http->method;
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[p->trigger.http->path][method] = operation(*p);
+    if (const auto& batch = p->trigger.http->batch)
+      paths[batch->path]["post"] = batch_operation(*p, paths[p->trigger.http->path][method]);
+    if (const auto& catalogue = p->trigger.http->catalogue)
+      paths[catalogue->path]["get"] = catalogue_operation(*p);
   }
   return {{"openapi", "3.0.3"},
           {"info",
