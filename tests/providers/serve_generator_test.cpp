@@ -79,8 +79,7 @@ TEST(ServeGenerator, DalleImageIsStoredByDateWithItsMetadataThenReadDownloadedAn
   // YYYY/MM/DD/{id}.png with {id}.json beside it.
   const std::string id = image["stem"];
   ASSERT_THAT(id, ::testing::MatchesRegex("[0-9]{8}-[0-9a-f-]{36}"));
-  const fs::path folder =
-      gen.images / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2);
+  const fs::path folder = gen.images / id.substr(0, 4) / id.substr(4, 2) / id.substr(6, 2);
   const std::string stored = read_file(folder / (id + ".png"));
   ASSERT_EQ(stored.size(), image["bytes"].get<std::size_t>());
   const json sidecar = json::parse(read_file(folder / (id + ".json")));
@@ -227,15 +226,14 @@ TEST(ServeGenerator, ProvidersCatalogueSaysWhichProviderAnswers) {
   EXPECT_EQ(listed["providers"][1]["supports_seed"], true);
 
   // No keys: the service still runs, on the local placeholder, and says so.
-  Generator keyless(fake, {{"ENABLED_PROVIDERS", "flux_schnell"},
-                           {"DEFAULT_PROVIDER", "flux_schnell"}},
+  Generator keyless(fake,
+                    {{"ENABLED_PROVIDERS", "flux_schnell"}, {"DEFAULT_PROVIDER", "flux_schnell"}},
                     /*keys=*/false);
   listed = json::parse(keyless.daemon->get("/api/v1/providers").body);
   EXPECT_EQ(listed["default_provider"], "flux_schnell");
   ASSERT_EQ(listed["providers"].size(), 1u);
   EXPECT_EQ(listed["providers"][0]["provider"], "local");
-  EXPECT_EQ(listed["providers"][0]["skipped"],
-            json({"openai: not configured: api_key empty"}));
+  EXPECT_EQ(listed["providers"][0]["skipped"], json({"openai: not configured: api_key empty"}));
   const auto answer = keyless.generate(R"({"prompt": "a placeholder"})");
   ASSERT_EQ(answer.status, 200) << answer.body;
   EXPECT_EQ(json::parse(answer.body)["provider"], "flux_schnell");
@@ -245,7 +243,8 @@ TEST(ServeGenerator, ProvidersCatalogueSaysWhichProviderAnswers) {
 
 TEST(ServeGenerator, S3BackendCreatesTheBucketAndKeepsMetadataOnTheObject) {
   if (node_tool("s3rver").empty())
-    GTEST_SKIP() << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
+    GTEST_SKIP()
+        << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
   FakeUpstream fake;
   S3rverProcess s3({});  // no bucket: the pipeline creates it
   Generator gen(fake, {{"STORAGE_BACKEND", "s3"},
@@ -257,36 +256,39 @@ TEST(ServeGenerator, S3BackendCreatesTheBucketAndKeepsMetadataOnTheObject) {
   ASSERT_EQ(answer.status, 200) << answer.body << gen.daemon->log();
   const json image = json::parse(answer.body)["images"][0];
   const std::string id = image["stem"];
-  EXPECT_EQ(image["key"], id.substr(0, 4) + "/" + id.substr(4, 2) + "/" + id.substr(6, 2) + "/" +
-                              id + ".png");
+  EXPECT_EQ(image["key"],
+            id.substr(0, 4) + "/" + id.substr(4, 2) + "/" + id.substr(6, 2) + "/" + id + ".png");
   EXPECT_THAT(image["url"].get<std::string>(), HasSubstr("X-Amz-Signature="));
 
-  const auto object = run_program(
-      {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
-       s3.endpoint() + "/generated-images/" + image["key"].get<std::string>()});
+  const auto object =
+      run_program({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                   s3.endpoint() + "/generated-images/" + image["key"].get<std::string>()});
   EXPECT_EQ(object.out, "200 " + std::to_string(image["bytes"].get<long long>()));
   const auto info = gen.daemon->get("/api/v1/images/" + id);
   ASSERT_EQ(info.status, 200) << info.body;
   EXPECT_EQ(json::parse(info.body)["metadata"]["prompt"], "a red fox");
   const auto download = gen.daemon->get("/api/v1/images/" + id + "/download");
   EXPECT_EQ(download.body.size(), image["bytes"].get<std::size_t>());
-  EXPECT_EQ(gen.daemon->request({.method = "DELETE", .url = gen.daemon->url("/api/v1/images/" + id)})
-                .status,
-            200);
+  EXPECT_EQ(
+      gen.daemon->request({.method = "DELETE", .url = gen.daemon->url("/api/v1/images/" + id)})
+          .status,
+      200);
   EXPECT_EQ(gen.daemon->get("/api/v1/images/" + id).status, 404);
 }
 
 TEST(ServeGenerator, AuthenticationTakesTheSeedsApiKeysAsHeaderOrBearer) {
   FakeUpstream fake;
-  DaemonProcess daemon({.config_yaml = read_file(kServeConfig).replace(
-                            read_file(kServeConfig).find("[../pipelines/generator]"),
-                            std::string("[../pipelines/generator]").size(), "[" + kGenerator + "]"),
-                        .env = {{"ENABLE_AUTHENTICATION", "true"},
-                                {"API_KEYS", "key-one,key-two"},
-                                {"OPENAI_API_KEY", fake.openai_key},
-                                {"OPENAI_BASE_URL", fake.openai_base()},
-                                {"GENERATED_IMAGES_DIR", "./images"}},
-                        .test_plugins = false});
+  DaemonProcess daemon(
+      {.config_yaml =
+           read_file(kServeConfig)
+               .replace(read_file(kServeConfig).find("[../pipelines/generator]"),
+                        std::string("[../pipelines/generator]").size(), "[" + kGenerator + "]"),
+       .env = {{"ENABLE_AUTHENTICATION", "true"},
+               {"API_KEYS", "key-one,key-two"},
+               {"OPENAI_API_KEY", fake.openai_key},
+               {"OPENAI_BASE_URL", fake.openai_base()},
+               {"GENERATED_IMAGES_DIR", "./images"}},
+       .test_plugins = false});
   const std::string body = R"({"prompt": "a lighthouse"})";
   auto refused = daemon.post("/api/v1/generate", body, kJson);
   EXPECT_EQ(refused.status, 401) << refused.body;
@@ -294,17 +296,19 @@ TEST(ServeGenerator, AuthenticationTakesTheSeedsApiKeysAsHeaderOrBearer) {
                         {{"Content-Type", "application/json"}, {"X-API-Key", "key-three"}});
   EXPECT_EQ(refused.status, 401);
   EXPECT_TRUE(fake.received().empty());
-  EXPECT_EQ(daemon.post("/api/v1/generate", body,
-                        {{"Content-Type", "application/json"}, {"X-API-Key", "key-one"}})
+  EXPECT_EQ(daemon
+                .post("/api/v1/generate", body,
+                      {{"Content-Type", "application/json"}, {"X-API-Key", "key-one"}})
                 .status,
             200);
-  EXPECT_EQ(daemon.post("/api/v1/generate", body,
-                        {{"Content-Type", "application/json"},
-                         {"Authorization", "Bearer key-two"}})
+  EXPECT_EQ(daemon
+                .post("/api/v1/generate", body,
+                      {{"Content-Type", "application/json"}, {"Authorization", "Bearer key-two"}})
                 .status,
             200);
   EXPECT_EQ(daemon.get("/api/v1/providers").status, 401);
   EXPECT_EQ(daemon.get("/health").status, 200);
+  EXPECT_EQ(daemon.get("/health/").status, 200);  // exempt, and the seed's overall status
   EXPECT_EQ(fake.received("/v1/images/generations").size(), 2u);
 }
 

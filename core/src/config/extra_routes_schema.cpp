@@ -27,10 +27,9 @@ std::optional<std::string> read_route_path(Mapping& block, const HttpTrigger& tr
     return std::nullopt;
   }
   if (*path == trigger.path) {
-    context.report(context.document.at_value(block.pointer("path"),
-                                             block.path("path") + " is the route's own path",
-                                             "give it a path of its own, e.g. '" + trigger.path +
-                                                 "/batch'"));
+    context.report(context.document.at_value(
+        block.pointer("path"), block.path("path") + " is the route's own path",
+        "give it a path of its own, e.g. '" + trigger.path + "/batch'"));
     return std::nullopt;
   }
   return path;

@@ -23,8 +23,8 @@ std::vector<std::string> loc_of(const json& raw) {
     constexpr std::string_view kBody = "request.body.";
     const std::string& path = pieces[0].text;
     if (path.rfind(kBody, 0) != 0) return loc;
-    const std::string field = path.substr(kBody.size(), path.find_first_of(".[", kBody.size()) -
-                                                            kBody.size());
+    const std::string field =
+        path.substr(kBody.size(), path.find_first_of(".[", kBody.size()) - kBody.size());
     if (!field.empty()) loc.push_back(field);
   } catch (const TemplateError&) {
   }
@@ -100,8 +100,8 @@ void check_step(const Step& step, const json& scope, std::vector<RequestProblem>
         std::find(sizes.begin(), sizes.end(), size.get<std::string>()) == sizes.end()) {
       std::string list;
       for (const auto& s : sizes) list += (list.empty() ? "" : ", ") + s;
-      problems.push_back({loc_of(raw), who + " makes the sizes " + list + ", got " +
-                                           size.get<std::string>()});
+      problems.push_back(
+          {loc_of(raw), who + " makes the sizes " + list + ", got " + size.get<std::string>()});
     }
   }
   if (limits.max_images) {
@@ -119,10 +119,10 @@ void check_step(const Step& step, const json& scope, std::vector<RequestProblem>
       }
     }
     if (images > *limits.max_images)
-      problems.push_back({loc_of(count_raw),
-                          who + " makes at most " + std::to_string(*limits.max_images) +
-                              (*limits.max_images == 1 ? " image" : " images") +
-                              " per request, got " + std::to_string(images)});
+      problems.push_back({loc_of(count_raw), who + " makes at most " +
+                                                 std::to_string(*limits.max_images) +
+                                                 (*limits.max_images == 1 ? " image" : " images") +
+                                                 " per request, got " + std::to_string(images)});
   }
 }
 

@@ -19,7 +19,8 @@ std::optional<json> read_array(const Pipeline& pipeline, const Request& request,
   const std::string exempt =
       pipeline.source.from == SourceSpec::From::request ? pipeline.source.field : "";
   if (exceeded_json_limit(request.body, context.json_limits, exempt) != JsonLimit::none) {
-    problems.push_back({{"body"}, "over the limits for request bodies (depth, string length, members)",
+    problems.push_back({{"body"},
+                        "over the limits for request bodies (depth, string length, members)",
                         "json_invalid"});
     return std::nullopt;
   }
@@ -45,15 +46,18 @@ json answer_body(const Response& answer) {
 
 }  // namespace
 
-Task<Response> handle_batch(const ServedPipeline& served, Request& request, TriggerContext& context) {
+Task<Response> handle_batch(const ServedPipeline& served, Request& request,
+                            TriggerContext& context) {
   const auto& pipeline = *served.pipeline;
   const auto& http = *pipeline.trigger.http;
   if (!served.engine) co_return unavailable_response(served);
-  if (auto refused = refuse_media_type(http, request, json::object())) co_return std::move(*refused);
+  if (auto refused = refuse_media_type(http, request, json::object()))
+    co_return std::move(*refused);
 
   std::vector<FieldProblem> problems;
   const auto elements = read_array(pipeline, request, context, problems);
-  if (!elements) co_return invalid_answer(http, problems, early_request_scope(request, json::object()));
+  if (!elements)
+    co_return invalid_answer(http, problems, early_request_scope(request, json::object()));
 
   // Every element judged before any is stored: a batch is accepted whole or not at all.
   std::vector<NewJob> jobs;
@@ -93,8 +97,9 @@ Task<Response> handle_batch(const ServedPipeline& served, Request& request, Trig
                                std::chrono::duration_cast<std::chrono::milliseconds>(
                                    deadline - std::chrono::steady_clock::now()));
     auto summary = co_await context.waiters.wait(submitted[i].id, submitted[i].waiter, left);
-    answers.push_back(answer_body(summary ? finished_answer(http, *summary, scopes[i])
-                                          : accepted_answer(http, submitted[i].id, scopes[i], true)));
+    answers.push_back(answer_body(summary
+                                      ? finished_answer(http, *summary, scopes[i])
+                                      : accepted_answer(http, submitted[i].id, scopes[i], true)));
   }
   co_return json_response(200, answers);
 }

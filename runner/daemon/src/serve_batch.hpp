@@ -9,6 +9,7 @@
 
 namespace imagepipe::serve {
 
-Task<Response> handle_batch(const ServedPipeline& served, Request& request, TriggerContext& context);
+Task<Response> handle_batch(const ServedPipeline& served, Request& request,
+                            TriggerContext& context);
 
 }  // namespace imagepipe::serve

@@ -15,8 +15,8 @@ bool is_yaml(const fs::path& p) { return p.extension() == ".yaml" || p.extension
 // The daemon's own routes, which a pipeline must not shadow: "/health" for "/health", ""
 // when the path is free.
 std::string daemon_route(const std::string& path) {
-  for (const char* exact : {"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json",
-                            "/providers"})
+  for (const char* exact : {"/health", "/health/", "/health/live", "/health/ready", "/metrics",
+                            "/openapi.json", "/providers"})
     if (path == exact) return exact;
   for (const std::string prefix : {"/jobs/", "/files/"})
     if (path.rfind(prefix, 0) == 0 || path + "/" == prefix) return prefix + "...";

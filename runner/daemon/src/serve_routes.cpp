@@ -78,6 +78,8 @@ Router::Router(RouterContext context)
     co_return json_response(200, {{"ok", true}});
   });
   add("GET", "/health/ready", [this](Request&) { return health_ready(); });
+  // "/health/" is what FastAPI services (seed 004) answer their overall status on.
+  add("GET", "/health/", [this](Request&) { return health_ready(); });
   add("GET", "/metrics", [this](Request&) { return metrics(); });
   add("GET", "/openapi.json", [this](Request& r) -> Task<Response> { co_return openapi(r); });
   add("GET", "/providers", [this](Request&) -> Task<Response> {
@@ -95,8 +97,8 @@ Router::Router(RouterContext context)
           [s](Request&) -> Task<Response> { co_return render_template_route(*s); });
     else if (http.mode == HttpTrigger::Mode::storage)
       add(http.method, http.path,
-          [s, pattern, storage = std::shared_ptr<Storage>(open_route_storage(*s, ctx_.host))](
-              Request& r) {
+          [s, pattern,
+           storage = std::shared_ptr<Storage>(open_route_storage(*s, ctx_.host))](Request& r) {
             return handle_storage_route(*s, storage.get(), r,
                                         pattern.match(r.path).value_or(PathValues{}));
           });
@@ -110,7 +112,8 @@ Router::Router(RouterContext context)
     // The routes a job route brings along share its auth.
     if (http.batch) {
       route_auth_[http.batch->path]["POST"] = &http.auth;
-      add("POST", http.batch->path, [this, s](Request& r) { return handle_batch(*s, r, ctx_.trigger); });
+      add("POST", http.batch->path,
+          [this, s](Request& r) { return handle_batch(*s, r, ctx_.trigger); });
     }
     if (http.catalogue) {
       route_auth_[http.catalogue->path]["GET"] = &http.auth;

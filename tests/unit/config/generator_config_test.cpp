@@ -82,8 +82,7 @@ TEST_F(GeneratorConfig, AcceptsIsNarrowedByWhatThePluginDeclaresForItsModel) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].loc, (std::vector<std::string>{"body", "size"}));
   EXPECT_EQ(problems[0].message, "flux makes the sizes 512x512, 1024x1024, got 1792x1024");
-  EXPECT_TRUE(
-      check_request_limits(p, request({{"provider", "flux"}, {"num_images", 4}})).empty());
+  EXPECT_TRUE(check_request_limits(p, request({{"provider", "flux"}, {"num_images", 4}})).empty());
 }
 
 TEST_F(GeneratorConfig, EnabledAlternativesAndTheDeploymentsDefaultShapeTheRequestSchema) {
