@@ -276,6 +276,42 @@ TEST(ServeGenerator, S3BackendCreatesTheBucketAndKeepsMetadataOnTheObject) {
   EXPECT_EQ(gen.daemon->get("/api/v1/images/" + id).status, 404);
 }
 
+TEST(ServeGenerator, AzureBackendCreatesTheContainerAndServesTheImageRoutes) {
+  const auto azurite = node_tool("azurite-blob");
+  if (azurite.empty())
+    GTEST_SKIP()
+        << "node or tests/servers/node_modules missing: run `npm ci --prefix tests/servers`";
+  const auto port = free_loopback_port();
+  ServerProcess server({azurite, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port),
+                        "--inMemoryPersistence", "--silent", "--disableTelemetry"},
+                       port);
+  // Azurite's published development account.
+  const std::string conn =
+      "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
+      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+      "BlobEndpoint=http://127.0.0.1:" +
+      std::to_string(port) + "/devstoreaccount1;";
+  FakeUpstream fake;
+  Generator gen(fake, {{"STORAGE_BACKEND", "azure"},
+                       {"AZURE_STORAGE_CONNECTION_STRING", conn},
+                       {"AZURE_STORAGE_CONTAINER", "made-on-demand"}});
+  const auto answer = gen.generate(R"({"prompt": "a heron", "provider": "flux_schnell"})");
+  ASSERT_EQ(answer.status, 200) << answer.body << gen.daemon->log();
+  const json image = json::parse(answer.body)["images"][0];
+  const std::string id = image["stem"];
+  const auto info = gen.daemon->get("/api/v1/images/" + id);
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_EQ(json::parse(info.body)["metadata"]["prompt"], "a heron");
+  EXPECT_EQ(json::parse(info.body)["size"], image["bytes"]);
+  const auto download = gen.daemon->get("/api/v1/images/" + id + "/download");
+  EXPECT_EQ(download.body.size(), image["bytes"].get<std::size_t>());
+  EXPECT_EQ(
+      gen.daemon->request({.method = "DELETE", .url = gen.daemon->url("/api/v1/images/" + id)})
+          .status,
+      200);
+  EXPECT_EQ(gen.daemon->get("/api/v1/images/" + id).status, 404);
+}
+
 TEST(ServeGenerator, AuthenticationTakesTheSeedsApiKeysAsHeaderOrBearer) {
   FakeUpstream fake;
   DaemonProcess daemon(
