@@ -67,4 +67,5 @@ IMAGEPIPE_PLUGIN(provider_slow_echo) {
 }
 
 extern "C" BOOST_SYMBOL_EXPORT const imagepipe_plugin_entry imagepipe_plugin{
-    IMAGEPIPE_ABI_VERSION, "provider_slow_echo", &imagepipe_descriptor_provider_slow_echo};
+    IMAGEPIPE_ABI_VERSION, "provider_slow_echo", &imagepipe_descriptor_provider_slow_echo,
+    IMAGEPIPE_BUILD_SIGNATURE};

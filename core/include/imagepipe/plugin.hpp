@@ -13,7 +13,10 @@
 #include <variant>
 #include <vector>
 
+#include <boost/version.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/version.h>
 
 #include "imagepipe/host.hpp"
 #include "imagepipe/plugin_interfaces.hpp"
@@ -22,7 +25,24 @@
 // changes layout or meaning. The loader reads this number before touching anything else.
 //   1: first release.
 //   2: guard plugins (a fifth kind in PluginFactory).
-#define IMAGEPIPE_ABI_VERSION 2u
+//   3: the entry carries the plugin's build signature (below).
+#define IMAGEPIPE_ABI_VERSION 3u
+
+// A plugin shares C++ types (std::string, nlohmann::json, spdlog loggers, Boost.Asio
+// executors) with the host, so it must be built against the same major version of the
+// C++ standard library and the same versions of Boost, nlohmann/json, spdlog and fmt as the
+// imagepipe that loads it; any compiler that uses that standard library will do. This
+// string, made by the preprocessor where the plugin is compiled, is what the loader
+// compares (see docs/writing-plugins.md).
+#define IMAGEPIPE_STRINGIFY_(x) #x
+#define IMAGEPIPE_STRINGIFY(x) IMAGEPIPE_STRINGIFY_(x)
+#define IMAGEPIPE_BUILD_SIGNATURE                                                              \
+  "libstdc++ " IMAGEPIPE_STRINGIFY(_GLIBCXX_RELEASE) "; boost " BOOST_LIB_VERSION                \
+  "; nlohmann_json " IMAGEPIPE_STRINGIFY(NLOHMANN_JSON_VERSION_MAJOR) "." IMAGEPIPE_STRINGIFY(     \
+      NLOHMANN_JSON_VERSION_MINOR) "." IMAGEPIPE_STRINGIFY(NLOHMANN_JSON_VERSION_PATCH)          \
+  "; spdlog " IMAGEPIPE_STRINGIFY(SPDLOG_VER_MAJOR) "." IMAGEPIPE_STRINGIFY(                     \
+      SPDLOG_VER_MINOR) "." IMAGEPIPE_STRINGIFY(SPDLOG_VER_PATCH) "; fmt " IMAGEPIPE_STRINGIFY( \
+      FMT_VERSION)
 
 namespace imagepipe {
 
@@ -74,6 +94,7 @@ struct imagepipe_plugin_entry {
   std::uint32_t abi_version;
   const char* id;
   const imagepipe::PluginDescriptor& (*descriptor)();
+  const char* build;  // IMAGEPIPE_BUILD_SIGNATURE where the plugin was compiled
 };
 }
 

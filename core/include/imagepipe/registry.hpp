@@ -23,6 +23,10 @@ struct RegisteredPlugin {
   std::string origin;  // "built-in" or the library's path
 };
 
+// Why a plugin built with `plugin_build` (its IMAGEPIPE_BUILD_SIGNATURE) cannot be loaded
+// here, naming each library version that differs; "" when they all match.
+std::string build_mismatch(const std::string& plugin_build);
+
 class PluginRegistry {
  public:
   PluginRegistry();

@@ -53,6 +53,41 @@ std::string loader_reason(std::string_view what) {
 }
 }  // namespace
 
+namespace {
+
+std::vector<std::string> split_signature(const std::string& text) {
+  std::vector<std::string> parts;
+  for (std::size_t start = 0; start < text.size();) {
+    auto end = text.find("; ", start);
+    if (end == std::string::npos) end = text.size();
+    parts.push_back(text.substr(start, end - start));
+    start = end + 2;
+  }
+  return parts;
+}
+
+}  // namespace
+
+// "" when the plugin was built against the versions this library was; else each that
+// differs: "boost 1_80 (this imagepipe: boost 1_74)".
+std::string build_mismatch(const std::string& plugin_build) {
+  const std::string ours = IMAGEPIPE_BUILD_SIGNATURE;
+  if (plugin_build == ours) return {};
+  const auto theirs = split_signature(plugin_build), mine = split_signature(ours);
+  std::string out;
+  for (const auto& part : theirs) {
+    const std::string library = part.substr(0, part.find(' '));
+    const auto same = std::find_if(mine.begin(), mine.end(), [&](const std::string& m) {
+      return m.substr(0, m.find(' ')) == library;
+    });
+    if (same != mine.end() && *same == part) continue;
+    out += (out.empty() ? "" : ", ") + part +
+           (same == mine.end() ? "" : " (this imagepipe: " + *same + ")");
+  }
+  return out.empty() ? "other library versions (" + plugin_build + "; this imagepipe: " + ours + ")"
+                     : out;
+}
+
 void PluginRegistry::load_library(const std::filesystem::path& file) {
   const std::string name = file.string();
   {
@@ -76,6 +111,9 @@ void PluginRegistry::load_library(const std::filesystem::path& file) {
     throw PluginLoadError("cannot load plugin " + name + ": built for plugin ABI version " +
                           std::to_string(entry.abi_version) + ", this imagepipe uses ABI version " +
                           std::to_string(IMAGEPIPE_ABI_VERSION) + "; rebuild it against this SDK");
+  if (const auto mismatch = build_mismatch(entry.build ? entry.build : ""); !mismatch.empty())
+    throw PluginLoadError("cannot load plugin " + name + ": built against " + mismatch +
+                          "; rebuild it with this imagepipe's SDK and the same Debian packages");
   if (entry.descriptor == nullptr)
     throw PluginLoadError("cannot load plugin " + name + ": its entry has no descriptor");
   const PluginDescriptor& descriptor = entry.descriptor();

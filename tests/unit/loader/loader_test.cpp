@@ -26,33 +26,51 @@ std::string load_error(const fs::path& file) {
 
 TEST(Loader, RefusesAnotherAbiVersionNamingBothVersions) {
   auto file = kFixtures / "fixture_bad_abi.so";
+  EXPECT_EQ(load_error(file),
+            "cannot load plugin " + file.string() +
+                ": built for plugin ABI version 999, this imagepipe uses ABI version " +
+                std::to_string(IMAGEPIPE_ABI_VERSION) + "; rebuild it against this SDK");
+}
+
+TEST(Loader, RefusesAPluginBuiltAgainstOtherLibraryVersionsNamingThem) {
+  auto file = kFixtures / "fixture_other_boost.so";
   EXPECT_EQ(load_error(file), "cannot load plugin " + file.string() +
-                                  ": built for plugin ABI version 999, this imagepipe uses ABI version " +
-                                  std::to_string(IMAGEPIPE_ABI_VERSION) + "; rebuild it against this SDK");
+                                  ": built against boost 1_99 (this imagepipe: boost " +
+                                  BOOST_LIB_VERSION +
+                                  "); rebuild it with this imagepipe's SDK and the same Debian "
+                                  "packages");
+  EXPECT_EQ(build_mismatch(IMAGEPIPE_BUILD_SIGNATURE), "");
+  EXPECT_NE(build_mismatch("").find("other library versions"), std::string::npos);
 }
 
 TEST(Loader, RefusesALibraryWithoutTheEntrySymbol) {
   auto file = kFixtures / "fixture_no_symbol.so";
   EXPECT_EQ(load_error(file),
-            "cannot load plugin " + file.string() + ": not an imagepipe plugin (it exports no 'imagepipe_plugin' symbol)");
+            "cannot load plugin " + file.string() +
+                ": not an imagepipe plugin (it exports no 'imagepipe_plugin' symbol)");
 }
 
 TEST(Loader, RefusesAFileThatIsNotASharedLibrary) {
   auto file = fs::temp_directory_path() / "imagepipe-not-elf.so";
   std::ofstream(file) << "just text";
   auto error = load_error(file);
-  EXPECT_EQ(error, "cannot load plugin " + file.string() + ": not a shared library (no ELF header)");
+  EXPECT_EQ(error,
+            "cannot load plugin " + file.string() + ": not a shared library (no ELF header)");
   fs::remove(file);
 }
 
 TEST(Loader, ATruncatedLibraryGivesTheDynamicLoadersReason) {
   auto file = fs::temp_directory_path() / "imagepipe-truncated.so";
-  std::ofstream(file, std::ios::binary) << std::string("\x7f" "ELF\x02\x01\x01", 7);
+  std::ofstream(file, std::ios::binary) << std::string(
+      "\x7f"
+      "ELF\x02\x01\x01",
+      7);
   auto error = load_error(file);
   fs::remove(file);
   // glibc says "file too short" here; the point is that its reason is kept, and Boost's
   // wrapping and stale errno are not.
-  EXPECT_EQ(error, "cannot load plugin " + file.string() + ": " + file.string() + ": file too short");
+  EXPECT_EQ(error,
+            "cannot load plugin " + file.string() + ": " + file.string() + ": file too short");
 }
 
 TEST(Loader, ScanningADirectoryReportsBadLibrariesAndKeepsGoodOnes) {
@@ -64,7 +82,8 @@ TEST(Loader, ScanningADirectoryReportsBadLibrariesAndKeepsGoodOnes) {
   PluginRegistry registry;
   auto refused = registry.load_directories({dir, dir / "missing"});
   ASSERT_EQ(refused.size(), 2u);
-  EXPECT_NE(refused[0].find("a_bad.so: built for plugin ABI version 999"), std::string::npos) << refused[0];
+  EXPECT_NE(refused[0].find("a_bad.so: built for plugin ABI version 999"), std::string::npos)
+      << refused[0];
   EXPECT_EQ(refused[1], "plugin directory " + (dir / "missing").string() + " does not exist");
   const auto* local = registry.find(PluginKind::storage, "local");
   ASSERT_NE(local, nullptr);
@@ -119,20 +138,19 @@ TEST(Options, ValidatesAndFillsDefaults) {
   auto unsigned_links =
       check_options(*local->descriptor, {{"root", "/tmp/x"}, {"url_base", "http://h/files/p"}});
   ASSERT_EQ(unsigned_links.issues.size(), 1u);
-  auto short_secret = check_options(*local->descriptor, {{"root", "/tmp/x"},
-                                                         {"url_base", "http://h/files/p"},
-                                                         {"url_secret", "short"}});
+  auto short_secret = check_options(
+      *local->descriptor,
+      {{"root", "/tmp/x"}, {"url_base", "http://h/files/p"}, {"url_secret", "short"}});
   ASSERT_EQ(short_secret.issues.size(), 1u);
   EXPECT_EQ(short_secret.issues[0].pointer, "/url_secret");
 }
 
 TEST(Options, RangeEnumAndValijsonRules) {
-  nlohmann::json schema = {
-      {"type", "object"},
-      {"properties",
-       {{"q", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
-        {"f", {{"type", "string"}, {"enum", {"png", "jpeg"}}}},
-        {"code", {{"type", "string"}, {"pattern", "^[a-z]+$"}}}}}};
+  nlohmann::json schema = {{"type", "object"},
+                           {"properties",
+                            {{"q", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
+                             {"f", {{"type", "string"}, {"enum", {"png", "jpeg"}}}},
+                             {"code", {{"type", "string"}, {"pattern", "^[a-z]+$"}}}}}};
   auto issues = validate_json(schema, {{"q", 150}, {"f", "gif"}});
   ASSERT_EQ(issues.size(), 2u);
   EXPECT_EQ(issues[0].message, "must be one of png, jpeg; got \"gif\"");
@@ -144,10 +162,11 @@ TEST(Options, RangeEnumAndValijsonRules) {
 }
 
 TEST(Options, SecretsAreFoundByWriteOnly) {
-  nlohmann::json schema = {{"type", "object"},
-                           {"properties",
-                            {{"api_key", {{"type", "string"}, {"writeOnly", true}}},
-                             {"auth", {{"type", "object"}, {"properties", {{"token", {{"writeOnly", true}}}}}}}}}};
+  nlohmann::json schema = {
+      {"type", "object"},
+      {"properties",
+       {{"api_key", {{"type", "string"}, {"writeOnly", true}}},
+        {"auth", {{"type", "object"}, {"properties", {{"token", {{"writeOnly", true}}}}}}}}}};
   EXPECT_EQ(secret_pointers(schema), (std::vector<std::string>{"/api_key", "/auth/token"}));
 }
 
@@ -157,7 +176,8 @@ TEST(Docs, CommittedPluginReferenceIsCurrent) {
   std::ifstream in(fs::path(IMAGEPIPE_SOURCE_DIR) / "docs/plugins.md");
   std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(committed, plugin_reference_markdown(registry))
-      << "docs/plugins.md is stale: regenerate it with `build/bin/imagepipe plugins docs > docs/plugins.md`";
+      << "docs/plugins.md is stale: regenerate it with `build/bin/imagepipe plugins docs > "
+         "docs/plugins.md`";
 }
 
 }  // namespace
