@@ -11,7 +11,7 @@
 #include "jobs/jobs.hpp"
 
 using namespace imagepipe;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -80,9 +80,9 @@ Timing time_page(asio::io_context& io, JobStore& store, const JobQuery& query, i
   std::vector<double> ms;
   std::size_t n = 0;
   for (int i = 0; i < runs; ++i) {
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     n = run(io, store.list(query)).jobs.size();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
   }
   return {bench::median(ms), *std::max_element(ms.begin(), ms.end()), n};
 }
@@ -97,13 +97,13 @@ int main(int argc, char** argv) {
   asio::io_context io;
   auto store = open_sqlite_job_store({dir});
 
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   for (int first = 0; first < total; first += 1000)
     run(io, add_chunk(*store, first, std::min(1000, total - first)));
-  const double fill_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  const auto t1 = Clock::now();
+  const double fill_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  const auto t1 = SteadyClock::now();
   run(io, finish_some(*store, total / 10));
-  const double finish_s = std::chrono::duration<double>(Clock::now() - t1).count();
+  const double finish_s = std::chrono::duration<double>(SteadyClock::now() - t1).count();
   std::cout << "store: " << total << " jobs added in " << fill_s << " s, " << total / 10
             << " finished in " << finish_s << " s\n";
 

@@ -80,7 +80,9 @@ TEST(JobsApi, PagesAndFiltersManyJobsNewestFirst) {
   std::set<std::string> seen;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     seen.insert(jobs[i]["job_id"].get<std::string>());
-    if (i > 0) EXPECT_GE(jobs[i - 1]["created_at"], jobs[i]["created_at"]) << "newest first";
+    if (i > 0) {
+      EXPECT_GE(jobs[i - 1]["created_at"], jobs[i]["created_at"]) << "newest first";
+    }
   }
   EXPECT_EQ(seen.size(), 75u) << "no job twice across pages";
   // The last posted job is the newest.
