@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "daemon.hpp"
+#include "install_layout.hpp"
 #include "jobs_command.hpp"
 #include "serve_args.hpp"
 
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
   process_options.log_format = log_format == "json" ? imagepipe::LogFormat::json : imagepipe::LogFormat::text;
   process_options.log_level = spdlog::level::from_str(log_level);
   for (const auto& d : plugin_dirs) process_options.plugin_dirs.emplace_back(d);
+  process_options.installed_plugin_dir = installed_plugin_dir();
 
   imagepipe::serve::ServeConfig serve_config;
   if (*serve_cmd || *openapi_cmd) {
