@@ -78,7 +78,7 @@ std::optional<TimePoint> parse_utc_time(std::string_view t) {
 }
 
 std::string encode_cursor(const JobCursor& c) {
-  auto text = base64_encode(std::to_string(c.created_ms) + ":" + c.id);
+  auto text = base64_encode(std::to_string(c.created_ms) + ":" + std::to_string(c.seq));
   // URL-safe and unpadded: it goes into a query string as it is.
   std::replace(text.begin(), text.end(), '+', '-');
   std::replace(text.begin(), text.end(), '/', '_');
@@ -94,12 +94,14 @@ std::optional<JobCursor> decode_cursor(std::string_view text) {
     return std::nullopt;
   }
   const auto colon = raw.find(':');
-  if (colon == std::string::npos || colon > 18 || !digits(std::string_view(raw).substr(0, colon)))
-    return std::nullopt;
+  if (colon == std::string::npos) return std::nullopt;
+  const std::string_view ms = std::string_view(raw).substr(0, colon);
+  const std::string_view seq = std::string_view(raw).substr(colon + 1);
+  // 18 digits: far beyond any time or row count, and never an overflow.
+  if (!digits(ms) || !digits(seq) || ms.size() > 18 || seq.size() > 18) return std::nullopt;
   JobCursor c;
-  c.id = raw.substr(colon + 1);
-  if (!valid_job_id(c.id)) return std::nullopt;
-  std::from_chars(raw.data(), raw.data() + colon, c.created_ms);
+  std::from_chars(ms.data(), ms.data() + ms.size(), c.created_ms);
+  std::from_chars(seq.data(), seq.data() + seq.size(), c.seq);
   return c;
 }
 

@@ -6,14 +6,14 @@
 namespace imagepipe::jobs {
 
 const char* const kListingIndexes = R"sql(
-CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at, id);
-CREATE INDEX IF NOT EXISTS jobs_by_pipeline_created ON jobs(pipeline, created_at, id);
-CREATE INDEX IF NOT EXISTS jobs_by_status_created ON jobs(status, created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_pipeline_created ON jobs(pipeline, created_at);
 )sql";
 
 JobPage select_job_page(Database& db, const JobQuery& query) {
   std::string sql =
-      "SELECT id, pipeline, status, created_at, started_at, finished_at, runs, request_id "
+      "SELECT id, pipeline, status, created_at, started_at, finished_at, runs, request_id, "
+      "rowid "
       "FROM jobs WHERE 1";
   std::vector<std::variant<std::string, std::int64_t>> values;  // in the order of the ?s
   if (!query.pipeline.empty()) {
@@ -33,12 +33,12 @@ JobPage select_job_page(Database& db, const JobQuery& query) {
     values.emplace_back(to_unix_ms(*query.until));
   }
   if (query.after) {
-    // A row value: one range on the (…, created_at, id) index rather than an OR.
-    sql += " AND (created_at, id) < (?, ?)";
+    // A row value: one range on the index (…, created_at, rowid) rather than an OR.
+    sql += " AND (created_at, rowid) < (?, ?)";
     values.emplace_back(query.after->created_ms);
-    values.emplace_back(query.after->id);
+    values.emplace_back(query.after->seq);
   }
-  sql += " ORDER BY created_at DESC, id DESC LIMIT ?";
+  sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?";
   values.emplace_back(std::int64_t{query.limit} + 1);  // one more: is there a next page?
 
   auto q = db.prepare(sql);
@@ -48,7 +48,7 @@ JobPage select_job_page(Database& db, const JobQuery& query) {
   while (q.step()) {
     if (static_cast<int>(page.jobs.size()) == query.limit) {
       const auto& last = page.jobs.back();
-      page.next = JobCursor{to_unix_ms(last.created_at), last.id};
+      page.next = JobCursor{to_unix_ms(last.created_at), last.seq};
       break;
     }
     JobListEntry e;
@@ -60,6 +60,7 @@ JobPage select_job_page(Database& db, const JobQuery& query) {
     if (!q.is_null(5)) e.finished_at = from_unix_ms(q.integer(5));
     e.runs = static_cast<int>(q.integer(6));
     e.request_id = q.text(7);
+    e.seq = q.integer(8);
     page.jobs.push_back(std::move(e));
   }
   return page;

@@ -12,7 +12,9 @@ namespace imagepipe::jobs {
 
 // Indexes GET /jobs reads in order, newest first, whatever the filter: without them a
 // page would sort every matching row (100,000 jobs: tens of milliseconds and growing).
-// Created on open, so stores from before them gain them too.
+// A status filter reads the queue's own jobs_by_status(status, created_at). An index ends
+// with the rowid, the order in which jobs were stored. Created on open, so stores from
+// before them gain them too.
 extern const char* const kListingIndexes;
 
 JobPage select_job_page(Database& db, const JobQuery& query);

@@ -105,10 +105,12 @@ struct ScheduleRun {
   std::string job_id;
 };
 
-// GET /jobs: which jobs, newest first. The cursor is where the previous page ended.
+// GET /jobs: which jobs, newest first. The cursor is where the previous page ended: its
+// last job's creation time and store sequence (jobs created in one millisecond are in the
+// order they were stored).
 struct JobCursor {
   std::int64_t created_ms = 0;
-  std::string id;
+  std::int64_t seq = 0;
 };
 struct JobQuery {
   std::string pipeline;                   // empty: any
@@ -120,6 +122,7 @@ struct JobQuery {
 // One job as a list shows it: no request, no result.
 struct JobListEntry {
   std::string id;
+  std::int64_t seq = 0;  // the store's order among jobs created in the same millisecond
   std::string pipeline;
   std::string status;
   TimePoint created_at{};
