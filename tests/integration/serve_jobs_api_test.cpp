@@ -15,7 +15,8 @@ std::string slow_pipeline(const std::string& name, int delay_ms, bool callback =
   const auto dir = make_temp_dir("imagepipe-jobs-");
   std::ofstream(dir / (name + ".yaml")) << "name: " << name << R"(
 trigger:
-  http: {method: POST, path: /)" << name << R"(, mode: async, callback_header: callbackUrl}
+  http: {method: POST, path: /)" << name << R"(, mode: async)"
+                                   << (callback ? ", callback_header: callbackUrl" : "") << R"(}
   request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
 source: {from: request, field: image_base64}
 provider: {use: slow-echo, with: {delay_ms: )"
@@ -32,8 +33,9 @@ sink: {inline: true}
 
 const std::string kSlowBody = json{{"image_base64", png_base64(8, 8)}}.dump();
 
-std::string post_job(DaemonProcess& daemon, const std::string& path) {
-  auto r = daemon.post(path, kSlowBody, {{"Content-Type", "application/json"}});
+std::string post_job(DaemonProcess& daemon, const std::string& path, Headers headers = {}) {
+  headers.emplace_back("Content-Type", "application/json");
+  auto r = daemon.post(path, kSlowBody, headers);
   EXPECT_EQ(r.status, 202) << r.body;
   return json::parse(r.body).value("job_id", "");
 }
@@ -228,8 +230,8 @@ TEST_F(JobsCallbackTest, RetrySendsTheCallbackAgainWithTheSameIdempotencyKey) {
   // A job still waiting has no callback to send again.
   DaemonProcess slow({.pipelines = {slow_pipeline("slowb", 60000, true)},
                       .config_yaml = "limits: {jobs_in_flight: 1}\n"});
-  post_job(slow, "/slowb");
-  const auto waiting = post_job(slow, "/slowb");
+  post_job(slow, "/slowb", callback_header());
+  const auto waiting = post_job(slow, "/slowb", callback_header());
   r = slow.post("/jobs/" + waiting + "/callbacks/retry", "");
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(json::parse(r.body)["error"],
