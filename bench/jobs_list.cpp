@@ -1,6 +1,7 @@
 // GET /jobs's store query with 100,000 jobs: fills a fresh job store (4 pipelines; a
 // tenth finished, the rest queued) and prints the median and worst latency of a page for
-// each kind of listing, deep pages included. Usage: bench_jobs_list [JOBS] [DIR]
+// each kind of listing, deep pages included. Usage: bench_jobs_list [JOBS] [DIR] (a DIR
+// given is kept afterwards).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -132,5 +133,7 @@ int main(int argc, char** argv) {
     std::printf("  %-20s %7.2f  %7.2f  (%zu jobs)\n", name, t.median_ms, t.worst_ms, t.jobs);
   }
   store.reset();
-  std::filesystem::remove_all(dir);
+  // A directory named on the command line is kept, to point a daemon at it
+  // (imagepipe serve --data DIR) and time GET /jobs over HTTP.
+  if (argc <= 2) std::filesystem::remove_all(dir);
 }
