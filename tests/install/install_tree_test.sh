@@ -19,9 +19,11 @@ version=$("$prefix/bin/imagepipe" --version)
 # are not loaded twice (no warnings).
 cp "$build_dir/test-plugins/imagepipe-provider-slow-echo.so" "$prefix/lib/imagepipe/plugins/"
 "$prefix/bin/imagepipe" plugins list >list.out 2>list.err
-grep -q "^provider  *slow-echo .*$prefix/lib/imagepipe/plugins/imagepipe-provider-slow-echo.so" list.out ||
+grep -qF "[$prefix/lib/imagepipe/plugins/imagepipe-provider-slow-echo.so]" list.out ||
   { echo "slow-echo not loaded from the installed folder:" >&2; cat list.out list.err >&2; exit 1; }
-grep -q "^transform  *resize .*built-in" list.out || { cat list.out >&2; exit 1; }
+# Built-ins carry no [path]: the installed copy of resize was not loaded over it.
+grep -q "^transform/resize  *Resizes" list.out && ! grep -q "^transform/resize .*\[" list.out ||
+  { echo "resize is not the built-in one:" >&2; cat list.out >&2; exit 1; }
 [[ ! -s list.err ]] || { echo "plugins list warned:" >&2; cat list.err >&2; exit 1; }
 
 # The installed pipelines are the default: a probe added there is served.
