@@ -13,21 +13,22 @@ namespace {
 // flight the rest wait in the queue.
 std::string slow_pipeline(const std::string& name, int delay_ms, bool callback = false) {
   const auto dir = make_temp_dir("imagepipe-jobs-");
-  std::ofstream(dir / (name + ".yaml")) << "name: " << name << R"(
+  std::ofstream(dir / (name + ".yaml"))
+      << "name: " << name << R"(
 trigger:
-  http: {method: POST, path: /)" << name << R"(, mode: async)"
-                                   << (callback ? ", callback_header: callbackUrl" : "") << R"(}
+  http: {method: POST, path: /)"
+      << name << R"(, mode: async)" << (callback ? ", callback_header: callbackUrl" : "") << R"(}
   request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
 source: {from: request, field: image_base64}
 provider: {use: slow-echo, with: {delay_ms: )"
-                                        << delay_ms << R"(}}
+      << delay_ms << R"(}}
 sink: {inline: true}
 )"
-                                        << (callback ? R"(notifier:
+      << (callback ? R"(notifier:
   use: http-callback
   with: {url: "${request.headers.callbackUrl}", body: {status: "${job.status}"}}
 )"
-                                                     : "");
+                   : "");
   return (dir / (name + ".yaml")).string();
 }
 
