@@ -16,6 +16,7 @@ PACKAGES=(
   libpugixml-dev awscli python3-botocore
   libhowardhinnant-date-dev libicu-dev
   libcjose-dev libjansson-dev
+  prometheus  # promtool: the tests lint the daemon's /metrics with it
 )
 
 missing=()

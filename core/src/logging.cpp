@@ -1,4 +1,6 @@
 #include "imagepipe/logging.hpp"
+#include "imagepipe/log_fields.hpp"
+#include "imagepipe/trace.hpp"
 
 #include <cstdio>
 #include <mutex>
@@ -14,6 +16,14 @@ namespace imagepipe {
 namespace {
 
 std::shared_mutex secrets_mu;
+
+// The fields of the line being logged on this thread: the logger is synchronous, so its
+// sink runs inside log_fields' call.
+thread_local const nlohmann::json* t_fields = nullptr;
+
+bool reserved(const std::string& key) {
+  return key == "ts_ms" || key == "level" || key == "logger" || key == "msg";
+}
 std::set<std::string, std::greater<>>& secrets() {
   // Longest first, so a secret that contains another is replaced whole.
   static std::set<std::string, std::greater<>> values;
@@ -36,6 +46,11 @@ class RedactingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
                                                 spdlog::level::to_string_view(msg.level).size())},
                           {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
                           {"msg", std::string(msg.payload.data(), msg.payload.size())}};
+      if (t_fields && t_fields->is_object())
+        for (const auto& [key, value] : t_fields->items())
+          if (!reserved(key)) j[key] = value;
+      if (const auto* trace = current_trace(); trace && !j.contains("trace_id"))
+        j["trace_id"] = trace->trace_id;
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else {
       spdlog::memory_buf_t buf;
@@ -58,6 +73,20 @@ std::shared_ptr<spdlog::logger> make_process_logger(LogFormat format, spdlog::le
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);
   return logger;
+}
+
+void log_fields(spdlog::logger& log, spdlog::level::level_enum level, const nlohmann::json& fields,
+                std::string_view message) {
+  if (!log.should_log(level)) return;
+  const auto* previous = t_fields;
+  t_fields = &fields;
+  try {
+    log.log(level, message);
+  } catch (...) {
+    t_fields = previous;
+    throw;
+  }
+  t_fields = previous;
 }
 
 void register_secret(const std::string& value) {

@@ -31,6 +31,9 @@ struct JobRequest {
   // Request fields already decoded to bytes, by field name. The daemon keeps a request's
   // image as a file and hands it over here, rather than base64 in `body` to decode again.
   std::map<std::string, std::shared_ptr<const std::string>> files;
+  // Asked before each item starts: true ends the job after the items under way, the
+  // others marked cancelled (the daemon's POST /jobs/{id}/cancel). Not stored.
+  std::function<bool()> cancelled;
 };
 
 struct ItemOutput {

@@ -120,6 +120,13 @@ json item_scope(const ItemResult& item) {
 Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
     : pipeline_(std::move(pipeline)), host_(std::move(host)), instances_(std::make_unique<detail::Instances>()) {
   const auto& p = *pipeline_;
+  if (host_.metrics) {
+    host_.metrics->describe("imagepipe_jobs_total",
+                            "Jobs finished by this process, by pipeline and status");
+    host_.metrics->describe("imagepipe_items_total", "Items finished, by pipeline and status");
+    host_.metrics->describe("imagepipe_item_duration_seconds",
+                            "Time one item took, all its steps, by pipeline");
+  }
   if (host_.metrics && p.calls_providers()) {
     host_.metrics->describe("imagepipe_provider_calls_total",
                             "Provider calls, by provider and outcome");
@@ -222,6 +229,14 @@ Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn p
     co_await workers.wait();
 
     job.result.status = job_status(p, job.result.items);
+    bool cancelled = false;
+    for (auto& item : job.result.items)
+      if (item.status == "pending") {  // never started: the job was cancelled
+        item.status = "cancelled";
+        item.error = "the job was cancelled before this item started";
+        cancelled = true;
+      }
+    if (cancelled) job.result.status = "cancelled";
   }
   job.result.finished_at = host_.clock->now();
   if (host_.metrics) {
@@ -248,6 +263,7 @@ Task<void> Engine::notify(const JobResult& job, const JobRequest& request) {
 
 Task<void> Engine::run_worker(detail::JobState& job) {
   while (job.next < job.sources.size()) {
+    if (job.request.cancelled && job.request.cancelled()) co_return;
     const auto index = job.next++;
     co_await run_item(job, index);
     ++job.done;

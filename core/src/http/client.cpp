@@ -9,6 +9,7 @@
 #include "http/transport.hpp"
 #include "imagepipe/error.hpp"
 #include "imagepipe/http_client.hpp"
+#include "imagepipe/trace.hpp"
 
 namespace imagepipe {
 
@@ -209,6 +210,10 @@ BeastHttpClient::BeastHttpClient(asio::any_io_executor executor, HttpClientOptio
 BeastHttpClient::~BeastHttpClient() = default;
 
 Task<HttpResponse> BeastHttpClient::send(HttpRequest request) {
+  // Read before the first suspension: the caller's trace is current on this thread now.
+  // A request that brings its own traceparent keeps it.
+  if (const auto* trace = current_trace(); trace && !find_header(request.headers, "traceparent"))
+    request.headers.emplace_back("traceparent", child_span(*trace).traceparent());
   // The frame keeps the implementation alive even if the client is destroyed mid-request.
   const std::shared_ptr<Impl> impl = impl_;
   co_return co_await impl->send(std::move(request));

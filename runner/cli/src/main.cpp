@@ -4,6 +4,8 @@
 
 #include "commands.hpp"
 #include "daemon.hpp"
+#include "install_layout.hpp"
+#include "jobs_command.hpp"
 #include "serve_args.hpp"
 
 using namespace imagepipe::runner;
@@ -73,6 +75,41 @@ int main(int argc, char** argv) {
   openapi_cmd->add_option("--server", openapi.server, "servers[0].url (default: the config's public_url or listen address)");
   openapi_cmd->add_option("--out", openapi.out_dir, "Write one importable document per pipeline, DIR/<name>.json, instead of one on stdout");
 
+  JobsArgs jobs;
+  auto* jobs_cmd = app.add_subcommand(
+      "jobs", "List, show, cancel jobs of a running daemon, or re-send a callback");
+  jobs_cmd->require_subcommand(1);
+  auto add_jobs_options = [&jobs](CLI::App* cmd) {
+    cmd->add_option("--url", jobs.url, "The daemon's base URL")->capture_default_str();
+    cmd->add_option("--api-key", jobs.api_key, "An API key, sent in --api-key-header")
+        ->envname("IMAGEPIPE_API_KEY");
+    cmd->add_option("--api-key-header", jobs.api_key_header, "The daemon's auth.api_key_header")
+        ->capture_default_str();
+    cmd->add_option("--token", jobs.token, "A bearer token (OIDC), sent as Authorization: Bearer")
+        ->envname("IMAGEPIPE_TOKEN");
+    cmd->add_flag("--json", jobs.json, "Print the daemon's answer as JSON");
+  };
+  auto* jobs_list = jobs_cmd->add_subcommand("list", "Jobs, newest first");
+  add_jobs_options(jobs_list);
+  jobs_list->add_option("--pipeline", jobs.pipeline, "Only this pipeline's jobs");
+  jobs_list->add_option("--status", jobs.status, "Only jobs with this status")
+      ->check(CLI::IsMember(
+          {"queued", "running", "completed", "completed_with_errors", "failed", "cancelled"}));
+  jobs_list->add_option("--since", jobs.since, "Created at or after (UTC, 2026-03-29T01:00:00Z)");
+  jobs_list->add_option("--until", jobs.until, "Created before (UTC)");
+  jobs_list->add_option("--limit", jobs.limit, "Jobs per page (1-500, default 50)")
+      ->check(CLI::Range(1, 500));
+  jobs_list->add_option("--cursor", jobs.cursor,
+                        "The next page: the cursor the previous one printed");
+  for (auto [name, help] :
+       {std::pair{"show", "A job: status, timings, per-step timeline, callback attempts"},
+        {"cancel", "Cancel a queued job, or stop a running one after its items under way"},
+        {"retry", "Send a finished job's callback again (same Idempotency-Key)"}}) {
+    auto* cmd = jobs_cmd->add_subcommand(name, help);
+    add_jobs_options(cmd);
+    cmd->add_option("id", jobs.id, "Job id")->required();
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,9 +117,16 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitInvalid;
   }
 
+  if (*jobs_cmd) {  // a client of the daemon: no plugins to load
+    for (auto* sub : jobs_cmd->get_subcommands())
+      if (*sub) jobs.action = sub->get_name();
+    return jobs_command(jobs);
+  }
+
   process_options.log_format = log_format == "json" ? imagepipe::LogFormat::json : imagepipe::LogFormat::text;
   process_options.log_level = spdlog::level::from_str(log_level);
   for (const auto& d : plugin_dirs) process_options.plugin_dirs.emplace_back(d);
+  process_options.installed_plugin_dir = installed_plugin_dir();
 
   imagepipe::serve::ServeConfig serve_config;
   if (*serve_cmd || *openapi_cmd) {

@@ -1,6 +1,8 @@
 // `imagepipe serve` and `imagepipe openapi`: from flags and a config file to a ServeConfig.
 #include "serve_args.hpp"
 
+#include "install_layout.hpp"
+
 #include "serve_scheduler.hpp"
 
 namespace imagepipe::runner {
@@ -17,7 +19,7 @@ ServeConfig load_serve_config(const ServeArgs& args) {
     config.pipelines.clear();
     for (const auto& p : args.pipelines) config.pipelines.emplace_back(p);
   }
-  if (config.pipelines.empty()) config.pipelines.emplace_back(IMAGEPIPE_DEFAULT_PIPELINE_DIR);
+  if (config.pipelines.empty()) config.pipelines.push_back(default_pipeline_dir());
   if (!args.schedule_clock.empty()) {
     config.schedule_clock_start = parse_utc(args.schedule_clock);
     if (!config.schedule_clock_start)

@@ -15,6 +15,7 @@
 
 #include "imagepipe/http_client.hpp"
 #include "imagepipe/threads.hpp"
+#include "serve_access_log.hpp"
 #include "serve_auth.hpp"
 #include "serve_dispatcher.hpp"
 #include "serve_outbox.hpp"
@@ -33,14 +34,11 @@ constexpr std::chrono::minutes kRetentionSweep{10};
 constexpr std::chrono::seconds kMaxCallbackDrain{10};
 constexpr std::size_t kMaxIssuerDocumentBytes = 1u << 20;  // discovery and key set
 
-void observe_request(Metrics& metrics, spdlog::logger& log, const Request& r, int status,
-                     double seconds) {
+void observe_request(Metrics& metrics, spdlog::logger& log, const Request& r, const Answered& a) {
   metrics.inc("imagepipe_http_requests_total",
-              {{"route", r.route}, {"method", r.method}, {"status", std::to_string(status)}});
-  metrics.observe("imagepipe_http_request_duration_seconds", {{"route", r.route}}, seconds);
-  const auto* id = r.header("x-request-id");
-  log.debug("{} {} {} {:.1f}ms request {}", r.method, r.path, status, seconds * 1000,
-            id ? *id : "-");
+              {{"route", r.route}, {"method", r.method}, {"status", std::to_string(a.status)}});
+  metrics.observe("imagepipe_http_request_duration_seconds", {{"route", r.route}}, a.seconds);
+  log_request(log, r, a);
 }
 
 Task<void> sweep_finished_jobs(JobStore& store, std::chrono::hours retention,
@@ -181,8 +179,13 @@ int run_daemon(const ServeConfig& config, Process& process) {
       *store, schedule_clock ? *schedule_clock : *host.clock, scheduled_runs(pipelines),
       [&] { dispatcher.wake(); }, log);
   std::atomic<bool> shutting_down{false};
-  Router router(RouterContext{pipelines, trigger, metrics, config.public_url, shutting_down, host,
-                              &scheduler, &gate});
+  ProcessMetrics process_metrics(metrics);
+  set_build_info(metrics, IMAGEPIPE_VERSION);
+  Router router(RouterContext{
+      pipelines, trigger, metrics, config.public_url, shutting_down, host, &scheduler, &gate,
+      &process_metrics,
+      JobsApiHooks{&dispatcher.running(), [&](const std::string& id) { queued.remove(id); },
+                   [&] { outbox.wake(); }}});
   metrics.describe("imagepipe_http_requests_total", "HTTP requests answered, by route and status");
   metrics.describe("imagepipe_http_request_duration_seconds",
                    "Time from a request's last byte to its answer");
@@ -194,10 +197,7 @@ int run_daemon(const ServeConfig& config, Process& process) {
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   HttpServer server(
       io, config.host, config.port, config.http, [&](Request& r) { return router.handle(r); },
-      [&](const Request& r, int status, double seconds) {
-        observe_request(metrics, *log, r, status, seconds);
-      },
-      threads);
+      [&](const Request& r, const Answered& a) { observe_request(metrics, *log, r, a); }, threads);
 
   asio::steady_timer sweep_timer(io);
   asio::signal_set signals(io, SIGTERM, SIGINT);

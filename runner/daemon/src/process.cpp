@@ -1,6 +1,8 @@
 #include "process.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include "imagepipe/http_client.hpp"
@@ -26,6 +28,33 @@ std::vector<std::filesystem::path> env_plugin_dirs() {
   return dirs;
 }
 
+// The installed plugin folder also holds the built-in plugins' modules (for the SDK):
+// loading those would only dlopen code that is linked in already, at every start.
+std::vector<std::string> load_installed_plugins(PluginRegistry& registry,
+                                                const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return {};
+  std::set<std::string> built_in;
+  for (const auto& p : registry.all())
+    if (p.origin == "built-in")
+      built_in.insert("imagepipe-" + std::string(to_string(p.descriptor->kind())) + "-" +
+                      p.descriptor->name + ".so");
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".so" && !built_in.count(e.path().filename().string()))
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> refused;
+  for (const auto& f : files) {
+    try {
+      registry.load_library(f);
+    } catch (const PluginLoadError& e) {
+      refused.push_back(e.what());
+    }
+  }
+  return refused;
+}
+
 int cpu_threads(int requested) {
   if (requested > 0) return requested;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -41,6 +70,8 @@ Process::Process(const ProcessOptions& options)
   http_options.log = log_;
   http_ = std::make_unique<BeastHttpClient>(io_.get_executor(), http_options);
   register_builtin_plugins(registry_);
+  for (const auto& refused : load_installed_plugins(registry_, options.installed_plugin_dir))
+    log_->warn("{}", refused);
   auto dirs = env_plugin_dirs();
   dirs.insert(dirs.end(), options.plugin_dirs.begin(), options.plugin_dirs.end());
   for (const auto& refused : registry_.load_directories(dirs)) log_->warn("{}", refused);

@@ -18,6 +18,9 @@ struct ProcessOptions {
   LogFormat log_format = LogFormat::text;
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::vector<std::filesystem::path> plugin_dirs;  // besides $IMAGEPIPE_PLUGIN_PATH
+  // The plugin folder of an installed tree (lib/imagepipe/plugins), searched first when it
+  // exists; the built-in plugins' own modules there are not loaded again.
+  std::filesystem::path installed_plugin_dir;
   int cpu_threads = 0;                             // 0: one per core
 };
 

@@ -3,6 +3,7 @@
 #include <boost/asio/redirect_error.hpp>
 
 #include "imagepipe/logging.hpp"
+#include "serve_trace.hpp"
 
 namespace imagepipe::serve {
 
@@ -57,10 +58,14 @@ Task<void> Dispatcher::loop() {
       if (!job) break;
       if (on_started_) on_started_(job->id);
       ++in_flight_;
-      asio::co_spawn(asio::make_strand(io_), run_job(std::move(*job)), [this](std::exception_ptr) {
-        if (--in_flight_ == 0 && stopping_) asio::post(strand_, [this] { idle_timer_.cancel(); });
-        wake();
-      });
+      // The job's outbound requests and log lines carry its request's trace (trace.hpp).
+      const auto trace = job_trace(job->request);
+      asio::co_spawn(traced(asio::make_strand(io_), trace), run_job(std::move(*job)),
+                     [this](std::exception_ptr) {
+                       if (--in_flight_ == 0 && stopping_)
+                         asio::post(strand_, [this] { idle_timer_.cancel(); });
+                       wake();
+                     });
     }
     if (wake_pending_.exchange(false)) continue;
     wake_timer_.expires_after(kPollInterval);
@@ -79,6 +84,8 @@ Task<void> Dispatcher::run_job(ClaimedJob job) {
     log_->warn("job {}: taken up again (run {}), it was running when the server stopped",
                short_id(job.id), job.runs);
 
+  const auto cancel = running_.started(job.id);
+  job.request.cancelled = [cancel] { return cancel->load(); };
   JobResult result;
   if (!job.unreadable.empty()) {
     result.status = "failed";
@@ -100,6 +107,9 @@ Task<void> Dispatcher::run_job(ClaimedJob job) {
                           : "pipeline '" + job.pipeline + "' is not served by this process";
     result.error_class = ErrorClass::unavailable;
   }
+  running_.ended(job.id);
+  // Cancelled while its last items ran: it still ends as cancelled, results kept.
+  if (*cancel) result.status = "cancelled";
   result.id = job.id;
   result.pipeline = job.pipeline;
   if (result.started_at == TimePoint{}) result.started_at = started;

@@ -11,6 +11,7 @@
 
 #include "jobs/jobs.hpp"
 #include "serve_pipelines.hpp"
+#include "serve_running_jobs.hpp"
 #include "serve_waiters.hpp"
 
 namespace imagepipe::serve {
@@ -29,6 +30,7 @@ class Dispatcher {
   // still running (their rows stay `running` and the caller re-queues them).
   Task<int> drain(std::chrono::milliseconds grace);
   int in_flight() const { return in_flight_; }
+  RunningJobs& running() { return running_; }
 
  private:
   Task<void> loop();
@@ -47,6 +49,7 @@ class Dispatcher {
   std::shared_ptr<spdlog::logger> log_;
   std::function<void()> on_finished_;
   std::function<void(const std::string&)> on_started_;  // a claimed job leaves the queue
+  RunningJobs running_;
   std::atomic<int> in_flight_{0};
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> stopping_{false};

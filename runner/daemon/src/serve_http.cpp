@@ -274,14 +274,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         response =
             Response{.status = 500, .body = error_body(std::string("internal error: ") + e.what())};
       }
-      const int status = response.status;
+      Answered answered{.status = response.status,
+                        .bytes = response.body.size(),
+                        .job_id = std::move(response.job_id)};
       const bool keep_alive = wants_keep_alive && !stopping;
       auto res = to_beast(std::move(response), version, keep_alive);
       ec = co_await write(c, res);
       c.busy = false;
-      if (observer)
-        observer(request, status,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      answered.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (observer) observer(request, answered);
       if (ec || !keep_alive) co_return;
     }
   }

@@ -40,6 +40,7 @@ struct Response {
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
   std::string body;
+  std::string job_id;  // the job the answer is about, for the access log; not sent
 };
 
 using Handler = std::function<Task<Response>(Request&)>;
@@ -56,8 +57,16 @@ struct ServerLimits {
   std::size_t connections_per_client = 128;
 };
 
-// Called after every answer (the request, its status, seconds taken): metrics, access log.
-using RequestObserver = std::function<void(const Request&, int status, double seconds)>;
+// What the access log and the metrics need of an answer once it is sent.
+struct Answered {
+  int status = 0;
+  std::uint64_t bytes = 0;  // body bytes sent
+  double seconds = 0;       // from the request's last byte to the answer's
+  std::string job_id;       // Response::job_id
+};
+
+// Called after every answer the handler gave: metrics, access log.
+using RequestObserver = std::function<void(const Request&, const Answered&)>;
 
 class HttpServer {
  public:

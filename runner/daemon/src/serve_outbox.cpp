@@ -3,6 +3,7 @@
 #include <boost/asio/redirect_error.hpp>
 
 #include "imagepipe/logging.hpp"
+#include "serve_trace.hpp"
 
 namespace imagepipe::serve {
 
@@ -139,10 +140,14 @@ CallbackAttempt Outbox::judge(const DueCallback& callback,
 
 void Outbox::spawn_delivery(DueCallback callback) {
   ++in_flight_;
-  asio::co_spawn(asio::make_strand(io_), deliver(std::move(callback)), [this](std::exception_ptr) {
-    if (--in_flight_ == 0 && stopping_) asio::post(strand_, [this] { idle_timer_.cancel(); });
-    wake();
-  });
+  // The receiver sees the trace of the request that created the job.
+  const auto trace = job_trace(callback.request);
+  asio::co_spawn(traced(asio::make_strand(io_), trace), deliver(std::move(callback)),
+                 [this](std::exception_ptr) {
+                   if (--in_flight_ == 0 && stopping_)
+                     asio::post(strand_, [this] { idle_timer_.cancel(); });
+                   wake();
+                 });
 }
 
 // A member coroutine rather than a lambda: g++ 12 loses a coroutine lambda's captures.

@@ -13,6 +13,7 @@
 #include "serve_providers.hpp"
 #include "serve_storage_route.hpp"
 #include "serve_template.hpp"
+#include "serve_trace.hpp"
 
 namespace imagepipe::serve {
 
@@ -27,32 +28,15 @@ bool valid_request_id(const std::string& id) {
   return std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
 }
 
-bool valid_job_id(const std::string& id) {
-  return id.size() == 36 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
-           return std::isxdigit(c) || c == '-';
-         });
+// A trigger's answer names its job in Location (async, sync still running, failed).
+std::string job_id_of(const Response& response) {
+  auto it = response.headers.find("Location");
+  if (it == response.headers.end() || it->second.rfind(kJobsPrefix, 0) != 0) return {};
+  return it->second.substr(std::strlen(kJobsPrefix));
 }
 
 json time_or_null(const std::optional<TimePoint>& t) {
   return t ? json(iso8601(*t)) : json(nullptr);
-}
-
-double seconds(TimePoint a, TimePoint b) {
-  return std::round(std::chrono::duration<double>(b - a).count() * 1000.0) / 1000.0;
-}
-
-json callback_json(const CallbackState& c) {
-  json history = json::array();
-  for (const auto& a : c.history) {
-    json entry = {{"attempt", a.attempt}, {"at", iso8601(a.at)}, {"outcome", a.outcome}};
-    if (!a.error.empty()) entry["error"] = a.error;
-    if (!a.error_class.empty()) entry["error_class"] = a.error_class;
-    if (a.next_at) entry["next_attempt_at"] = iso8601(*a.next_at);
-    history.push_back(std::move(entry));
-  }
-  json j = {{"status", c.status}, {"attempts", c.attempts}, {"history", std::move(history)}};
-  if (c.status == "pending") j["next_attempt_at"] = iso8601(c.next_at);
-  return j;
 }
 
 // Each schedule under its pipeline: next and last run in UTC; null when there is none.
@@ -70,7 +54,9 @@ void add_schedules(const std::vector<ScheduleStatus>& schedules, json& pipelines
 }  // namespace
 
 Router::Router(RouterContext context)
-    : ctx_(std::move(context)), files_(ctx_.pipelines, ctx_.host) {
+    : ctx_(std::move(context)),
+      files_(ctx_.pipelines, ctx_.host),
+      jobs_(ctx_.trigger.store, ctx_.jobs) {
   add("GET", "/health", [](Request&) -> Task<Response> {
     co_return json_response(200, {{"ok", true}});
   });
@@ -146,6 +132,7 @@ Task<Response> Router::handle(Request& request) {
   const auto* incoming = request.header("x-request-id");
   const std::string request_id = incoming && valid_request_id(*incoming) ? *incoming : new_job_id();
   request.headers["x-request-id"] = request_id;
+  adopt_trace(request.headers);
 
   Response response;
   std::optional<Response> refused;
@@ -153,16 +140,8 @@ Task<Response> Router::handle(Request& request) {
   if (refused) {
     request.route = routes_.count(route_key(request.path)) ? route_key(request.path) : "unmatched";
     response = std::move(*refused);
-  } else if (request.path.rfind(kJobsPrefix, 0) == 0 &&
-             request.path.size() > std::strlen(kJobsPrefix)) {
-    request.route = "/jobs/{id}";
-    if (request.method != "GET") {
-      response = error_response(
-          405, "method " + request.method + " is not allowed on /jobs/{id}; allowed: GET");
-      response.headers["Allow"] = "GET";
-    } else {
-      response = co_await job(request.path.substr(std::strlen(kJobsPrefix)));
-    }
+  } else if (JobsApi::owns(request.path)) {
+    response = co_await jobs_.handle(request);
   } else if (request.path.rfind(kFilesPrefix, 0) == 0) {
     request.route = "/files/{pipeline}/{key}";
     if (request.method != "GET") {
@@ -188,6 +167,7 @@ Task<Response> Router::handle(Request& request) {
   }
   if (ctx_.access) ctx_.access->decorate(request, response);
   response.headers["X-Request-ID"] = request_id;
+  if (response.job_id.empty()) response.job_id = job_id_of(response);
   co_return response;
 }
 
@@ -232,37 +212,10 @@ Task<Response> Router::metrics() {
   } catch (const std::exception& e) {
     ctx_.trigger.log->warn("metrics: cannot count jobs: {}", e.what());
   }
+  if (ctx_.process_metrics) ctx_.process_metrics->update();
   Response r{.status = 200, .content_type = "text/plain; version=0.0.4; charset=utf-8"};
   r.body = ctx_.metrics.prometheus_text();
   co_return r;
-}
-
-Task<Response> Router::job(const std::string& id) {
-  if (!valid_job_id(id)) co_return error_response(404, "no job with id '" + id.substr(0, 64) + "'");
-  std::optional<JobRecord> record;
-  try {
-    record = co_await ctx_.trigger.store.get(id);
-  } catch (const std::exception& e) {
-    co_return error_response(503, std::string("the job store is unavailable: ") + e.what());
-  }
-  if (!record) co_return error_response(404, "no job with id '" + id + "'");
-  json body = record->result ? job_summary(*record->result) : json::object();
-  body["job_id"] = record->id;
-  body["pipeline"] = record->pipeline;
-  body["status"] = record->status;
-  body["created_at"] = iso8601(record->created_at);
-  body["started_at"] = time_or_null(record->started_at);
-  body["finished_at"] = time_or_null(record->finished_at);
-  body["runs"] = record->runs;
-  if (!record->request_id.empty()) body["request_id"] = record->request_id;
-  json timings = json::object();
-  if (record->started_at)
-    timings["queued_seconds"] = seconds(record->created_at, *record->started_at);
-  if (record->started_at && record->finished_at)
-    timings["run_seconds"] = seconds(*record->started_at, *record->finished_at);
-  body["timings"] = std::move(timings);
-  if (record->callback) body["callback"] = callback_json(*record->callback);
-  co_return json_response(200, body);
 }
 
 Response Router::openapi(const Request& request) const {

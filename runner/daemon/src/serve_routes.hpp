@@ -1,5 +1,5 @@
 // The daemon's routes: the pipelines' triggers (job routes and template routes) plus the
-// operational ones (/health, /health/live, /health/ready, /metrics, /jobs/{id},
+// operational ones (/health, /health/live, /health/ready, /metrics, /jobs...,
 // /files/..., /providers, /openapi.json). Unknown paths get 404 and known paths with
 // another method 405, both as JSON.
 #pragma once
@@ -8,8 +8,10 @@
 #include <map>
 #include <string>
 
+#include "process_metrics.hpp"
 #include "serve_auth.hpp"
 #include "serve_files.hpp"
+#include "serve_jobs_api.hpp"
 #include "serve_path_match.hpp"
 #include "serve_scheduler.hpp"
 #include "serve_trigger.hpp"
@@ -25,6 +27,8 @@ struct RouterContext {
   const Host& host;  // for the storage behind /files/ links
   const Scheduler* scheduler = nullptr;  // for the schedules in /health/ready
   AccessGate* access = nullptr;          // authentication and CORS; null: none
+  ProcessMetrics* process_metrics = nullptr;  // process_* families, read at each scrape
+  JobsApiHooks jobs{};                        // cancel and callback retry reach these
 };
 
 class Router {
@@ -38,7 +42,6 @@ class Router {
 
   Task<Response> health_ready();
   Task<Response> metrics();
-  Task<Response> job(const std::string& id);
   Response openapi(const Request& request) const;
   const RouteAuth* route_auth(const Request& request) const;
   // The key of routes_ that serves `path`: itself, or the first pattern that matches it
@@ -47,6 +50,7 @@ class Router {
 
   RouterContext ctx_;
   FileLinks files_;
+  JobsApi jobs_;
   std::map<std::string, std::map<std::string, RouteFn>> routes_;  // path → method → handler
   std::vector<PathPattern> patterns_;  // the keys of routes_ with `{name}` segments
   std::map<std::string, std::map<std::string, const RouteAuth*>> route_auth_;  // pipelines'

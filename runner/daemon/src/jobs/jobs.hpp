@@ -77,7 +77,8 @@ struct CallbackState {
 struct JobRecord {
   std::string id;
   std::string pipeline;
-  std::string status;  // queued | running | completed | completed_with_errors | failed
+  // queued | running | completed | completed_with_errors | failed | cancelled
+  std::string status;
   TimePoint created_at{};
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> finished_at;
@@ -104,6 +105,46 @@ struct ScheduleRun {
   std::string job_id;
 };
 
+// GET /jobs: which jobs, newest first. The cursor is where the previous page ended: its
+// last job's creation time and store sequence (jobs created in one millisecond are in the
+// order they were stored).
+struct JobCursor {
+  std::int64_t created_ms = 0;
+  std::int64_t seq = 0;
+};
+struct JobQuery {
+  std::string pipeline;                   // empty: any
+  std::string status;                     // empty: any
+  std::optional<TimePoint> since, until;  // created_at in [since, until)
+  std::optional<JobCursor> after;
+  int limit = 50;
+};
+// One job as a list shows it: no request, no result.
+struct JobListEntry {
+  std::string id;
+  std::int64_t seq = 0;  // the store's order among jobs created in the same millisecond
+  std::string pipeline;
+  std::string status;
+  TimePoint created_at{};
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> finished_at;
+  int runs = 0;
+  std::string request_id;
+};
+struct JobPage {
+  std::vector<JobListEntry> jobs;
+  std::optional<JobCursor> next;  // set when more jobs match
+};
+
+// What a cancel found: the job's status before it.
+struct CancelOutcome {
+  bool found = false;
+  std::string status;  // queued (now cancelled) | running | a finished status
+};
+
+// What asking for a callback again found.
+enum class RetryOutcome { queued, not_found, unfinished, no_callback, cancelled };
+
 struct JobCounts {
   std::map<std::pair<std::string, std::string>, std::int64_t> by_pipeline_status;
   std::int64_t queued = 0;
@@ -127,6 +168,14 @@ class JobStore {
   virtual Task<int> requeue_running() = 0;
 
   virtual Task<std::optional<JobRecord>> get(std::string id) = 0;
+  // Jobs matching `query`, newest first, from indexes (a page costs the same at any depth).
+  virtual Task<JobPage> list(JobQuery query) = 0;
+  // A queued job becomes `cancelled` (its inputs released, no callback); any other status
+  // is reported unchanged: stopping a running job is the dispatcher's (it runs it).
+  virtual Task<CancelOutcome> cancel(std::string id) = 0;
+  // Queues the finished job's callback again, due now, its history kept: the receiver gets
+  // the same body and Idempotency-Key (the job id).
+  virtual Task<RetryOutcome> retry_callback(std::string id) = 0;
 
   // Callbacks whose next attempt is due at `now`, oldest first.
   virtual Task<std::vector<DueCallback>> due_callbacks(TimePoint now, int limit) = 0;

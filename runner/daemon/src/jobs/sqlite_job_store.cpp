@@ -10,8 +10,9 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "imagepipe/http.hpp"
-#include "jobs/jobs.hpp"
 #include "imagepipe/threads.hpp"
+#include "jobs/job_listing.hpp"
+#include "jobs/jobs.hpp"
 #include "jobs/schedule_rows.hpp"
 #include "jobs/segment_log.hpp"
 #include "jobs/sqlite_db.hpp"
@@ -95,6 +96,7 @@ class SqliteJobStore final : public JobStore {
     db_.exec(kMeta);
     check_schema_version();
     db_.exec(kSchema);
+    db_.exec(jobs::kListingIndexes);
     db_.exec(jobs::kScheduleSchema);
     count_segment_holds();
     checkpointer_ = std::make_unique<jobs::WalCheckpointer>(db_, options_.directory / "jobs.db",
@@ -145,6 +147,23 @@ class SqliteJobStore final : public JobStore {
 
   Task<std::optional<JobRecord>> get(std::string id) override {
     co_return co_await on_db([this, &id] { return jobs::select_job_record(db_, id); });
+  }
+
+  Task<JobPage> list(JobQuery query) override {
+    co_return co_await on_db([this, &query] { return jobs::select_job_page(db_, query); });
+  }
+
+  Task<CancelOutcome> cancel(std::string id) override {
+    co_return co_await on_db([this, &id] {
+      std::optional<std::uint64_t> segment;
+      const auto status = jobs::cancel_queued_job(db_, id, now_ms(), segment);
+      if (status == "queued" && segment) inputs_.release(*segment);
+      return CancelOutcome{!status.empty(), status};
+    });
+  }
+
+  Task<RetryOutcome> retry_callback(std::string id) override {
+    co_return co_await on_db([this, &id] { return jobs::queue_callback_again(db_, id, now_ms()); });
   }
 
   Task<std::vector<DueCallback>> due_callbacks(TimePoint now, int limit) override {
@@ -443,13 +462,15 @@ class SqliteJobStore final : public JobStore {
         .bind(4, to_int(stored.segment))
         .bind(5, result.id)
         .run();
-    db_.prepare(
-           "INSERT OR IGNORE INTO callbacks(job_id, status, attempts, created_at, next_at) "
-           "SELECT id, 'pending', 0, ?, ? FROM jobs WHERE id=? AND notify=1")
-        .bind(1, now)
-        .bind(2, now)
-        .bind(3, result.id)
-        .run();
+    // A cancelled job calls nobody back: whoever cancelled it knows.
+    if (result.status != "cancelled")
+      db_.prepare(
+             "INSERT OR IGNORE INTO callbacks(job_id, status, attempts, created_at, next_at) "
+             "SELECT id, 'pending', 0, ?, ? FROM jobs WHERE id=? AND notify=1")
+          .bind(1, now)
+          .bind(2, now)
+          .bind(3, result.id)
+          .run();
     tx.commit();
     if (replaced) results_.release(*replaced);
     // Inputs are not needed once a job has finished.

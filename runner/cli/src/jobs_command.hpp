@@ -1,0 +1,25 @@
+// `imagepipe jobs list|show|cancel|retry`: the daemon's jobs API from a terminal, against
+// a running daemon (--url), with its credentials passed as headers.
+#pragma once
+
+#include <string>
+
+namespace imagepipe::runner {
+
+struct JobsArgs {
+  std::string action;  // list | show | cancel | retry
+  std::string id;
+  std::string url = "http://127.0.0.1:8080";
+  std::string api_key;
+  std::string api_key_header = "X-API-Key";
+  std::string token;
+  bool json = false;
+  // list
+  std::string pipeline, status, since, until, cursor;
+  int limit = 0;  // 0: the daemon's default
+};
+
+// 0: done; 1: the daemon refused (its message on stderr); 3: the daemon cannot be reached.
+int jobs_command(const JobsArgs& args);
+
+}  // namespace imagepipe::runner
