@@ -148,6 +148,17 @@ std::vector<Case> cases() {
        "body: malformed JSON: number overflow parsing '1e999999'"},
       {"NegativeNumberOverflow", [] { return json_post("{\"prompt\": -1e999999}"); }, 422,
        "body: malformed JSON: number overflow parsing '-1e999999'"},
+      // A key twice: the image scan read the first, the parser the last (a json_scan finding).
+      {"DuplicateImageKey",
+       [] {
+         return json_post(R"({"prompt": "x", "image_base64": ")" + png_base64(8, 8) +
+                          R"(", "image_base64": ""})");
+       },
+       422,
+       "body: malformed JSON: duplicate key \"image_base64\" in an object (each key may appear "
+       "once)"},
+      {"DuplicateNestedKey", [] { return json_post(R"({"prompt": {"a": 1, "a": 2}})"); }, 422,
+       "body: malformed JSON: duplicate key \"a\" in an object (each key may appear once)"},
       {"HugeInteger", [] { return json_post("{\"prompt\": 123456789012345678901234567890}"); }, 422,
        "body.image_base64: field required; body.prompt: must be a string, got number "
        "1.2345678901234568e+29"},
