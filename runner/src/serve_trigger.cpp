@@ -299,9 +299,10 @@ CheckedRequest check_request(const Pipeline& pipeline, Request& request, const E
     try {
       body = parse_unique_keys(request.body);
     } catch (const DuplicateKey& e) {
-      problems.push_back({{"body"}, std::string("malformed JSON: ") + e.what() +
-                                        " in an object (each key may appear once)",
-                          "json_invalid"});
+      problems.push_back(
+          {{"body"},
+           std::string("malformed JSON: ") + e.what() + " in an object (each key may appear once)",
+           "json_invalid"});
       check_callback(http, request, egress, problems);
       return checked;
     } catch (const json::exception& e) {

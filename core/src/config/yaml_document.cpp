@@ -350,8 +350,8 @@ std::optional<YamlDocument> YamlDocument::parse(std::string_view text, std::stri
     if (shape.stuck) {
       const std::size_t at = std::min<std::size_t>(std::max(shape.stuck->pos, 0), owned.size());
       const std::string what = at < owned.size() ? "'" + owned.substr(at, 1) + "'" : "text";
-      diagnostics.push_back(document.at_position(position_of(*shape.stuck), 1,
-                                                 "invalid YAML: unexpected " + what));
+      diagnostics.push_back(
+          document.at_position(position_of(*shape.stuck), 1, "invalid YAML: unexpected " + what));
       return std::nullopt;
     }
     if (shape.documents > 0) first = YAML::Load(owned);
