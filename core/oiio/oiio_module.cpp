@@ -78,14 +78,22 @@ class MemoryFile {
   int fd_;
 };
 
+// EXR and HDR hold scene-referred (linear) values by definition; other formats only when
+// their metadata says so.
+bool stores_linear(const std::string& format) { return format == "openexr" || format == "hdr"; }
+
 // An input opened on bytes in memory, by the format libimagepipe named.
 class Input {
  public:
   explicit Input(const ImagepipeOiioInput& in) : format_(in.format), reader_(in.data, in.size) {
     input_ = ImageInput::create(in.format);
     if (!input_) throw Failure(message_of(OIIO::geterror(), "no reader for this format"));
-    const std::string name = std::string("memory.") + in.format;
     ImageSpec config;
+    // The JPEG 2000 reader tells a JP2 file from a bare codestream by the name's extension.
+    std::string name = std::string("memory.") + in.format;
+    if (format_ == "jpeg2000")
+      name =
+          in.size >= 4 && std::memcmp(in.data, "\0\0\0\x0c", 4) == 0 ? "memory.jp2" : "memory.j2k";
     if (input_->supports("ioproxy")) {
       input_->set_ioproxy(&reader_);
       if (!input_->open(name, spec_, config))
@@ -140,7 +148,7 @@ class Input {
     const std::string space = spec_.get_string_attribute("oiio:ColorSpace");
     if (!space.empty())
       return Strutil::iequals(space, "linear") || Strutil::istarts_with(space, "lin");
-    return spec_.format.is_floating_point();
+    return stores_linear(format_);
   }
 
   // The first subimage as `type`, `count` channels.
@@ -162,8 +170,6 @@ class Input {
   std::unique_ptr<ImageInput> input_;
   ImageSpec spec_;
 };
-
-bool stores_linear(const std::string& format) { return format == "openexr" || format == "hdr"; }
 
 float to_srgb(float v) {
   v = std::clamp(v, 0.0f, 1.0f);
@@ -218,6 +224,8 @@ void write(ImageBuf& buf, const ImagepipeOiioOutput& out, ImagepipeOiioSink* sin
   if (format == "hdr") type = TypeDesc::FLOAT;
   ImageSpec spec(buf.spec().width, buf.spec().height, buf.nchannels(), type);
   if (buf.nchannels() == 2 || buf.nchannels() == 4) spec.alpha_channel = buf.nchannels() - 1;
+  // Some writers (PNM) take the depth from this attribute rather than the data type.
+  if (type == TypeDesc::UINT16) spec.attribute("oiio:BitsPerSample", 16);
   if (out.quality > 0) spec.attribute("Compression", "jpeg:" + std::to_string(out.quality));
   if (format == "openexr") spec.attribute("compression", "zip");
   if (format == "tiff") spec.attribute("compression", "zip");
@@ -236,7 +244,14 @@ void write(ImageBuf& buf, const ImagepipeOiioOutput& out, ImagepipeOiioSink* sin
     if (!output->open(file->path(), spec))
       throw Failure(message_of(output->geterror(), "cannot write"));
   }
-  if (!buf.write(output.get())) throw Failure(message_of(buf.geterror(), "cannot write"));
+  // The samples converted here, in the type the file holds (floats for half): some writers
+  // (PNM) mis-convert floats handed to them.
+  const TypeDesc data_type = type == TypeDesc::HALF ? TypeDesc(TypeDesc::FLOAT) : type;
+  std::vector<unsigned char> data(spec.image_bytes() / type.size() * data_type.size());
+  if (!buf.get_pixels(ROI::All(), data_type, data.data()))
+    throw Failure(message_of(buf.geterror(), "cannot convert the pixels"));
+  if (!output->write_image(data_type, data.data()))
+    throw Failure(message_of(output->geterror(), "cannot write"));
   if (!output->close()) throw Failure(message_of(output->geterror(), "cannot write"));
   if (!proxy) bytes = file->read_all();
   std::memcpy(reserve(sink, bytes.size()), bytes.data(), bytes.size());

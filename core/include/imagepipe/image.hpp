@@ -59,8 +59,8 @@ struct EncodeSpec {
   int quality = 90;      // jpeg/webp 1..100
   int compression = 2;   // png: 0 store, 1 fastest, 2-3 fast (default), 4-9 smaller and slower
   bool lossless = false; // webp
-  // Bits per sample: 8, or 16 for png, tiff, pnm, dpx and jpeg2000 (written through
-  // OpenImageIO). exr (half) and hdr (float) choose their own.
+  // Bits per sample: 8, or 16 for png, tiff and dpx (written through OpenImageIO). exr
+  // (half) and hdr (float) choose their own.
   int bit_depth = 8;
 };
 

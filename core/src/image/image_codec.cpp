@@ -129,10 +129,11 @@ bool can_encode(ImageFormat format, int bit_depth) {
   switch (format) {
     case ImageFormat::png:
     case ImageFormat::tiff:
-    case ImageFormat::pnm:
     case ImageFormat::dpx:
-    case ImageFormat::jpeg2000:
       return bit_depth == 8 || bit_depth == 16;
+    // OpenImageIO 2.4 writes 16-bit PNM with 8-bit data in it, and JPEG 2000 not at all into
+    // memory or below 32x32 pixels: those are read, not written (or only at 8 bits).
+    case ImageFormat::pnm:
     case ImageFormat::jpeg:
     case ImageFormat::webp:
     case ImageFormat::bmp:
@@ -156,8 +157,8 @@ std::string encode_image(const Image& image, const EncodeSpec& spec) {
     throw Error(ErrorClass::invalid_input,
                 "cannot encode " + std::string(to_string(spec.format)) +
                     (spec.bit_depth == 8 ? "" : " at " + std::to_string(spec.bit_depth) + " bits") +
-                    ": written are png, jpeg, webp, tiff, exr, hdr, bmp, tga, pnm, dpx and "
-                    "jpeg2000, 16-bit as png, tiff, pnm, dpx and jpeg2000");
+                    ": written are png, jpeg, webp, tiff, exr, hdr, bmp, tga, pnm and dpx, "
+                    "16-bit as png, tiff and dpx");
   switch (spec.format) {
     case ImageFormat::png:
       if (spec.bit_depth == 8) return codec::encode_png(image, spec.compression);

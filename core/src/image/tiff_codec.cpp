@@ -130,10 +130,13 @@ class OpenTiff {
             stored_bits};
   }
 
-  // Whether libtiff's RGBA interface reads this file (it refuses float samples, for one).
+  // Whether libtiff's RGBA interface reads this file (it refuses float samples, for one)
+  // as it should be shown: it flips rows, but turns no image on its side (orientations 5-8).
   bool rgba_ok() const {
     char message[1024] = {};
-    return lib_.rgba_ok(tiff_, message) != 0;
+    std::uint16_t orientation = ORIENTATION_TOPLEFT;
+    lib_.get_field(tiff_, TIFFTAG_ORIENTATION, &orientation);
+    return lib_.rgba_ok(tiff_, message) != 0 && orientation < ORIENTATION_LEFTTOP;
   }
 
   // Any TIFF libtiff understands, as RGBA with alpha premultiplied (libtiff's RGBA
