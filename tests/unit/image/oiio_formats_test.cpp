@@ -282,5 +282,22 @@ TEST_F(OiioFormats, DamagedFilesAreRefusedInOneLine) {
   }
 }
 
+// Found by the image fuzzer: OpenEXR allocates a header attribute at its declared size
+// before reading it (1.6 GB for this 600-byte file); sizes are checked against the file.
+TEST(OiioRegressions, ExrAttributeLargerThanTheFileIsRefusedBeforeAllocating) {
+  const std::string exr =
+      testing::read_file(std::string(IMAGEPIPE_SOURCE_DIR) +
+                         "/tests/fuzz/corpus/image/exr_attribute_size_regression.exr");
+  try {
+    probe_image(exr);
+    ADD_FAILURE() << "probed";
+  } catch (const Error& e) {
+    EXPECT_STREQ(
+        e.what(),
+        "truncated or corrupt EXR: a header attribute declares 1660944384 bytes, more than "
+        "the file holds");
+  }
+}
+
 }  // namespace
 }  // namespace imagepipe
