@@ -267,8 +267,7 @@ std::vector<Case> cases() {
       {"ContentLengthList",
        [] {
          return std::string(
-             "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1,1\r\n\r\naGET /smuggled "
-             "HTTP/1.1\r\n\r\n");
+             "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1,1\r\n\r\naGET /smuggled HTTP/1.1\r\n\r\n");
        },
        400, "Content-Length must be one decimal number: the request's length is ambiguous"},
       {"HeaderWithoutColon", [] { return std::string("GET /health HTTP/1.1\r\nHost x\r\n\r\n"); },
@@ -502,11 +501,10 @@ sink: {inline: true}
     const auto r = daemon.post("/fetch", json{{"image_url", receiver_.url(path)}}.dump());
     // A failed sync job answers by its class: the item's refusal is the client's input.
     ASSERT_EQ(r.status, 422) << r.body;
-    EXPECT_EQ(
-        json::parse(r.body)["error"],
-        "image-" + std::to_string(i) +
-            ".png: refusing to connect to 169.254.169.254 (link-local/metadata address) for " +
-            targets[i].second)
+    EXPECT_EQ(json::parse(r.body)["error"],
+              "image-" + std::to_string(i) +
+                  ".png: refusing to connect to 169.254.169.254 (link-local/metadata address) for " +
+                  targets[i].second)
         << r.body;
     EXPECT_EQ(daemon.get("/health").status, 200);
   }

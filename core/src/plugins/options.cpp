@@ -29,12 +29,9 @@ using nlohmann::json;
 std::string escape_pointer_token(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
   }
   return out;
 }
@@ -43,42 +40,32 @@ std::string escape_pointer_token(const std::string& s) {
 // untrusted value may be megabytes long or nested thousands deep.
 std::string short_text(const json& v) {
   switch (v.type()) {
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "a list";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "a list";
     case json::value_t::string: {
       const auto& s = v.get_ref<const std::string&>();
       std::string text = json(s.substr(0, 60)).dump(-1, ' ', false, json::error_handler_t::replace);
       if (s.size() > 60) text.insert(text.size() - 1, "...");
       return text;
     }
-    default:
-      return v.dump();  // a scalar
+    default: return v.dump();  // a scalar
   }
 }
 
 std::string describe_value(const json& v) {
   switch (v.type()) {
-    case json::value_t::string:
-      return "string " + short_text(v);
-    case json::value_t::boolean:
-      return "boolean " + short_text(v);
-    case json::value_t::null:
-      return "null";
+    case json::value_t::string: return "string " + short_text(v);
+    case json::value_t::boolean: return "boolean " + short_text(v);
+    case json::value_t::null: return "null";
     case json::value_t::object:
-    case json::value_t::array:
-      return short_text(v);
-    default:
-      return "number " + short_text(v);
+    case json::value_t::array: return short_text(v);
+    default: return "number " + short_text(v);
   }
 }
 
 bool type_matches(const std::string& type, const json& v) {
   if (type == "string") return v.is_string();
-  if (type == "integer")
-    return v.is_number_integer() ||
-           (v.is_number_float() && v.get<double>() == static_cast<long long>(v.get<double>()));
+  if (type == "integer") return v.is_number_integer() || (v.is_number_float() && v.get<double>() == static_cast<long long>(v.get<double>()));
   if (type == "number") return v.is_number();
   if (type == "boolean") return v.is_boolean();
   if (type == "object") return v.is_object();
@@ -125,18 +112,14 @@ void walk(const json& schema, const json& value, const std::string& pointer,
   if (!schema.is_object()) return;
   if (auto t = schema.find("type"); t != schema.end()) {
     std::vector<std::string> types;
-    if (t->is_string())
-      types.push_back(*t);
+    if (t->is_string()) types.push_back(*t);
     else if (t->is_array())
       for (const auto& x : *t) types.push_back(x.get<std::string>());
-    bool ok = types.empty() || std::any_of(types.begin(), types.end(), [&](const std::string& ty) {
-                return type_matches(ty, value);
-              });
+    bool ok = types.empty() || std::any_of(types.begin(), types.end(), [&](const std::string& ty) { return type_matches(ty, value); });
     if (!ok) {
       std::vector<std::string> names;
       for (auto& ty : types) names.push_back(article(ty));
-      issues.push_back(
-          {pointer, "must be " + join(names, " or ") + ", got " + describe_value(value)});
+      issues.push_back({pointer, "must be " + join(names, " or ") + ", got " + describe_value(value)});
       return;  // deeper checks would only repeat the problem
     }
   }
@@ -144,8 +127,7 @@ void walk(const json& schema, const json& value, const std::string& pointer,
     if (std::find(e->begin(), e->end(), value) == e->end()) {
       std::vector<std::string> allowed;
       for (const auto& x : *e) allowed.push_back(x.is_string() ? x.get<std::string>() : x.dump());
-      issues.push_back(
-          {pointer, "must be one of " + join(allowed, ", ") + "; got " + short_text(value)});
+      issues.push_back({pointer, "must be one of " + join(allowed, ", ") + "; got " + short_text(value)});
     }
   }
   if (value.is_number()) {
@@ -154,21 +136,18 @@ void walk(const json& schema, const json& value, const std::string& pointer,
       issues.push_back({pointer, "must be >= " + number_text(*m) + ", got " + number_text(value)});
     if (auto m = schema.find("maximum"); m != schema.end() && v > m->get<double>())
       issues.push_back({pointer, "must be <= " + number_text(*m) + ", got " + number_text(value)});
-    if (auto m = schema.find("exclusiveMinimum");
-        m != schema.end() && m->is_number() && v <= m->get<double>())
+    if (auto m = schema.find("exclusiveMinimum"); m != schema.end() && m->is_number() && v <= m->get<double>())
       issues.push_back({pointer, "must be > " + number_text(*m) + ", got " + number_text(value)});
   }
   if (value.is_string()) {
     auto length = value.get<std::string>().size();
     if (auto m = schema.find("minLength"); m != schema.end() && length < m->get<std::size_t>())
-      issues.push_back({pointer, m->get<std::size_t>() == 1
-                                     ? "must not be empty"
-                                     : "must be at least " + m->dump() + " characters long"});
+      issues.push_back({pointer, m->get<std::size_t>() == 1 ? "must not be empty"
+                                                             : "must be at least " + m->dump() + " characters long"});
     if (auto m = schema.find("maxLength"); m != schema.end() && length > m->get<std::size_t>())
       issues.push_back({pointer, "must be at most " + m->dump() + " characters long"});
     if (auto p = schema.find("pattern"); p != schema.end() && p->is_string()) {
-      if (auto problem =
-              pattern_problem(p->get<std::string>(), value.get_ref<const std::string&>()))
+      if (auto problem = pattern_problem(p->get<std::string>(), value.get_ref<const std::string&>()))
         issues.push_back({pointer, *problem});
     }
   }
@@ -179,8 +158,7 @@ void walk(const json& schema, const json& value, const std::string& pointer,
         if (!value.contains(key.get<std::string>()))
           issues.push_back({pointer, "missing required option '" + key.get<std::string>() + "'",
                             OptionIssue::Kind::missing_key});
-    bool closed =
-        schema.contains("additionalProperties") && schema["additionalProperties"] == false;
+    bool closed = schema.contains("additionalProperties") && schema["additionalProperties"] == false;
     for (const auto& [key, v] : value.items()) {
       std::string child = pointer + "/" + escape_pointer_token(key);
       if (props && props->contains(key)) {
@@ -190,8 +168,7 @@ void walk(const json& schema, const json& value, const std::string& pointer,
         if (props)
           for (const auto& [allowed, s] : props->items()) issue.allowed.push_back(allowed);
         issues.push_back(std::move(issue));
-      } else if (auto ap = schema.find("additionalProperties");
-                 ap != schema.end() && ap->is_object()) {
+      } else if (auto ap = schema.find("additionalProperties"); ap != schema.end() && ap->is_object()) {
         walk(*ap, v, child, issues);
       }
     }
@@ -250,19 +227,16 @@ void fill_defaults(const json& schema, json& value) {
   auto props = schema.find("properties");
   if (props == schema.end()) return;
   for (const auto& [key, sub] : props->items()) {
-    if (!value.contains(key) && sub.is_object() && sub.contains("default"))
-      value[key] = sub["default"];
+    if (!value.contains(key) && sub.is_object() && sub.contains("default")) value[key] = sub["default"];
     if (value.contains(key) && value[key].is_object()) fill_defaults(sub, value[key]);
   }
 }
 
-void collect_secrets(const json& schema, const std::string& pointer,
-                     std::vector<std::string>& out) {
+void collect_secrets(const json& schema, const std::string& pointer, std::vector<std::string>& out) {
   if (!schema.is_object()) return;
   if (schema.value("writeOnly", false)) out.push_back(pointer);
   if (auto props = schema.find("properties"); props != schema.end())
-    for (const auto& [key, sub] : props->items())
-      collect_secrets(sub, pointer + "/" + escape_pointer_token(key), out);
+    for (const auto& [key, sub] : props->items()) collect_secrets(sub, pointer + "/" + escape_pointer_token(key), out);
 }
 
 }  // namespace
@@ -274,8 +248,7 @@ std::vector<OptionIssue> validate_json(const json& schema, const json& doc) {
   } catch (const json::exception&) {
     // A keyword of the wrong type (`maximum: "0A9"`, found by the pipeline fuzzer): the
     // schema says nothing checkable there, which is the schema's problem to report.
-    issues.push_back(
-        {"", "the schema cannot be applied (a keyword has a value of the wrong type)"});
+    issues.push_back({"", "the schema cannot be applied (a keyword has a value of the wrong type)"});
     return issues;
   }
   if (issues.empty()) issues = validate_with_valijson(schema, doc);
@@ -286,8 +259,7 @@ OptionCheck check_options(const PluginDescriptor& descriptor, const json& with) 
   OptionCheck check;
   check.options = with.is_null() ? json::object() : with;
   if (!check.options.is_object()) {
-    check.issues.push_back(
-        {"", "'with' must be a mapping of options, got " + describe_value(with)});
+    check.issues.push_back({"", "'with' must be a mapping of options, got " + describe_value(with)});
     return check;
   }
   check.issues = validate_json(descriptor.options_schema, check.options);
