@@ -38,12 +38,26 @@ int report(const char* what, char* error, std::size_t size) {
 }
 
 // OpenImageIO's error text, without its trailing newline; `fallback` when it has none.
-// Lines joined with "; ": the text ends up on one line of a log or an HTTP answer.
-std::string message_of(std::string text, const char* fallback) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at))
-    text.replace(at, 1, "; ");
-  return text.empty() ? fallback : text;
+// Lines joined with "; ", at most 400 ASCII bytes: the text ends up on one line of a log or an
+// HTTP answer, and a damaged file can make a reader repeat an error thousands of times
+// (joining them in place was quadratic: found by the image fuzzer).
+std::string message_of(const std::string& text, const char* fallback) {
+  constexpr std::size_t kLongest = 400;
+  std::string out;
+  for (const char c : text) {
+    if (out.size() >= kLongest) {
+      out += "...";
+      break;
+    }
+    // ASCII only: readers quote bytes from the file, and a JSON answer must stay UTF-8.
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n')
+      out += "; ";
+    else
+      out += byte < 0x20 || byte >= 0x7f ? '?' : c;
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
+  return out.empty() ? fallback : out;
 }
 
 // Formats whose reader or writer takes no IOProxy (ICO, among those we allow) are handed an

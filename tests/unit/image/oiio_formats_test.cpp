@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -297,6 +298,25 @@ TEST(OiioRegressions, ExrAttributeLargerThanTheFileIsRefusedBeforeAllocating) {
         "truncated or corrupt EXR: a header attribute declares 1660944384 bytes, more than "
         "the file holds");
   }
+}
+
+// Found by the image fuzzer: a PSD whose reader repeats one error thousands of times; the
+// module joined the lines in place (quadratic). The message is now cut and one line.
+TEST(OiioRegressions, RepeatedReaderErrorsAreOneShortLine) {
+  const std::string psd = testing::read_file(std::string(IMAGEPIPE_SOURCE_DIR) +
+                                             "/tests/fuzz/corpus/image/long_error_regression.bin");
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    decode_image(psd);
+    ADD_FAILURE() << "decoded";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_TRUE(message.starts_with("truncated or corrupt PSD: Read error: hit end of file; "))
+        << message;
+    EXPECT_LE(message.size(), 440u);
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 }  // namespace
