@@ -127,8 +127,28 @@ void check_exr_header(std::string_view bytes) {
   }
 }
 
+// OpenImageIO's PSD reader sizes a buffer by each section's declared length before reading
+// it (3.7 GB for a small file: found by the image fuzzer). The three sections after the
+// 26-byte header (colour mode data, image resources, layers and masks) must fit the file.
+void check_psd_sections(std::string_view bytes) {
+  const bool big = bytes.size() >= 6 && bytes[5] == 2;  // PSB: the third length is 8 bytes
+  std::size_t at = 26;
+  for (int section = 0; section < 3; ++section) {
+    const std::size_t width = big && section == 2 ? 8 : 4;
+    if (at + width > bytes.size()) fail_corrupt(ImageFormat::psd, "header ends early");
+    std::uint64_t length = 0;
+    for (std::size_t i = 0; i < width; ++i) length = length << 8 | std::uint8_t(bytes[at + i]);
+    at += width;
+    if (length > bytes.size() - at)
+      fail_corrupt(ImageFormat::psd, "a section declares " + std::to_string(length) +
+                                         " bytes, more than the file holds");
+    at += std::size_t(length);
+  }
+}
+
 ImagepipeOiioInput input(ImageFormat format, std::string_view bytes, const DecodeLimits& limits) {
   if (format == ImageFormat::exr) check_exr_header(bytes);
+  if (format == ImageFormat::psd) check_psd_sections(bytes);
   const char* name = oiio_name(format);
   if (!name)
     throw Error(ErrorClass::internal,
