@@ -96,34 +96,36 @@ const char* oiio_name(ImageFormat format) {
 // (1.6 GB for a 600-byte file: found by the image fuzzer). Every declared size must fit in
 // the bytes that follow it; the walk reads only names and sizes.
 void check_exr_header(std::string_view bytes) {
-  constexpr std::uint32_t kMultiPart = 0x1000;
+  constexpr std::uint32_t kLongNames = 0x400, kMultiPart = 0x1000;
   if (bytes.size() < 8) fail_corrupt(ImageFormat::exr, "no header");
   const auto u32 = [&](std::size_t at) {
-    return std::uint32_t(std::uint8_t(bytes[at])) |
-           std::uint32_t(std::uint8_t(bytes[at + 1])) << 8 |
+    return std::uint32_t(std::uint8_t(bytes[at])) | std::uint32_t(std::uint8_t(bytes[at + 1])) << 8 |
            std::uint32_t(std::uint8_t(bytes[at + 2])) << 16 |
            std::uint32_t(std::uint8_t(bytes[at + 3])) << 24;
   };
-  const bool multipart = u32(4) & kMultiPart;
+  const std::uint32_t flags = u32(4);
+  // As OpenEXR reads a name (Xdr::read): up to the limit plus one bytes, ending after a NUL.
+  const std::size_t limit = flags & kLongNames ? 255 : 31;
   std::size_t at = 8;
-  for (int headers = 0; headers < 1000; ++headers) {
-    for (;;) {  // attributes: name \0 type \0 size value, up to an empty name
+  const auto read_name = [&] {  // false: the name is empty (the header's end)
+    for (std::size_t n = 0; n <= limit; ++n) {
       if (at >= bytes.size()) fail_corrupt(ImageFormat::exr, "header ends early");
-      if (bytes[at] == '\0') break;
-      const std::size_t name_end = bytes.find('\0', at);
-      const std::size_t type_end =
-          name_end == std::string_view::npos ? name_end : bytes.find('\0', name_end + 1);
-      if (type_end == std::string_view::npos || type_end + 5 > bytes.size())
-        fail_corrupt(ImageFormat::exr, "header ends early");
-      const std::uint32_t size = u32(type_end + 1);
-      at = type_end + 5;
+      if (bytes[at++] == '\0') return n > 0;
+    }
+    return true;
+  };
+  for (int headers = 0; headers < 1000; ++headers) {
+    while (read_name()) {
+      read_name();  // the type
+      if (at + 4 > bytes.size()) fail_corrupt(ImageFormat::exr, "header ends early");
+      const std::uint32_t size = u32(at);
+      at += 4;
       if (size > bytes.size() - at)
         fail_corrupt(ImageFormat::exr, "a header attribute declares " + std::to_string(size) +
                                            " bytes, more than the file holds");
       at += size;
     }
-    ++at;  // the header's terminating null
-    if (!multipart || at >= bytes.size() || bytes[at] == '\0') return;
+    if (!(flags & kMultiPart) || at >= bytes.size() || bytes[at] == '\0') return;
   }
 }
 
