@@ -16,7 +16,8 @@ out=${FUZZ_DIR:-build-fuzz}
 
 packages=(clang-14 libclang-rt-14-dev libhowardhinnant-date-dev nlohmann-json3-dev libboost-dev
           libyaml-cpp-dev libvalijson-dev libspdlog-dev libpugixml-dev libturbojpeg0-dev
-          libpng-dev libwebp-dev libfreetype-dev libboost-filesystem-dev ccache)
+          libpng-dev libwebp-dev libfreetype-dev libboost-filesystem-dev ccache
+          libgif-dev libexif-dev libtiff-dev libopenimageio-dev liburiparser-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,7 +36,9 @@ flags=(-std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-saniti
        -Iplugins/storage/s3 -Iplugins/storage/azure-blob -I/usr/include/freetype2)
 link=(-fsanitize=fuzzer,address,undefined)
 config_sources=$(ls core/src/config/*.cpp core/src/plugins/*.cpp | tr '\n' ' ')
-image_sources=$(ls core/src/image/{image_codec,bmp_codec,gif_codec,jpeg_codec,png_codec,png_fast_writer,webp_codec,tiff_codec,format,pixels,channels}.cpp | tr '\n' ' ')
+# The OpenImageIO module's source is linked in (libimagepipe finds it by its weak symbol),
+# so its code is instrumented and its path fuzzed like the built-in codecs.
+image_sources=$(ls core/src/image/{image_codec,gif_codec,jpeg_codec,png_codec,png_fast_writer,webp_codec,tiff_codec,oiio_codec,orientation,format,pixels,channels}.cpp core/oiio/oiio_module.cpp | tr '\n' ' ')
 declare -A sources=(
   [json_scan]="runner/daemon/src/json_field_scan.cpp"
   [template]="core/src/template.cpp"
@@ -51,8 +54,9 @@ declare -A sources=(
 declare -A libraries=(
   [cron]="-ldate-tz"
   [pipeline]="-ldate-tz -lyaml-cpp -lboost_filesystem -lspdlog -lfmt"
+  [url]="-luriparser"
   [storage_xml]="-lpugixml"
-  [image]="-lturbojpeg -lpng -lwebp -lz -ldl"
+  [image]="-lturbojpeg -lpng -lwebp -lgif -lexif -lOpenImageIO -lOpenImageIO_Util -lz -ldl"
 )
 # The order of a run; also the default set.
 all=(json_scan template cron http url multipart dotenv pipeline storage_xml image)

@@ -10,7 +10,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libboost-filesystem-dev libboost-system-dev
   libyaml-cpp-dev nlohmann-json3-dev libvalijson-dev libcli11-dev libspdlog-dev
-  libturbojpeg0-dev libpng-dev libwebp-dev libtiff6 libfreetype-dev fonts-dejavu-core
+  libturbojpeg0-dev libpng-dev libwebp-dev libtiff-dev libgif-dev libexif-dev
+  libopenimageio-dev openimageio-tools liburiparser-dev libfreetype-dev fonts-dejavu-core
   libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev
   libgtest-dev libgmock-dev
   libpugixml-dev awscli python3-botocore

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 #include <utility>
 
 namespace imagepipe {
@@ -16,6 +17,9 @@ using nlohmann::json;
 constexpr std::string_view kOpen = "${";
 constexpr std::string_view kEscapedOpen = "$${";
 constexpr std::string_view kFallbackMark = ":-";
+// Each level of defaults is split and compiled again on its own (and checked again by the
+// loader), so the work grows with depth times length; real defaults nest two or three deep.
+constexpr int kMaxDefaultNesting = 16;
 
 struct PathStep {
   std::string key;
@@ -193,7 +197,10 @@ std::vector<TemplatePiece> split_template(std::string_view text) {
         if (text.substr(j, kEscapedOpen.size()) == kEscapedOpen) {
           j += kEscapedOpen.size() - 1;
         } else if (text.substr(j, kOpen.size()) == kOpen) {
-          ++depth;
+          if (++depth > kMaxDefaultNesting)
+            throw TemplateError("defaults nested deeper than " +
+                                    std::to_string(kMaxDefaultNesting) + " levels (the limit)",
+                                j);
           ++j;
         } else if (text[j] == '}' && --depth == 0) {
           close = j;

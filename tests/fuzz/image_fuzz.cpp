@@ -1,8 +1,10 @@
 // libFuzzer target for the image decoders (core/src/image/*_codec.cpp) through the entry
 // points the daemon and the engine use: probe_image, verify_image and decode_image, with a
 // pixel limit so a header that declares a huge image is refused rather than allocated.
-// GIF and BMP are our own parsers; PNG, JPEG, WebP and TIFF wrap libraries whose error
-// paths (longjmp, callbacks, dlopen) are ours. A result must match what was probed.
+// PNG, JPEG (and its EXIF orientation, through libexif), WebP, GIF (giflib) and TIFF wrap
+// libraries whose error paths (longjmp, callbacks, dlopen) are ours; BMP and the long tail
+// (EXR, HDR, PSD, DPX, JPEG 2000, TGA, PNM, ICO) go through the OpenImageIO module, whose
+// source is linked into this target. A result must match what was probed.
 #include <cstdint>
 #include <string_view>
 

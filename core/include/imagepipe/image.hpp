@@ -28,7 +28,26 @@ struct Image {
   const std::uint8_t* at(int x, int y) const { return row(y) + std::size_t(x) * channels; }
 };
 
-enum class ImageFormat { png, jpeg, webp, gif, bmp, tiff, unknown };
+// PNG, JPEG, WebP and GIF have codecs of their own here (the fast paths); TIFF is read by
+// libtiff when it can, and the rest (and TIFF with float samples) by the OpenImageIO
+// module, loaded on the first such image.
+enum class ImageFormat {
+  png,
+  jpeg,
+  webp,
+  gif,
+  bmp,
+  tiff,
+  exr,
+  hdr,
+  psd,
+  dpx,
+  jpeg2000,
+  tga,
+  pnm,
+  ico,
+  unknown
+};
 std::string_view to_string(ImageFormat f);
 std::string_view mime_type(ImageFormat f);
 std::string_view file_extension(ImageFormat f);  // "png", "jpg", ...
@@ -40,6 +59,9 @@ struct EncodeSpec {
   int quality = 90;      // jpeg/webp 1..100
   int compression = 2;   // png: 0 store, 1 fastest, 2-3 fast (default), 4-9 smaller and slower
   bool lossless = false; // webp
+  // Bits per sample: 8, or 16 for png, tiff and dpx (written through OpenImageIO). exr
+  // (half) and hdr (float) choose their own.
+  int bit_depth = 8;
 };
 
 struct ImageInfo {
@@ -47,11 +69,17 @@ struct ImageInfo {
   int width = 0;
   int height = 0;
   int channels = 0;
+  int bits = 8;  // per stored sample: 8, 16, or 32 for floating point
 };
 
+// The limits on what is decoded, and how (named for the limits, which came first).
 struct DecodeLimits {
   std::uint64_t max_pixels = 100'000'000;  // 100 megapixels: larger images are refused from their header
   std::uint64_t max_bytes = 200ull << 20;
+  // Turn pixels upright per the EXIF orientation (a phone's portrait photo is stored
+  // sideways with orientation 6); false keeps them as stored. Widths and heights that
+  // probe_image reports follow the same choice.
+  bool apply_orientation = true;
 };
 
 // Reads only the header. Throws Error(invalid_input) naming the problem when the bytes
@@ -71,6 +99,15 @@ Image decode_image(std::string_view bytes, const DecodeLimits& limits = {}, int 
 ImageInfo verify_image(std::string_view bytes, const DecodeLimits& limits = {});
 
 std::string encode_image(const Image& image, const EncodeSpec& spec);
+
+// `bytes` re-encoded as `spec` asks. Where the source holds more than 8 bits per sample
+// (16-bit or float TIFF, EXR, HDR...) and the output can keep them, they are kept: the
+// pixels never pass through the 8-bit Image. Otherwise decode_image, then encode_image.
+std::string transcode_image(std::string_view bytes, const EncodeSpec& spec,
+                            const DecodeLimits& limits = {});
+
+// Whether encode_image writes `format`, and at `bit_depth`.
+bool can_encode(ImageFormat format, int bit_depth = 8);
 
 // Pixel helpers shared by plugins.
 // The rectangle at (x, y) of width x height; throws Error(invalid_input) unless it is

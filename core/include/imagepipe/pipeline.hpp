@@ -179,6 +179,8 @@ struct SourceSpec {
   std::vector<std::string> extensions;  // storage/files: accepted extensions (lowercase, no dot)
   std::string url;                   // url: a fixed URL (template allowed)
   std::size_t max_items = 10'000;
+  // orientation: keep: pixels as stored, ignoring EXIF orientation (default apply: upright).
+  bool keep_orientation = false;
 };
 
 struct SinkSpec {

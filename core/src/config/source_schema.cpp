@@ -14,11 +14,12 @@ namespace {
 using nlohmann::json;
 using From = SourceSpec::From;
 
-const std::vector<std::string> kSourceKeys = {"from", "field",    "filename_field", "paths",
-                                              "use",  "with",     "prefix",         "extensions",
-                                              "url",  "max_items"};
-const std::vector<std::string> kFromNames = {"request", "files",  "storage",
-                                             "prompt",  "url",    "inputs"};
+const std::vector<std::string> kSourceKeys = {"from", "field",     "filename_field", "paths",
+                                              "use",  "with",      "prefix",         "extensions",
+                                              "url",  "max_items", "orientation"};
+const std::vector<std::string> kOrientations = {"apply", "keep"};
+const std::vector<std::string> kFromNames = {"request", "files", "storage",
+                                             "prompt",  "url",   "inputs"};
 
 // The keys each kind of source reads besides `from` and `max_items`.
 const std::map<std::string, std::vector<std::string>> kKeysByFrom = {
@@ -44,10 +45,11 @@ From from_name(const std::string& name) {
 void reject_foreign_keys(Mapping& source, const std::string& from) {
   const std::vector<std::string>& own = kKeysByFrom.at(from);
   for (const std::string& key : kSourceKeys) {
-    if (key == "from" || key == "max_items" || !source.has(key)) continue;
+    if (key == "from" || key == "max_items" || key == "orientation" || !source.has(key)) continue;
     if (std::find(own.begin(), own.end(), key) != own.end()) continue;
     std::vector<std::string> applicable = own;
     applicable.push_back("max_items");
+    applicable.push_back("orientation");
     std::sort(applicable.begin(), applicable.end());
     source.reject(key, "does not apply when from is '" + from + "'",
                   "keys for from: " + from + ": " + join(applicable));
@@ -73,6 +75,8 @@ void read_source(Mapping& root, SourceSpec& source) {
   if (auto max_items = block.integer("max_items", 1, kMaxItems)) {
     source.max_items = static_cast<std::size_t>(*max_items);
   }
+  if (auto orientation = block.choice("orientation", kOrientations))
+    source.keep_orientation = *orientation == "keep";
   block.require("from");
   const std::optional<std::string> from = block.choice("from", kFromNames);
   if (!from) return;

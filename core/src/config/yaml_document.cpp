@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <regex>
+#include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace imagepipe::config {
@@ -67,6 +69,61 @@ std::optional<double> parse_double(std::string_view text) {
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+// Where each document of the stream starts, read as events (no nodes built), at most
+// `most` of them. yaml-cpp 0.7's LoadAll never returns on some malformed streams (a lone
+// ',' at the top: jbeder/yaml-cpp#1040, fixed upstream after 0.8): its parser reports a
+// null document without consuming the token, again and again, and each one is kept. Here
+// a document that starts where the one before it did is that loop, and ends the read.
+struct DocumentStarts final : YAML::EventHandler {
+  std::vector<YAML::Mark> starts;  // of each document
+  std::vector<YAML::Mark> roots;   // of each document's first node, where it has one
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (roots.size() < starts.size()) roots.push_back(mark);
+  }
+};
+
+struct StreamShape {
+  std::size_t documents = 0;
+  std::optional<YAML::Mark> second;  // where a second document starts
+  std::optional<YAML::Mark> stuck;   // where the parser stopped making progress
+};
+
+StreamShape read_stream_shape(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  StreamShape shape;
+  while (shape.documents < 2 && parser.HandleNextDocument(handler)) ++shape.documents;
+  const auto& starts = handler.starts;
+  if (starts.size() >= 2 && starts[1].pos == starts[0].pos) {
+    shape.stuck = starts[0];
+    return shape;
+  }
+  if (shape.documents >= 2 && starts.size() >= 2)
+    shape.second = handler.roots.size() >= 2 ? handler.roots[1] : starts[1];
+  return shape;
 }
 
 }  // namespace
@@ -285,9 +342,19 @@ std::optional<YamlDocument> YamlDocument::parse(std::string_view text, std::stri
   YamlDocument document;
   document.file_ = std::move(file);
   document.lines_ = split_lines(text);
-  std::vector<YAML::Node> documents;
+  const std::string owned(text);
+  YAML::Node first;
+  StreamShape shape;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    shape = read_stream_shape(owned);
+    if (shape.stuck) {
+      const std::size_t at = std::min<std::size_t>(std::max(shape.stuck->pos, 0), owned.size());
+      const std::string what = at < owned.size() ? "'" + owned.substr(at, 1) + "'" : "text";
+      diagnostics.push_back(
+          document.at_position(position_of(*shape.stuck), 1, "invalid YAML: unexpected " + what));
+      return std::nullopt;
+    }
+    if (shape.documents > 0) first = YAML::Load(owned);
   } catch (const YAML::ParserException& error) {
     Diagnostic diagnostic =
         document.at_position(position_of(error.mark), 1, "invalid YAML: " + error.msg);
@@ -303,14 +370,14 @@ std::optional<YamlDocument> YamlDocument::parse(std::string_view text, std::stri
         document.at_position({}, 1, std::string("invalid YAML: ") + error.what()));
     return std::nullopt;
   }
-  if (documents.empty()) return document;
-  if (documents.size() > 1) {
-    diagnostics.push_back(document.at_position(position_of(documents[1].Mark()), 1,
+  if (shape.documents == 0) return document;
+  if (shape.second) {
+    diagnostics.push_back(document.at_position(position_of(*shape.second), 1,
                                                "a pipeline file holds one YAML document",
                                                "split the documents into separate files"));
   }
   YamlConverter converter(document, diagnostics);
-  document.root = converter.convert(documents.front(), "", NodeInfo{}, 0);
+  document.root = converter.convert(first, "", NodeInfo{}, 0);
   return document;
 }
 

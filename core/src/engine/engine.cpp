@@ -313,7 +313,8 @@ Task<void> Engine::run_item(detail::JobState& job, std::size_t index) {
   scope["steps"] = json::object();
   ItemContext ctx{job.result.id, index, item.name, &scope, job.log};
   detail::ItemWork work{p, host_, job, item, scope, ctx,
-                        DecodeLimits{p.limits.max_image_pixels, p.limits.max_image_bytes},
+                        DecodeLimits{p.limits.max_image_pixels, p.limits.max_image_bytes,
+                                     !p.source.keep_orientation},
                         &instances_->guards};
 
   std::optional<Error> failure;

@@ -29,8 +29,12 @@ Encoded encode_result(Artifact& a, const DecodeLimits& limits) {
   const bool keep =
       a.encoded && !a.pixels && (!a.encoding || a.encoding->format == a.encoded_format);
   if (keep) return {a.encoded, a.encoded_format};
-  if (!a.pixels) a.pixels = decode_image(*a.encoded, limits);
   const EncodeSpec spec = a.encoding.value_or(EncodeSpec{});
+  // Untouched bytes go file to file: a 16-bit or float source keeps its precision when the
+  // output can hold it (transcode_image), rather than passing through 8-bit pixels.
+  if (!a.pixels)
+    return {std::make_shared<const std::string>(transcode_image(*a.encoded, spec, limits)),
+            spec.format};
   return {std::make_shared<const std::string>(encode_image(*a.pixels, spec)), spec.format};
 }
 

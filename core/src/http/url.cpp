@@ -6,13 +6,15 @@
 #include <optional>
 #include <vector>
 
+#include <uriparser/Uri.h>
+
 #include "imagepipe/asio.hpp"
 
 #include <boost/asio/ip/address_v6.hpp>
 
+#include "imagepipe/ascii.hpp"
 #include "imagepipe/error.hpp"
 #include "imagepipe/http.hpp"
-#include "imagepipe/ascii.hpp"
 
 namespace imagepipe {
 
@@ -32,14 +34,27 @@ std::string_view trim(std::string_view s) { return trim_blanks(s); }
               "invalid URL '" + redact_url_text(text) + "': " + std::string(reason));
 }
 
-// Servers and proxies disagree on raw spaces and 8-bit bytes; percent-encoding them is
-// what browsers do and is unambiguous.
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// RFC 3986's characters for a path and query besides unreserved ones: sub-delims, ':',
+// '@', '/', '?', and '%' when it starts an escape.
+bool allowed_in_target(std::string_view target, std::size_t i) {
+  const auto c = static_cast<unsigned char>(target[i]);
+  if (c == '%') return i + 2 < target.size() && is_hex(target[i + 1]) && is_hex(target[i + 2]);
+  return is_unreserved(c) ||
+         std::string_view(":/?@!$&'()*+,;=").find(char(c)) != std::string_view::npos;
+}
+
+// Servers and proxies disagree on raw spaces, 8-bit bytes and the other characters RFC 3986
+// leaves out ('|', '{', '"', a '%' that starts no escape...); percent-encoding them is what
+// browsers do and is unambiguous.
 std::string encode_target(std::string_view target) {
   std::string out;
   out.reserve(target.size());
-  for (char ch : target) {
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    const char ch = target[i];
     const auto c = static_cast<unsigned char>(ch);
-    if (c == ' ' || c >= 0x80) {
+    if (!allowed_in_target(target, i)) {
       out += '%';
       out += kHex[c >> 4];
       out += kHex[c & 15];
@@ -93,7 +108,8 @@ std::optional<std::string> numeric_ipv4_host(std::string_view text, std::string_
   for (std::size_t at = 0; at <= host.size();) {
     const std::size_t dot = std::min(host.find('.', at), host.size());
     const auto part = ipv4_part(host.substr(at, dot - at));
-    if (!part || parts.size() == 4) invalid(text, "host ends in a number but is not an IPv4 address");
+    if (!part || parts.size() == 4)
+      invalid(text, "host ends in a number but is not an IPv4 address");
     parts.push_back(*part);
     at = dot + 1;
   }
@@ -109,32 +125,47 @@ std::optional<std::string> numeric_ipv4_host(std::string_view text, std::string_
          std::to_string((address >> 8) & 255) + "." + std::to_string(address & 255);
 }
 
-// RFC 3986 section 5.2.4.
-std::string remove_dot_segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t pos = 0;
-  bool trailing_slash = false;
-  while (pos <= path.size()) {
-    const std::size_t next = std::min(path.find('/', pos), path.size());
-    const std::string_view seg = path.substr(pos, next - pos);
-    trailing_slash = false;
-    if (seg == "..") {
-      if (!out.empty()) out.pop_back();
-      trailing_slash = true;
-    } else if (seg == ".") {
-      trailing_slash = true;
-    } else if (!seg.empty() || next == path.size()) {
-      out.push_back(seg);
-    }
-    pos = next + 1;
+std::string text_of(const UriTextRangeA& range) {
+  return range.first && range.afterLast ? std::string(range.first, range.afterLast) : std::string();
+}
+
+struct ParsedUri {
+  UriUriA uri{};
+  ParsedUri() = default;
+  ParsedUri(const ParsedUri&) = delete;
+  ParsedUri& operator=(const ParsedUri&) = delete;
+  ~ParsedUri() { uriFreeUriMembersA(&uri); }
+
+  // False, with where it stopped, when `text` is no RFC 3986 URI reference.
+  bool parse(const std::string& text, std::size_t& stopped) {
+    const char* error = nullptr;
+    if (uriParseSingleUriExA(&uri, text.data(), text.data() + text.size(), &error) == URI_SUCCESS)
+      return true;
+    stopped = error ? std::size_t(error - text.data()) : 0;
+    return false;
   }
-  std::string result;
-  for (auto seg : out) {
-    result += '/';
-    result += seg;
-  }
-  if (trailing_slash || result.empty()) result += '/';
-  return result;
+};
+
+// The URL read again by uriparser (a maintained RFC 3986 parser), from the parts this one
+// found: refused unless it parses and finds the same userinfo, host and port. Whatever
+// passes here is one URL to both readings, so nothing that reads it later (the egress
+// policy, the connection, a proxy) can take another host from it.
+void check_rfc3986(std::string_view text, const Url& url, std::string_view host,
+                   std::string_view port) {
+  const bool literal = host.find(':') != std::string_view::npos;
+  const std::string authority = (url.userinfo.empty() ? "" : url.userinfo + "@") +
+                                (literal ? "[" + std::string(host) + "]" : std::string(host)) +
+                                (port.empty() ? "" : ":" + std::string(port));
+  const std::string written = url.scheme + "://" + authority + url.target;
+  ParsedUri parsed;
+  std::size_t stopped = 0;
+  if (!parsed.parse(written, stopped))
+    invalid(text,
+            "not a URL by RFC 3986 (at '" + redact_url_text(written.substr(stopped, 1)) + "')");
+  const UriUriA& uri = parsed.uri;
+  if (text_of(uri.userInfo) != url.userinfo || lower(text_of(uri.hostText)) != lower(host) ||
+      text_of(uri.portText) != port)
+    invalid(text, "the host is ambiguous");
 }
 
 }  // namespace
@@ -266,12 +297,16 @@ Url parse_url(std::string_view text) {
   }
   url.target = encode_target(target);
   if (url.target.empty() || url.target.front() == '?') url.target.insert(0, "/");
+  check_rfc3986(text, url, host, port);
   return url;
 }
 
 Url resolve_url_reference(const Url& base, std::string_view reference) {
   reference = trim(reference);
   reference = reference.substr(0, reference.find('#'));
+  for (char ch : reference)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+      invalid(reference, "contains a control character");
   const std::size_t colon = reference.find(':');
   const std::size_t first_delim = reference.find_first_of("/?");
   const bool has_scheme = colon != std::string_view::npos && colon > 0 &&
@@ -280,24 +315,27 @@ Url resolve_url_reference(const Url& base, std::string_view reference) {
   if (has_scheme) return parse_url(reference);
   if (reference.substr(0, 2) == "//") return parse_url(base.scheme + ":" + std::string(reference));
 
-  const std::string prefix =
-      base.scheme + "://" + (base.userinfo.empty() ? "" : base.userinfo + "@") + base.authority();
-  std::string target;
-  if (reference.empty()) {
-    target = base.target;
-  } else if (reference.front() == '?') {
-    target = base.path() + std::string(reference);
-  } else {
-    const std::size_t query = reference.find('?');
-    std::string path(reference.substr(0, query));
-    if (path.front() != '/') {
-      const std::string base_path = base.path();
-      path = base_path.substr(0, base_path.rfind('/') + 1) + path;
-    }
-    target = remove_dot_segments(path);
-    if (query != std::string_view::npos) target += reference.substr(query);
-  }
-  return parse_url(prefix + target);
+  // A path or query relative to the base, resolved by uriparser (RFC 3986 section 5.2,
+  // dot segments included).
+  const std::string base_text = base.scheme + "://" +
+                                (base.userinfo.empty() ? "" : base.userinfo + "@") +
+                                base.authority() + base.target;
+  const std::string relative = reference.empty() ? base.target : encode_target(reference);
+  ParsedUri base_uri, relative_uri;
+  std::size_t stopped = 0;
+  if (!base_uri.parse(base_text, stopped) || !relative_uri.parse(relative, stopped))
+    invalid(reference, "not a URL reference by RFC 3986");
+  ParsedUri resolved;
+  if (uriAddBaseUriA(&resolved.uri, &relative_uri.uri, &base_uri.uri) != URI_SUCCESS)
+    invalid(reference, "cannot be resolved against " + base.redacted());
+  int size = 0;
+  if (uriToStringCharsRequiredA(&resolved.uri, &size) != URI_SUCCESS)
+    invalid(reference, "cannot be resolved against " + base.redacted());
+  std::string out(std::size_t(size) + 1, '\0');
+  if (uriToStringA(out.data(), &resolved.uri, size + 1, nullptr) != URI_SUCCESS)
+    invalid(reference, "cannot be resolved against " + base.redacted());
+  out.resize(std::size_t(size));
+  return parse_url(out);
 }
 
 }  // namespace imagepipe

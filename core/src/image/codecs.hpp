@@ -36,16 +36,30 @@ ImageInfo probe_webp(std::string_view bytes);
 Image decode_webp(std::string_view bytes);
 std::string encode_webp(const Image& image, int quality, bool lossless);
 
-ImageInfo probe_bmp(std::string_view bytes);
-Image decode_bmp(std::string_view bytes);
-
 // The first frame only.
 ImageInfo probe_gif(std::string_view bytes);
 Image decode_gif(std::string_view bytes);
 
-// Through libtiff, loaded on first use.
+// Through libtiff, loaded on first use. False from tiff_is_rgba when libtiff's RGBA
+// interface cannot read the file (float samples, for one): the OpenImageIO module then
+// does, as it does files with more than 8 bits per sample that are to keep them.
 ImageInfo probe_tiff(std::string_view bytes);
 Image decode_tiff(std::string_view bytes);
+bool tiff_is_rgba(std::string_view bytes);
+
+// Through the OpenImageIO module (oiio_codec.cpp), loaded on first use. The format is the
+// one sniffed from the magic number; OpenImageIO never guesses one from the bytes.
+bool oiio_reads(ImageFormat format);
+ImageInfo probe_oiio(ImageFormat format, std::string_view bytes, const DecodeLimits& limits);
+Image decode_oiio(ImageFormat format, std::string_view bytes, const DecodeLimits& limits);
+std::string encode_oiio(const Image& image, const EncodeSpec& spec);
+std::string transcode_oiio(ImageFormat from, std::string_view bytes, const EncodeSpec& spec,
+                           const DecodeLimits& limits);
+
+// EXIF orientation (1-8; 1 when there is none) of a JPEG, through libexif.
+int jpeg_orientation(std::string_view bytes);
+// The pixels turned upright for `orientation` (EXIF's 1-8: flips, turns, transposes).
+Image apply_orientation(const Image& image, int orientation);
 
 // Channel conversions for formats that lack some layouts.
 Image without_alpha(const Image& image);  // 2 -> 1, 4 -> 3 channels, laid over white

@@ -1,7 +1,9 @@
 // TIFF through libtiff's C API, loaded with dlopen on the first TIFF: TIFFs are rare in
-// these pipelines, and linking a general image library for them (OpenImageIO pulls in
-// ~260 shared libraries) cost every process half a second at start-up.
+// these pipelines, and linking libtiff (and the codecs it links) would cost every process
+// start. What libtiff's RGBA interface cannot read (float or 32-bit samples, some
+// photometrics) goes to the OpenImageIO module instead (oiio_codec.cpp).
 #include <dlfcn.h>
+#include <tiffio.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -15,32 +17,16 @@
 namespace imagepipe::codec {
 namespace {
 
-// The few libtiff 4.x declarations used here (C ABI, stable across 4.x).
-struct TiffHandle;
-using thandle_t = void*;
-using tmsize_t = std::ptrdiff_t;
-using toff_t = std::uint64_t;
-using ReadWriteProc = tmsize_t (*)(thandle_t, void*, tmsize_t);
-using SeekProc = toff_t (*)(thandle_t, toff_t, int);
-using CloseProc = int (*)(thandle_t);
-using SizeProc = toff_t (*)(thandle_t);
-using MapProc = int (*)(thandle_t, void**, toff_t*);
-using UnmapProc = void (*)(thandle_t, void*, toff_t);
-using ErrorHandler = void (*)(const char*, const char*, va_list);
-
-constexpr std::uint32_t kImageWidth = 256, kImageLength = 257, kSamplesPerPixel = 277,
-                        kPhotometric = 262, kExtraSamples = 338;
-constexpr std::uint16_t kMinIsWhite = 0, kMinIsBlack = 1;
-constexpr int kOrientationTopLeft = 1;
-
+// The declarations come from <tiffio.h>; the functions are bound with dlsym, so the
+// compiler still checks every call against libtiff's own prototypes.
 struct LibTiff {
-  TiffHandle* (*client_open)(const char*, const char*, thandle_t, ReadWriteProc, ReadWriteProc,
-                             SeekProc, CloseProc, SizeProc, MapProc, UnmapProc);
-  int (*get_field)(TiffHandle*, std::uint32_t, ...);
-  int (*read_rgba)(TiffHandle*, std::uint32_t, std::uint32_t, std::uint32_t*, int, int);
-  void (*close)(TiffHandle*);
-  ErrorHandler (*set_error_handler)(ErrorHandler);
-  ErrorHandler (*set_warning_handler)(ErrorHandler);
+  decltype(&TIFFClientOpen) client_open;
+  decltype(&TIFFGetField) get_field;
+  decltype(&TIFFRGBAImageOK) rgba_ok;
+  decltype(&TIFFReadRGBAImageOriented) read_rgba;
+  decltype(&TIFFClose) close;
+  decltype(&TIFFSetErrorHandler) set_error_handler;
+  decltype(&TIFFSetWarningHandler) set_warning_handler;
 };
 
 // libtiff reports errors through a process-wide handler, always on the calling thread.
@@ -66,6 +52,7 @@ const LibTiff& libtiff() {
     };
     bind(lib->client_open, "TIFFClientOpen");
     bind(lib->get_field, "TIFFGetField");
+    bind(lib->rgba_ok, "TIFFRGBAImageOK");
     bind(lib->read_rgba, "TIFFReadRGBAImageOriented");
     bind(lib->close, "TIFFClose");
     bind(lib->set_error_handler, "TIFFSetErrorHandler");
@@ -123,19 +110,33 @@ class OpenTiff {
 
   ImageInfo info() const {
     std::uint32_t width = 0, height = 0;
-    std::uint16_t samples = 1, photometric = 2, extra_count = 0;
+    std::uint16_t samples = 1, photometric = 2, extra_count = 0, bits = 8, sample_format = 1;
     std::uint16_t* extra = nullptr;
-    lib_.get_field(tiff_, kImageWidth, &width);
-    lib_.get_field(tiff_, kImageLength, &height);
-    lib_.get_field(tiff_, kSamplesPerPixel, &samples);
-    lib_.get_field(tiff_, kPhotometric, &photometric);
-    lib_.get_field(tiff_, kExtraSamples, &extra_count, &extra);
+    lib_.get_field(tiff_, TIFFTAG_IMAGEWIDTH, &width);
+    lib_.get_field(tiff_, TIFFTAG_IMAGELENGTH, &height);
+    lib_.get_field(tiff_, TIFFTAG_SAMPLESPERPIXEL, &samples);
+    lib_.get_field(tiff_, TIFFTAG_PHOTOMETRIC, &photometric);
+    lib_.get_field(tiff_, TIFFTAG_EXTRASAMPLES, &extra_count, &extra);
+    lib_.get_field(tiff_, TIFFTAG_BITSPERSAMPLE, &bits);
+    lib_.get_field(tiff_, TIFFTAG_SAMPLEFORMAT, &sample_format);
     if (width > 0x7FFFFFFF || height > 0x7FFFFFFF)
       fail_corrupt(ImageFormat::tiff, "size out of range");
     const bool gray =
-        (photometric == kMinIsBlack || photometric == kMinIsWhite) && samples - extra_count == 1;
+        (photometric == PHOTOMETRIC_MINISBLACK || photometric == PHOTOMETRIC_MINISWHITE) &&
+        samples - extra_count == 1;
     const bool alpha = extra_count > 0;
-    return {ImageFormat::tiff, int(width), int(height), gray ? (alpha ? 2 : 1) : (alpha ? 4 : 3)};
+    const int stored_bits = sample_format == SAMPLEFORMAT_IEEEFP ? 32 : bits > 8 ? 16 : 8;
+    return {ImageFormat::tiff, int(width), int(height), gray ? (alpha ? 2 : 1) : (alpha ? 4 : 3),
+            stored_bits};
+  }
+
+  // Whether libtiff's RGBA interface reads this file (it refuses float samples, for one)
+  // as it should be shown: it flips rows, but turns no image on its side (orientations 5-8).
+  bool rgba_ok() const {
+    char message[1024] = {};
+    std::uint16_t orientation = ORIENTATION_TOPLEFT;
+    lib_.get_field(tiff_, TIFFTAG_ORIENTATION, &orientation);
+    return lib_.rgba_ok(tiff_, message) != 0 && orientation < ORIENTATION_LEFTTOP;
   }
 
   // Any TIFF libtiff understands, as RGBA with alpha premultiplied (libtiff's RGBA
@@ -144,7 +145,7 @@ class OpenTiff {
     std::vector<std::uint32_t> raster(std::size_t(info.width) * info.height);
     tiff_error.clear();
     if (!lib_.read_rgba(tiff_, std::uint32_t(info.width), std::uint32_t(info.height), raster.data(),
-                        kOrientationTopLeft, 1))
+                        ORIENTATION_TOPLEFT, 1))
       fail_corrupt(ImageFormat::tiff, tiff_error.empty() ? "unreadable pixel data" : tiff_error);
     return raster;
   }
@@ -152,12 +153,20 @@ class OpenTiff {
  private:
   const LibTiff& lib_;
   Memory memory_;
-  TiffHandle* tiff_ = nullptr;
+  TIFF* tiff_ = nullptr;
 };
 
 }  // namespace
 
 ImageInfo probe_tiff(std::string_view bytes) { return OpenTiff(bytes).info(); }
+
+bool tiff_is_rgba(std::string_view bytes) {
+  try {
+    return OpenTiff(bytes).rgba_ok();
+  } catch (const Error&) {
+    return true;  // a damaged header, or no libtiff: its decoder says so in its own words
+  }
+}
 
 Image decode_tiff(std::string_view bytes) {
   const OpenTiff tiff(bytes);

@@ -243,7 +243,14 @@ void collect_secrets(const json& schema, const std::string& pointer, std::vector
 
 std::vector<OptionIssue> validate_json(const json& schema, const json& doc) {
   std::vector<OptionIssue> issues;
-  walk(schema, doc, "", issues);
+  try {
+    walk(schema, doc, "", issues);
+  } catch (const json::exception&) {
+    // A keyword of the wrong type (`maximum: "0A9"`, found by the pipeline fuzzer): the
+    // schema says nothing checkable there, which is the schema's problem to report.
+    issues.push_back({"", "the schema cannot be applied (a keyword has a value of the wrong type)"});
+    return issues;
+  }
   if (issues.empty()) issues = validate_with_valijson(schema, doc);
   return issues;
 }

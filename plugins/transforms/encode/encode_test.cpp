@@ -44,6 +44,19 @@ TEST(Encode, SchemaKeepsSettingsWithTheirFormats) {
     EXPECT_TRUE(check_options(plugin, example).ok()) << example;
 }
 
+TEST(Encode, SixteenBitsOnlyWhereTheFormatHoldsThem) {
+  const auto& plugin = testing::builtin_plugin(PluginKind::transform, "encode");
+  EXPECT_TRUE(check_options(plugin, {{"format", "tiff"}, {"bit_depth", 16}}).ok());
+  EXPECT_TRUE(check_options(plugin, {{"bit_depth", 16}}).ok());  // png by default
+  EXPECT_TRUE(check_options(plugin, {{"format", "exr"}}).ok());
+  EXPECT_FALSE(check_options(plugin, {{"format", "jpeg"}, {"bit_depth", 16}}).ok());
+  EXPECT_FALSE(check_options(plugin, {{"format", "tiff"}, {"bit_depth", 12}}).ok());
+  EXPECT_FALSE(check_options(plugin, {{"format", "jpeg2000"}}).ok());
+  const EncodeSpec tiff = spec_for({{"format", "tiff"}, {"bit_depth", 16}});
+  EXPECT_EQ(tiff.format, ImageFormat::tiff);
+  EXPECT_EQ(tiff.bit_depth, 16);
+}
+
 TEST(Encode, FastPngDefaultStaysCloseToTheBestSize) {
   // The default compression against zlib level 9 on a photo-like image.
   const Image photo = testing::photo_like(256, 256);

@@ -1,6 +1,8 @@
 #include "json_field_scan.hpp"
 
 #include <cstring>
+#include <unordered_set>
+#include <vector>
 
 namespace imagepipe::serve {
 
@@ -59,6 +61,7 @@ std::optional<CutField> cut_string_member(std::string_view body, std::string_vie
   skip_space(body, i);
   if (i >= body.size() || body[i] != '{') return std::nullopt;
   ++i;
+  std::optional<CutField> cut;
   for (;;) {
     skip_space(body, i);
     if (i >= body.size() || body[i] != '"') return std::nullopt;
@@ -70,6 +73,9 @@ std::optional<CutField> cut_string_member(std::string_view body, std::string_vie
     ++i;
     skip_space(body, i);
     if (key == name) {
+      // The member twice: a parser keeps one of them and this scan the other, so the
+      // image checked and the image used could differ. The full parse refuses the body.
+      if (cut) return std::nullopt;
       if (i >= body.size() || body[i] != '"') return std::nullopt;
       const std::size_t start = i + 1;
       const void* close = std::memchr(body.data() + start, '"', body.size() - start);
@@ -83,15 +89,18 @@ std::optional<CutField> cut_string_member(std::string_view body, std::string_vie
       bool unusual = false;
       for (const char c : value) unusual |= (c == '\\') | (static_cast<unsigned char>(c) < 0x20);
       if (unusual) return std::nullopt;
-      CutField cut;
-      cut.rest.reserve(body.size() - value.size());
-      cut.rest.append(body.substr(0, start)).append(body.substr(end));
-      cut.value = value;
-      return cut;
+      cut.emplace();
+      cut->rest.reserve(body.size() - value.size());
+      cut->rest.append(body.substr(0, start)).append(body.substr(end));
+      cut->value = value;
+      i = end + 1;
+    } else if (!skip_value(body, i)) {
+      return std::nullopt;
     }
-    if (!skip_value(body, i)) return std::nullopt;
+    // The members after the image are scanned too (they are small), for a second one.
     skip_space(body, i);
-    if (i >= body.size() || body[i] != ',') return std::nullopt;  // '}' too: no such member
+    if (i < body.size() && body[i] == '}') return cut;
+    if (i >= body.size() || body[i] != ',') return std::nullopt;
     ++i;
   }
 }
@@ -131,6 +140,49 @@ JsonLimit exceeded_json_limit(std::string_view body, const JsonLimits& limits,
     previous = c;
   }
   return JsonLimit::none;
+}
+
+namespace {
+
+// Keys go back to the client in an error message: a bounded piece, never half a character.
+std::string shown_key(std::string key) {
+  constexpr std::size_t kShown = 64;
+  if (key.size() <= kShown) return key;
+  std::size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
+  key.resize(cut);
+  return key + "...";
+}
+
+}  // namespace
+
+DuplicateKey::DuplicateKey(std::string k)
+    : std::runtime_error("duplicate key \"" + shown_key(k) + "\""), key(shown_key(std::move(k))) {}
+
+nlohmann::json parse_unique_keys(std::string_view text, bool allow_exceptions) {
+  using json = nlohmann::json;
+  // One set of keys per open container (arrays get an unused one: the stack stays simple).
+  std::vector<std::unordered_set<std::string>> open;
+  const json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        open.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open.empty() && !open.back().insert(parsed.get<std::string>()).second)
+          throw DuplicateKey(parsed.get<std::string>());
+        break;
+      case json::parse_event_t::value:
+        break;
+    }
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), check, allow_exceptions);
 }
 
 }  // namespace imagepipe::serve

@@ -6,8 +6,11 @@
 
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace imagepipe::serve {
 
@@ -42,5 +45,18 @@ enum class JsonLimit { none, depth, string_bytes, values };
 // unterminated string.
 JsonLimit exceeded_json_limit(std::string_view body, const JsonLimits& limits,
                               std::string_view exempt = {});
+
+// An object that holds one key twice. RFC 8259 leaves the meaning open and parsers differ
+// (nlohmann keeps the last value, the image scan above the first), so a body where the
+// image checked and the image used could differ is refused rather than interpreted.
+struct DuplicateKey : std::runtime_error {
+  explicit DuplicateKey(std::string key);
+  std::string key;  // as decoded, cut to 64 bytes on a character boundary
+};
+
+// `text` parsed as nlohmann::json::parse would, at every depth refusing an object with a
+// key twice (DuplicateKey, thrown even when `allow_exceptions` is false; malformed JSON
+// follows `allow_exceptions`).
+nlohmann::json parse_unique_keys(std::string_view text, bool allow_exceptions = true);
 
 }  // namespace imagepipe::serve

@@ -231,8 +231,13 @@ std::optional<std::string_view> parse_without_image(const Pipeline& pipeline, co
     return std::nullopt;
   auto cut = cut_string_member(request.body, field);
   if (!cut) return std::nullopt;
-  json rest = json::parse(cut->rest, nullptr, /*allow_exceptions=*/false);
-  // A duplicate member parses to its last value: leave that ambiguity to the slow path.
+  // A duplicate key, malformed JSON: the slow path parses the whole body and says which.
+  json rest;
+  try {
+    rest = parse_unique_keys(cut->rest, /*allow_exceptions=*/false);
+  } catch (const DuplicateKey&) {
+    return std::nullopt;
+  }
   const auto it = rest.is_object() ? rest.find(field) : rest.end();
   if (!rest.is_object() || it == rest.end() || !it->is_string() || !it->get_ref<const std::string&>().empty())
     return std::nullopt;
@@ -281,7 +286,14 @@ CheckedRequest check_request(const Pipeline& pipeline, Request& request, const E
   const bool blank = request.body.find_first_not_of(" \t\r\n") == std::string::npos;
   if (!cut_image && !blank) {
     try {
-      body = json::parse(request.body);
+      body = parse_unique_keys(request.body);
+    } catch (const DuplicateKey& e) {
+      problems.push_back(
+          {{"body"},
+           std::string("malformed JSON: ") + e.what() + " in an object (each key may appear once)",
+           "json_invalid"});
+      check_callback(http, request, egress, problems);
+      return checked;
     } catch (const json::exception& e) {
       // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
       // or, for a number too large for a double, "[json.exception.out_of_range.406] number

@@ -38,6 +38,47 @@ TEST(CutStringMember, LeavesEverythingUnusualToTheParser) {
   }
 }
 
+// Found by the json_scan fuzzer: the scan took the first "image", nlohmann the last, so the
+// image verified at accept was not the image the job would have run on.
+TEST(CutStringMember, RefusesAMemberThatAppearsTwice) {
+  EXPECT_FALSE(cut_string_member(R"({"image": "a", "image": ""})", "image"));
+  EXPECT_FALSE(cut_string_member(R"({"image": "a", "x": 1, "image" : "b"})", "image"));
+  EXPECT_TRUE(cut_string_member(R"({"image": "a", "x": {"image": "b"}})", "image"));
+}
+
+TEST(ParseUniqueKeys, RefusesAKeyTwiceAtAnyDepth) {
+  EXPECT_EQ(parse_unique_keys(R"({"a": [{"b": 1}, {"b": 2}], "c": {"b": 3}})"),
+            json::parse(R"({"a": [{"b": 1}, {"b": 2}], "c": {"b": 3}})"));
+  for (const auto& [body, key] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"image": "a", "image": ""})", "image"},
+           {R"({"x": [1, {"k": 1, "k": 2}]})", "k"},
+           {R"({"image": "a", "\u0069mage": "b"})", "image"},  // the same key, escaped
+       }) {
+    try {
+      (void)parse_unique_keys(body, /*allow_exceptions=*/false);
+      ADD_FAILURE() << "accepted " << body;
+    } catch (const DuplicateKey& e) {
+      EXPECT_EQ(e.key, key);
+      EXPECT_EQ(std::string(e.what()), "duplicate key \"" + key + "\"");
+    }
+  }
+}
+
+TEST(ParseUniqueKeys, ShowsAtMost64BytesOfAKeyAndNeverHalfACharacter) {
+  std::string key = std::string(63, 'k') + "\xc3\xa9" + std::string(100, 'z');
+  try {
+    (void)parse_unique_keys("{\"" + key + "\": 1, \"" + key + "\": 2}");
+    ADD_FAILURE();
+  } catch (const DuplicateKey& e) {
+    EXPECT_EQ(e.key, std::string(63, 'k') + "...");
+  }
+}
+
+TEST(ParseUniqueKeys, MalformedJsonFollowsAllowExceptions) {
+  EXPECT_TRUE(parse_unique_keys("{\"a\": ", false).is_discarded());
+  EXPECT_THROW((void)parse_unique_keys("{\"a\": "), nlohmann::json::parse_error);
+}
+
 TEST(CutStringMember, EmptyValueIsFound) {
   const auto cut = cut_string_member(R"({"image_base64":""})", "image_base64");
   ASSERT_TRUE(cut);

@@ -2,6 +2,8 @@
 // environment, secrets and values only known at run time.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <cstdlib>
 
 #include "support/pipeline_parts.hpp"
@@ -367,6 +369,27 @@ TEST_F(Loader, AliasBombsAreRefused) {
   EXPECT_NE(text.find("error: the document is too large or too deeply nested (aliases included)"),
             std::string::npos)
       << text.substr(0, 500);
+}
+
+// Found by the pipeline fuzzer: yaml-cpp 0.7's LoadAll loops for ever on a stream whose
+// first token no document can start with, keeping a null document per turn (>10 s and
+// gigabytes). The loader reads the stream's shape as events and stops at no progress.
+TEST_F(Loader, AStreamYamlCppCannotStartIsRefusedAtOnce) {
+  for (const std::string yaml :
+       {std::string(","), std::string(",name: missingsink:\n  use: disk\n")}) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string text = error(yaml);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+    EXPECT_NE(text.find("test.yaml:1:1: error: invalid YAML: unexpected ','"), std::string::npos)
+        << text;
+  }
+}
+
+TEST_F(Loader, TwoDocumentsAreStillOneDiagnostic) {
+  const std::string text = error("name: a\nsource: {from: prompt}\n---\nname: b\n");
+  EXPECT_NE(text.find("test.yaml:4:1: error: a pipeline file holds one YAML document"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(Loader, ReadsFilesAndNamesThem) {

@@ -1,6 +1,8 @@
 // Runtime templates: placeholders, defaults, escapes, typed single placeholders, errors.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "imagepipe/template.hpp"
 
 namespace imagepipe {
@@ -205,6 +207,24 @@ TEST(Template, SplitMatchesTheBracesOfANestedDefault) {
   EXPECT_EQ(pieces[0].fallback, "${B:-x}");
   EXPECT_EQ(pieces[0].length, 13u);
   EXPECT_EQ(pieces[1].text, "/y");
+}
+
+// Each level of defaults is split and compiled again, so depth is bounded: a pipeline
+// fuzzer input of 176 bytes nested ~100 '${' inside one placeholder.
+TEST(Template, DefaultsNestAtMostSixteenDeep) {
+  std::string ok = "${A";
+  for (int i = 0; i < 15; ++i) ok += ":-${A";
+  ok += std::string(16, '}');
+  EXPECT_EQ(split_template(ok).size(), 1u);
+  std::string deep = "${A";
+  for (int i = 0; i < 100; ++i) deep += ":-${A";
+  deep += std::string(101, '}');
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_message(deep), "defaults nested deeper than 16 levels (the limit)");
+  EXPECT_EQ(error_offset(deep), 80u);  // the 16th nested "${", at depth 17
+  std::string braces = "${a:-" + std::string(100, '{') + "${" + std::string(100, '{') + "}";
+  (void)error_message(braces);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
 }
 
 TEST(Template, RuntimeRoots) {

@@ -46,6 +46,22 @@ TEST(ParseUrl, PercentEncodesSpacesAndNonAscii) {
   EXPECT_EQ(parse_url("http://h/a b/\xc3\xa9?q=x y").target, "/a%20b/%C3%A9?q=x%20y");
 }
 
+// Every URL is read again by uriparser (RFC 3986): characters RFC 3986 leaves out of a
+// path or query are escaped first, as browsers do, and an authority it reads otherwise
+// (a backslash before an '@', which WHATWG parsers take for a '/') is refused.
+TEST(ParseUrl, IsOneUrlToUriparserToo) {
+  EXPECT_EQ(parse_url("http://h/a|b/{c}?q=[1]&p=%zz&r=%41").target,
+            "/a%7Cb/%7Bc%7D?q=%5B1%5D&p=%25zz&r=%41");
+  EXPECT_EQ(parse_error("http://evil.test\\@good.test/"),
+            "invalid URL 'http://good.test/': not a URL by RFC 3986 (at '\\')");
+  EXPECT_EQ(parse_url("http://u%40x:p@h.test:81/").userinfo, "u%40x:p");
+}
+
+TEST(ResolveReference, RefusesControlCharacters) {
+  const Url base = parse_url("http://h/a");
+  EXPECT_THROW(resolve_url_reference(base, "/x\r\nHost: evil"), Error);
+}
+
 TEST(ParseUrl, RedactedFormHidesUserinfoAndQuery) {
   const Url u = parse_url("https://key:secret@bucket.s3.amazonaws.com/img.png?X-Amz-Signature=abc");
   EXPECT_EQ(u.redacted(), "https://bucket.s3.amazonaws.com:443/img.png");
@@ -106,9 +122,10 @@ TEST(ResolveReference, FollowsEveryKindOfLocation) {
 // The resolver (inet_aton) reads these as addresses; so does the parser, so the egress
 // policy judges the address that would be connected to (WHATWG URL's IPv4 parser).
 TEST(ParseUrl, NumericHostsInAnyBaseAreTheAddressTheyName) {
-  for (const char* text : {"http://2852039166/", "http://0xA9FEA9FE/", "http://0251.0376.0251.0376/",
-                           "http://0xa9.254.0251.0376/", "http://169.254.43518/",
-                           "http://169.16689662/", "http://169.254.169.254./"})
+  for (const char* text :
+       {"http://2852039166/", "http://0xA9FEA9FE/", "http://0251.0376.0251.0376/",
+        "http://0xa9.254.0251.0376/", "http://169.254.43518/", "http://169.16689662/",
+        "http://169.254.169.254./"})
     EXPECT_EQ(parse_url(text).host, "169.254.169.254") << text;
   EXPECT_EQ(parse_url("http://127.1:8080/x").authority(), "127.0.0.1:8080");
   EXPECT_EQ(parse_url("http://0/").host, "0.0.0.0");

@@ -155,7 +155,8 @@ TEST(Encode, RefusesFormatsItCannotWrite) {
     encode_image(testing::solid(2, 2, {0, 0, 0}), {ImageFormat::gif, 90, 6, false});
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "cannot encode gif: only png, jpeg and webp are written");
+    EXPECT_STREQ(e.what(), "cannot encode gif: written are png, jpeg, webp, tiff, exr, hdr, bmp, tga, pnm and dpx, "
+                 "16-bit as png, tiff and dpx");
   }
 }
 

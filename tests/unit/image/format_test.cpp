@@ -20,7 +20,11 @@ TEST(ImageFormat, FromNameAcceptsNamesExtensionsAndMimeTypes) {
   EXPECT_EQ(format_from_name(".png"), ImageFormat::png);
   EXPECT_EQ(format_from_name("image/webp"), ImageFormat::webp);
   EXPECT_EQ(format_from_name("tif"), ImageFormat::tiff);
-  EXPECT_EQ(format_from_name("exr"), std::nullopt);
+  EXPECT_EQ(format_from_name("exr"), ImageFormat::exr);
+  EXPECT_EQ(format_from_name("image/jp2"), ImageFormat::jpeg2000);
+  EXPECT_EQ(format_from_name("ppm"), ImageFormat::pnm);
+  EXPECT_EQ(format_from_name("targa"), ImageFormat::tga);
+  EXPECT_EQ(format_from_name("heic"), std::nullopt);
   EXPECT_EQ(format_from_name(""), std::nullopt);
 }
 
