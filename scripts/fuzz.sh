@@ -50,6 +50,7 @@ declare -A sources=(
   [pipeline]="$config_sources core/src/template.cpp core/src/schedule/cron.cpp core/src/error.cpp"
   [storage_xml]="plugins/storage/s3/s3_xml.cpp plugins/storage/azure-blob/azure_xml.cpp core/src/http/retry.cpp core/src/http/headers.cpp core/src/error.cpp"
   [image]="$image_sources core/src/error.cpp"
+  [image_oiio]="$image_sources core/src/error.cpp"
 )
 declare -A libraries=(
   [cron]="-ldate-tz"
@@ -57,10 +58,16 @@ declare -A libraries=(
   [url]="-luriparser"
   [storage_xml]="-lpugixml"
   [image]="-lturbojpeg -lpng -lwebp -lgif -lexif -lOpenImageIO -lOpenImageIO_Util -lz -ldl"
+  [image_oiio]="-lturbojpeg -lpng -lwebp -lgif -lexif -lOpenImageIO -lOpenImageIO_Util -lz -ldl"
 )
 # The order of a run; also the default set.
-all=(json_scan template cron http url multipart dotenv pipeline storage_xml image)
-read -r -a targets <<<"${FUZZ_TARGETS:-${all[*]}}"
+all=(json_scan template cron http url multipart dotenv pipeline storage_xml image image_oiio)
+# The smoke run (the test command's) leaves out image_oiio while its open findings stand:
+# OpenEXR and OpenImageIO's DPX reader ask for gigabytes on small files, which needs a
+# memory budget around the module (docs/hardening.md), not another header check.
+smoke=(json_scan template cron http url multipart dotenv pipeline storage_xml image)
+if ((seconds <= 60)); then default=("${smoke[@]}"); else default=("${all[@]}"); fi
+read -r -a targets <<<"${FUZZ_TARGETS:-${default[*]}}"
 
 compiler=(clang++-14)
 command -v ccache >/dev/null && compiler=(ccache clang++-14)
@@ -93,10 +100,10 @@ for target in "${targets[@]}"; do
     ${libraries[$target]:-} -o "$out/${target}_fuzz"
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
-  cp -n tests/fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
+  cp -n tests/fuzz/corpus/"${target%_oiio}"/* "$corpus"/ 2>/dev/null || true
   log="$out/$target.log"
   max_len=4096
-  [[ $target == image ]] && max_len=65536
+  [[ $target == image* ]] && max_len=65536
   # An input slower than 10 s or an allocation over 1 GB is a finding, and the whole run is
   # cut 2 minutes past its time: a smoke run must never hold CI up (libFuzzer's own
   # defaults are 20 minutes per input, and a run stuck reporting an out-of-memory).
