@@ -51,6 +51,20 @@ struct Generator {
   std::optional<DaemonProcess> daemon;
 };
 
+// Info, download and delete of a stored `image` (an entry of images[]) through the routes.
+void expect_image_routes(DaemonProcess& daemon, const json& image, const std::string& prompt) {
+  const std::string id = image["stem"];
+  const auto info = daemon.get("/api/v1/images/" + id);
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_EQ(json::parse(info.body)["metadata"]["prompt"], prompt);
+  EXPECT_EQ(json::parse(info.body)["size"], image["bytes"]);
+  const auto download = daemon.get("/api/v1/images/" + id + "/download");
+  EXPECT_EQ(download.body.size(), image["bytes"].get<std::size_t>());
+  EXPECT_EQ(daemon.request({.method = "DELETE", .url = daemon.url("/api/v1/images/" + id)}).status,
+            200);
+  EXPECT_EQ(daemon.get("/api/v1/images/" + id).status, 404);
+}
+
 TEST(ServeGenerator, DalleImageIsStoredByDateWithItsMetadataThenReadDownloadedAndDeleted) {
   FakeUpstream fake;
   Generator gen(fake);
@@ -264,16 +278,7 @@ TEST(ServeGenerator, S3BackendCreatesTheBucketAndKeepsMetadataOnTheObject) {
       run_program({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
                    s3.endpoint() + "/generated-images/" + image["key"].get<std::string>()});
   EXPECT_EQ(object.out, "200 " + std::to_string(image["bytes"].get<long long>()));
-  const auto info = gen.daemon->get("/api/v1/images/" + id);
-  ASSERT_EQ(info.status, 200) << info.body;
-  EXPECT_EQ(json::parse(info.body)["metadata"]["prompt"], "a red fox");
-  const auto download = gen.daemon->get("/api/v1/images/" + id + "/download");
-  EXPECT_EQ(download.body.size(), image["bytes"].get<std::size_t>());
-  EXPECT_EQ(
-      gen.daemon->request({.method = "DELETE", .url = gen.daemon->url("/api/v1/images/" + id)})
-          .status,
-      200);
-  EXPECT_EQ(gen.daemon->get("/api/v1/images/" + id).status, 404);
+  expect_image_routes(*gen.daemon, image, "a red fox");
 }
 
 TEST(ServeGenerator, AzureBackendCreatesTheContainerAndServesTheImageRoutes) {
@@ -298,18 +303,7 @@ TEST(ServeGenerator, AzureBackendCreatesTheContainerAndServesTheImageRoutes) {
   const auto answer = gen.generate(R"({"prompt": "a heron", "provider": "flux_schnell"})");
   ASSERT_EQ(answer.status, 200) << answer.body << gen.daemon->log();
   const json image = json::parse(answer.body)["images"][0];
-  const std::string id = image["stem"];
-  const auto info = gen.daemon->get("/api/v1/images/" + id);
-  ASSERT_EQ(info.status, 200) << info.body;
-  EXPECT_EQ(json::parse(info.body)["metadata"]["prompt"], "a heron");
-  EXPECT_EQ(json::parse(info.body)["size"], image["bytes"]);
-  const auto download = gen.daemon->get("/api/v1/images/" + id + "/download");
-  EXPECT_EQ(download.body.size(), image["bytes"].get<std::size_t>());
-  EXPECT_EQ(
-      gen.daemon->request({.method = "DELETE", .url = gen.daemon->url("/api/v1/images/" + id)})
-          .status,
-      200);
-  EXPECT_EQ(gen.daemon->get("/api/v1/images/" + id).status, 404);
+  expect_image_routes(*gen.daemon, image, "a heron");
 }
 
 TEST(ServeGenerator, AuthenticationTakesTheSeedsApiKeysAsHeaderOrBearer) {
