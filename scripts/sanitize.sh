@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The config, engine, job store, HTTP and daemon suites under AddressSanitizer and UBSan,
 # built in build-asan/ (-O1, line tables only). The test command runs it (SANITIZE=0 skips
-# it); run scripts/setup.sh once first (packages, npm servers, the normal build).
+# it); run scripts/test.sh once first (packages, npm servers, the normal build).
 #
 # What is built with the sanitizers is what the suites exercise: the core, the plugins and
 # the daemon (imagepipe), and the unit suites' binaries. The daemon suite's test binary

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs imagepipe's build dependencies from Debian 12's packages (idempotent) and builds.
-#   scripts/setup.sh            # Release-ish build in ./build
+# Installs imagepipe's build dependencies from Debian 12's packages (idempotent) and builds
+# the `imagepipe` executable (with its built-in plugins and the OpenImageIO module): what the
+# README's first command runs. scripts/test.sh then builds the rest in the same build/.
+#   scripts/setup.sh                    # -O2 build of bin/imagepipe in ./build
+#   BUILD_TARGETS=all scripts/setup.sh  # everything: tests, benchmarks, plugin modules
 #   BUILD_DIR=build-asan IMAGEPIPE_SANITIZE=address,undefined scripts/setup.sh
-#   DEBUG_INFO=0 scripts/setup.sh   # no -g: faster to build (scripts/test.sh does this)
+#   DEBUG_INFO=1 scripts/setup.sh       # with -g (a quarter more compile time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,26 +35,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The storage tests' emulators (s3rver, Azurite) and Microsoft's Azure client, from npm,
-# when node is here; the tests say they are skipped otherwise.
-if command -v npm >/dev/null && command -v node >/dev/null; then
-  lock=tests/servers/node_modules/.package-lock.json
-  if [[ ! -f $lock || tests/servers/package-lock.json -nt $lock ]]; then
-    echo "setup: npm ci --prefix tests/servers"
-    npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error >/dev/null
-  fi
-fi
-
 BUILD_DIR=${BUILD_DIR:-build}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 # Relative paths in the cache key: a fresh clone elsewhere still hits the cache.
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-# DEBUG_INFO=0 (the test command's choice) builds the same -O2 code without -g: about a
-# quarter less compile time, which is what keeps a cold CI build short.
+# Without -g by default: about a quarter less compile time, and the same flags for both of
+# the README's commands, so the test command reuses this build instead of redoing it.
 flags=()
-[[ ${DEBUG_INFO:-1} == 0 ]] && flags+=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG")
-[[ ${DEBUG_INFO:-1} == 1 ]] && flags+=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG")
+[[ ${DEBUG_INFO:-0} == 0 ]] && flags+=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG")
+[[ ${DEBUG_INFO:-0} == 1 ]] && flags+=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g -DNDEBUG")
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
   -DIMAGEPIPE_SANITIZE="${IMAGEPIPE_SANITIZE:-}" "${flags[@]}" >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target ${BUILD_TARGETS:-imagepipe}
 echo "setup: built $BUILD_DIR/bin/imagepipe"

@@ -4,8 +4,21 @@
 #   SANITIZE=0 FUZZ_SECONDS=0 scripts/test.sh   # the normal suites only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Without debug info unless asked (DEBUG_INFO=1): the tests do not need it, CI time does.
-DEBUG_INFO=${DEBUG_INFO:-0} scripts/setup.sh
+# The same configuration as the README's first command (no reconfigure, nothing rebuilt
+# that it built), then the rest: tests, benchmarks, plugin modules.
+BUILD_TARGETS=all scripts/setup.sh
+# The storage tests' emulators (s3rver, Azurite), the browser driver and Microsoft's Azure
+# client, from npm (Debian's node and npm when the machine has none).
+if ! command -v npm >/dev/null; then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+lock=tests/servers/node_modules/.package-lock.json
+if [[ ! -f $lock || tests/servers/package-lock.json -nt $lock ]]; then
+  echo "test: npm ci --prefix tests/servers"
+  npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error >/dev/null
+fi
 status=0
 # The fuzz targets' smoke run (10,000 inputs each from a fixed seed, ASan and UBSan: about
 # half a minute for the ten, plus their build); scripts/fuzz.sh alone explores for 10 minutes
