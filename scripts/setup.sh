@@ -21,6 +21,7 @@ PACKAGES=(
   libhowardhinnant-date-dev libicu-dev
   libcjose-dev libjansson-dev
   prometheus  # promtool: the tests lint the daemon's /metrics with it
+  zsh  # the completion test loads the zsh script
 )
 
 missing=()

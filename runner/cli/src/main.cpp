@@ -1,7 +1,9 @@
 // imagepipe: serve image pipelines over HTTP, run them once, lint them, describe plugins.
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iostream>
 
+#include "cli_docs.hpp"
 #include "commands.hpp"
 #include "daemon.hpp"
 #include "install_layout.hpp"
@@ -14,14 +16,20 @@ int main(int argc, char** argv) {
   CLI::App app{"imagepipe: image pipelines over interchangeable plugins"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("imagepipe ") + IMAGEPIPE_VERSION);
+  // Global options anywhere on the line: `imagepipe run x.yaml --log-level debug` too.
+  app.fallthrough();
+  app.footer(examples_footer(""));
 
   ProcessOptions process_options;
   std::string log_format = "text", log_level = "warn";
   std::vector<std::string> plugin_dirs;
+  bool quiet = false;
   app.add_option("--log-format", log_format, "Log lines as text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
-  app.add_option("--plugin-dir", plugin_dirs, "Also load plugins from this directory (repeatable)");
+  app.add_option("--plugin-dir", plugin_dirs, "Also load plugins from this directory (repeatable)")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("-q,--quiet", quiet, "Print only errors; the exit code tells");
 
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "Run one job of a pipeline and exit");
@@ -34,7 +42,6 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-o,--out", run.out_dir, "Keep a copy of each result in this directory, as well as the pipeline's sink");
   run_cmd->add_option("--env-file", run.env_file, "Variables file (default: ./.env when present)");
   run_cmd->add_flag("--json", run.json, "Print the job summary as JSON on stdout");
-  run_cmd->add_flag("-q,--quiet", run.quiet, "Print nothing; the exit code tells");
 
   ValidateArgs validate;
   auto* validate_cmd = app.add_subcommand("validate", "Check pipelines without running them");
@@ -110,11 +117,37 @@ int main(int argc, char** argv) {
     cmd->add_option("id", jobs.id, "Job id")->required();
   }
 
+  auto* completion_cmd = app.add_subcommand("completion", "Print a shell completion script (bash or zsh)");
+  std::string shell;
+  completion_cmd->add_option("shell", shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  auto* man_cmd = app.add_subcommand("man", "Print this command line's manual page (roff)");
+
+  // Every command's --help ends with its examples (the man page shows the same).
+  std::function<void(CLI::App*, const std::string&)> add_footers = [&](CLI::App* cmd, const std::string& path) {
+    for (auto* sub : cmd->get_subcommands([](CLI::App*) { return true; })) {
+      const std::string sub_path = path.empty() ? sub->get_name() : path + " " + sub->get_name();
+      sub->footer(examples_footer(sub_path));
+      add_footers(sub, sub_path);
+    }
+  };
+  add_footers(&app, "");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitInvalid;
+  }
+  run.quiet = quiet;
+  if (quiet && app.get_option("--log-level")->count() == 0) log_level = "error";
+
+  if (*completion_cmd) {
+    std::cout << (shell == "bash" ? bash_completion(app) : zsh_completion(app));
+    return kExitOk;
+  }
+  if (*man_cmd) {
+    std::cout << man_page(app, std::string("imagepipe ") + IMAGEPIPE_VERSION);
+    return kExitOk;
   }
 
   if (*jobs_cmd) {  // a client of the daemon: no plugins to load
@@ -138,7 +171,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& d : serve_config.plugin_dirs) process_options.plugin_dirs.push_back(d);
     // A daemon logs what it does unless told otherwise; the one-shot commands stay quiet.
-    if (*serve_cmd && app.get_option("--log-level")->count() == 0)
+    if (*serve_cmd && app.get_option("--log-level")->count() == 0 && !quiet)
       process_options.log_level = spdlog::level::from_str(serve_config.log_level.empty() ? "info" : serve_config.log_level);
     if (app.get_option("--log-format")->count() == 0 && serve_config.log_format)
       process_options.log_format = *serve_config.log_format;
