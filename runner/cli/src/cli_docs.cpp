@@ -11,32 +11,43 @@ namespace {
 const std::map<std::string, std::vector<CommandExample>>& examples_by_path() {
   static const std::map<std::string, std::vector<CommandExample>> examples{
       {"",
-       {{"imagepipe run pipelines/local-edit.yaml -i photo.jpg -o out", "invert and watermark one image, no key needed"},
-        {"imagepipe serve --listen 127.0.0.1:8000 pipelines/wxo", "serve the watsonx Orchestrate tools"},
+       {{"imagepipe run pipelines/local-edit.yaml -i photo.jpg -o out",
+         "invert and watermark one image, no key needed"},
+        {"imagepipe serve --listen 127.0.0.1:8000 pipelines/wxo",
+         "serve the watsonx Orchestrate tools"},
         {"imagepipe validate pipelines/*.yaml", "lint pipelines without running them"}}},
       {"run",
-       {{"imagepipe run pipelines/local-edit.yaml -i photo.jpg -o out", "one image, the result also copied to out/"},
-        {"imagepipe run pipelines/process-image.yaml -i https://example.com/cat.png -p \"as a watercolour\"",
+       {{"imagepipe run pipelines/local-edit.yaml -i photo.jpg -o out",
+         "one image, the result also copied to out/"},
+        {"imagepipe run pipelines/process-image.yaml -i https://example.com/cat.png -p \"as a "
+         "watercolour\"",
          "a URL in, the result uploaded to S3"},
-        {"imagepipe run pipelines/avatar.yaml --set bio=\"Loves hiking\" --set num_images=8 --set person_id=p-1",
+        {"imagepipe run pipelines/avatar.yaml --set bio=\"Loves hiking\" --set num_images=8 --set "
+         "person_id=p-1",
          "request fields from the command line"},
-        {"imagepipe run pipelines/thumbnails.yaml -i 'photos/*.jpg' --json", "many files; the summary as JSON"}}},
+        {"imagepipe run pipelines/thumbnails.yaml -i 'photos/*.jpg' --json",
+         "many files; the summary as JSON"}}},
       {"validate",
        {{"imagepipe validate pipelines/*.yaml", "file:line:col, a caret and a hint per problem"},
         {"imagepipe validate --strict-env my.yaml", "unset variables are errors too"}}},
       {"serve",
        {{"imagepipe serve", "the shipped pipelines on 0.0.0.0:8000"},
-        {"imagepipe serve --config /etc/imagepipe/serve.yaml --data /var/lib/imagepipe", "as the system service runs it"}}},
+        {"imagepipe serve --config /etc/imagepipe/serve.yaml --data /var/lib/imagepipe",
+         "as the system service runs it"}}},
       {"openapi",
        {{"imagepipe openapi --server https://tools.example.com --out tools pipelines/wxo",
          "one importable document per pipeline"}}},
       {"plugins list", {{"imagepipe plugins list --json", "every plugin, built-in or loaded"}}},
-      {"plugins describe", {{"imagepipe plugins describe transform/resize", "every option with its type and default"}}},
+      {"plugins describe",
+       {{"imagepipe plugins describe transform/resize", "every option with its type and default"}}},
       {"jobs list",
-       {{"imagepipe jobs list --status failed --since 2026-03-29T00:00:00Z", "failed jobs since a time"},
+       {{"imagepipe jobs list --status failed --since 2026-03-29T00:00:00Z",
+         "failed jobs since a time"},
         {"imagepipe jobs list --url http://10.0.0.5:8000 --json", "another daemon, as JSON"}}},
-      {"jobs show", {{"imagepipe jobs show 3f0c...", "status, timings, each item's steps, callback attempts"}}},
-      {"jobs retry", {{"imagepipe jobs retry 3f0c...", "the callback again, same Idempotency-Key"}}},
+      {"jobs show",
+       {{"imagepipe jobs show 3f0c...", "status, timings, each item's steps, callback attempts"}}},
+      {"jobs retry",
+       {{"imagepipe jobs retry 3f0c...", "the callback again, same Idempotency-Key"}}},
       {"completion",
        {{"imagepipe completion bash > /etc/bash_completion.d/imagepipe", "bash"},
         {"echo 'source <(imagepipe completion zsh)' >> ~/.zshrc", "zsh"}}},
@@ -131,10 +142,13 @@ void man_command(std::ostream& out, const CLI::App& cmd) {
   const std::string path = command_path(cmd);
   out << ".SS \"imagepipe " << path;
   for (const auto* opt : cmd.get_options())
-    if (opt->get_positional()) out << (opt->get_required() ? " " : " [") << opt->get_name() << (opt->get_required() ? "" : "]");
+    if (opt->get_positional())
+      out << (opt->get_required() ? " " : " [") << opt->get_name()
+          << (opt->get_required() ? "" : "]");
   out << "\"\n" << roff(cmd.get_description()) << "\n";
   man_options(out, visible_options(cmd));
-  for (const auto& ex : command_examples(path)) out << ".PP\n.nf\n" << roff(ex.command) << "\n.fi\n" << roff(ex.what) << "\n";
+  for (const auto& ex : command_examples(path))
+    out << ".PP\n.nf\n" << roff(ex.command) << "\n.fi\n" << roff(ex.what) << "\n";
   for (const auto* sub : visible_subcommands(cmd)) man_command(out, *sub);
 }
 
@@ -169,9 +183,11 @@ std::string examples_footer(const std::string& path) {
 std::string man_page(const CLI::App& app, const std::string& version) {
   std::ostringstream out;
   out << ".TH IMAGEPIPE 1 \"\" \"" << roff(version) << "\" \"User Commands\"\n"
-      << ".SH NAME\nimagepipe \\- " << roff(app.get_description().substr(app.get_description().find(':') + 2)) << "\n"
+      << ".SH NAME\nimagepipe \\- "
+      << roff(app.get_description().substr(app.get_description().find(':') + 2)) << "\n"
       << ".SH SYNOPSIS\n.B imagepipe\n[\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n"
-      << ".SH DESCRIPTION\nimagepipe runs image pipelines declared in YAML: a source, steps (AI providers with "
+      << ".SH DESCRIPTION\nimagepipe runs image pipelines declared in YAML: a source, steps (AI "
+         "providers with "
          "fallback chains, local transforms), a sink and notifiers, over interchangeable plugins. "
          "It runs a pipeline once (\\fBrun\\fR) or serves pipelines as HTTP routes with durable "
          "jobs and callbacks (\\fBserve\\fR). Global options may come anywhere on the line.\n"
@@ -179,20 +195,26 @@ std::string man_page(const CLI::App& app, const std::string& version) {
   man_options(out, visible_options(app));
   out << ".SH COMMANDS\n";
   for (const auto* sub : visible_subcommands(app)) man_command(out, *sub);
-  out << ".SH EXIT STATUS\n.TP\n0\ndone; every item completed\n.TP\n1\nthe job ran but some or all items "
-         "failed; for \\fBjobs\\fR, the daemon refused\n.TP\n2\nbad command line or invalid pipeline\n.TP\n3\n"
+  out << ".SH EXIT STATUS\n.TP\n0\ndone; every item completed\n.TP\n1\nthe job ran but some or all "
+         "items "
+         "failed; for \\fBjobs\\fR, the daemon refused\n.TP\n2\nbad command line or invalid "
+         "pipeline\n.TP\n3\n"
          "could not start (a plugin failed to load, an unwritable output, the daemon unreachable)\n"
       << ".SH ENVIRONMENT\n.TP\n.B IMAGEPIPE_PLUGIN_PATH\nmore plugin folders, colon-separated\n"
-         ".TP\n.B IMAGEPIPE_API_KEY\\fR, \\fBIMAGEPIPE_TOKEN\ncredentials for \\fBimagepipe jobs\\fR\n"
+         ".TP\n.B IMAGEPIPE_API_KEY\\fR, \\fBIMAGEPIPE_TOKEN\ncredentials for \\fBimagepipe "
+         "jobs\\fR\n"
          ".PP\nPipelines read their own variables (\\fB${VAR}\\fR), from the environment or an env "
-         "file (\\fB./.env\\fR by default); \\fBshare/imagepipe/.env.example\\fR lists those of the "
+         "file (\\fB./.env\\fR by default); \\fBshare/imagepipe/.env.example\\fR lists those of "
+         "the "
          "shipped pipelines.\n"
       << ".SH FILES\n.TP\n.I /etc/imagepipe/serve.yaml\nthe system service's settings\n"
          ".TP\n.I /var/lib/imagepipe\nthe system service's jobs and images\n"
          ".TP\n.I share/imagepipe/pipelines\nthe shipped pipelines\n"
       << ".SH EXAMPLES\n";
-  for (const auto& ex : command_examples("")) out << ".PP\n.nf\n" << roff(ex.command) << "\n.fi\n" << roff(ex.what) << "\n";
-  out << ".SH SEE ALSO\nThe documentation in \\fBshare/doc/imagepipe\\fR and the \\fBdocs/\\fR folder "
+  for (const auto& ex : command_examples(""))
+    out << ".PP\n.nf\n" << roff(ex.command) << "\n.fi\n" << roff(ex.what) << "\n";
+  out << ".SH SEE ALSO\nThe documentation in \\fBshare/doc/imagepipe\\fR and the \\fBdocs/\\fR "
+         "folder "
          "of the source.\n";
   return out.str();
 }
@@ -210,8 +232,8 @@ std::string bash_completion(const CLI::App& app) {
   walk(app, [&](const CLI::App& cmd) {
     const std::string path = command_path(cmd);
     for (const auto* sub : visible_subcommands(cmd))
-      out << "      \"" << path << ":" << sub->get_name() << "\") path=\"" << (path.empty() ? "" : path + " ")
-          << sub->get_name() << "\" ;;\n";
+      out << "      \"" << path << ":" << sub->get_name() << "\") path=\""
+          << (path.empty() ? "" : path + " ") << sub->get_name() << "\" ;;\n";
   });
   out << "    esac\n  done\n"
       << "  case \"$prev\" in\n";
@@ -220,7 +242,9 @@ std::string bash_completion(const CLI::App& app) {
     for (const auto* opt : visible_options(cmd)) {
       if (opt->get_positional() || is_flag(*opt)) continue;
       const auto values = allowed_values(*opt);
-      const std::string action = !values.empty() ? "-W \"" + join(values) + "\"" : takes_file(*opt) ? "-f" : "";
+      const std::string action = !values.empty()    ? "-W \"" + join(values) + "\""
+                                 : takes_file(*opt) ? "-f"
+                                                    : "";
       if (action.empty()) continue;
       for (const auto& w : option_words(*opt)) value_cases.emplace(w, action);
     }
@@ -236,7 +260,8 @@ std::string bash_completion(const CLI::App& app) {
     bool files = false;
     for (const auto* opt : visible_options(cmd)) {
       if (opt->get_positional()) {
-        files = files || takes_file(*opt) || opt->get_name() == "pipelines" || opt->get_name() == "files";
+        files = files || takes_file(*opt) || opt->get_name() == "pipelines" ||
+                opt->get_name() == "files";
         continue;
       }
       for (const auto& w : option_words(*opt)) words.push_back(w);
@@ -244,7 +269,8 @@ std::string bash_completion(const CLI::App& app) {
     if (&cmd != &app)
       for (const auto* opt : global)
         for (const auto& w : option_words(*opt)) words.push_back(w);
-    out << "    \"" << command_path(cmd) << "\") COMPREPLY=($(compgen -W \"" << join(words) << "\" -- \"$cur\")";
+    out << "    \"" << command_path(cmd) << "\") COMPREPLY=($(compgen -W \"" << join(words)
+        << "\" -- \"$cur\")";
     if (files) out << " $([[ $cur == -* ]] || compgen -f -- \"$cur\")";
     out << ") ;;\n";
   });

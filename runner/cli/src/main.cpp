@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   std::string log_format = "text", log_level = "warn";
   std::vector<std::string> plugin_dirs;
   bool quiet = false;
-  app.add_option("--log-format", log_format, "Log lines as text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-format", log_format, "Log lines as text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
   app.add_option("--plugin-dir", plugin_dirs, "Also load plugins from this directory (repeatable)")
@@ -33,54 +34,76 @@ int main(int argc, char** argv) {
 
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "Run one job of a pipeline and exit");
-  run_cmd->add_option("pipeline", run.pipeline, "Pipeline YAML file")->required()->check(CLI::ExistingFile);
-  run_cmd->add_option("-i,--input", run.inputs, "Input image: a file, glob or directory (or URL), repeatable");
+  run_cmd->add_option("pipeline", run.pipeline, "Pipeline YAML file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("-i,--input", run.inputs,
+                      "Input image: a file, glob or directory (or URL), repeatable");
   run_cmd->add_option("-p,--prompt", run.prompt, "Prompt, as request.body.prompt")
       ->each([&](const std::string&) { run.prompt_given = true; });
-  run_cmd->add_option("--set", run.sets, "KEY=VALUE into the request body (JSON values allowed), repeatable");
+  run_cmd->add_option("--set", run.sets,
+                      "KEY=VALUE into the request body (JSON values allowed), repeatable");
   run_cmd->add_option("--header", run.headers, "NAME=VALUE request header, repeatable");
-  run_cmd->add_option("-o,--out", run.out_dir, "Keep a copy of each result in this directory, as well as the pipeline's sink");
+  run_cmd->add_option(
+      "-o,--out", run.out_dir,
+      "Keep a copy of each result in this directory, as well as the pipeline's sink");
   run_cmd->add_option("--env-file", run.env_file, "Variables file (default: ./.env when present)");
   run_cmd->add_flag("--json", run.json, "Print the job summary as JSON on stdout");
 
   ValidateArgs validate;
   auto* validate_cmd = app.add_subcommand("validate", "Check pipelines without running them");
-  validate_cmd->add_option("files", validate.files, "Pipeline YAML files")->required()->check(CLI::ExistingFile);
-  validate_cmd->add_option("--env-file", validate.env_file, "Variables file (default: ./.env when present)");
-  validate_cmd->add_flag("--strict-env", validate.strict_env, "Unset environment variables are errors too");
+  validate_cmd->add_option("files", validate.files, "Pipeline YAML files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  validate_cmd->add_option("--env-file", validate.env_file,
+                           "Variables file (default: ./.env when present)");
+  validate_cmd->add_flag("--strict-env", validate.strict_env,
+                         "Unset environment variables are errors too");
 
   PluginsArgs plugins;
   auto* plugins_cmd = app.add_subcommand("plugins", "List and describe plugins");
   plugins_cmd->require_subcommand(1);
   auto* list_cmd = plugins_cmd->add_subcommand("list", "One line per plugin");
   list_cmd->add_flag("--json", plugins.json, "As JSON");
-  auto* describe_cmd = plugins_cmd->add_subcommand("describe", "Every option of a plugin, with types, defaults, examples");
-  describe_cmd->add_option("name", plugins.name, "Plugin name, or kind/name (transform/resize)")->required();
+  auto* describe_cmd = plugins_cmd->add_subcommand(
+      "describe", "Every option of a plugin, with types, defaults, examples");
+  describe_cmd->add_option("name", plugins.name, "Plugin name, or kind/name (transform/resize)")
+      ->required();
   describe_cmd->add_flag("--json", plugins.json, "As JSON (includes the JSON Schema)");
   plugins_cmd->add_subcommand("docs", "The Markdown plugin reference (docs/plugins.md)");
 
   ServeArgs serve;
-  auto* serve_cmd = app.add_subcommand("serve", "Serve the pipelines' HTTP triggers, with durable jobs and callbacks");
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve the pipelines' HTTP triggers, with durable jobs and callbacks");
   auto add_serve_options = [](CLI::App* cmd, ServeArgs& args) {
-    cmd->add_option("--config", args.config, "Daemon config file (YAML); flags override it")->check(CLI::ExistingFile);
-    cmd->add_option("--listen", args.listen, "HOST:PORT to listen on (default 0.0.0.0:8000; port 0 picks one)");
-    cmd->add_option("--data", args.data, "Data directory: job database and files (default ./imagepipe-data)");
+    cmd->add_option("--config", args.config, "Daemon config file (YAML); flags override it")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--listen", args.listen,
+                    "HOST:PORT to listen on (default 0.0.0.0:8000; port 0 picks one)");
+    cmd->add_option("--data", args.data,
+                    "Data directory: job database and files (default ./imagepipe-data)");
     cmd->add_option("--env-file", args.env_file, "Variables file (default: ./.env when present)");
-    cmd->add_option("pipelines", args.pipelines, "Pipeline files or folders (default: the shipped pipelines)");
+    cmd->add_option("pipelines", args.pipelines,
+                    "Pipeline files or folders (default: the shipped pipelines)");
   };
   add_serve_options(serve_cmd, serve);
   serve_cmd->add_option("--test-schedule-clock", serve.schedule_clock)->group("");
 
   OpenapiArgs openapi;
-  auto* openapi_cmd = app.add_subcommand("openapi", "Print the OpenAPI 3.0 document of the served triggers, or write one per tool");
+  auto* openapi_cmd = app.add_subcommand(
+      "openapi", "Print the OpenAPI 3.0 document of the served triggers, or write one per tool");
   add_serve_options(openapi_cmd, openapi.serve);
   // One name per --pipeline, so the pipeline folders may follow it.
-  openapi_cmd->add_option("--pipeline", openapi.names, "Only this pipeline's operation (repeatable)")
+  openapi_cmd
+      ->add_option("--pipeline", openapi.names, "Only this pipeline's operation (repeatable)")
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  openapi_cmd->add_option("--server", openapi.server, "servers[0].url (default: the config's public_url or listen address)");
-  openapi_cmd->add_option("--out", openapi.out_dir, "Write one importable document per pipeline, DIR/<name>.json, instead of one on stdout");
+  openapi_cmd->add_option("--server", openapi.server,
+                          "servers[0].url (default: the config's public_url or listen address)");
+  openapi_cmd->add_option(
+      "--out", openapi.out_dir,
+      "Write one importable document per pipeline, DIR/<name>.json, instead of one on stdout");
 
   JobsArgs jobs;
   auto* jobs_cmd = app.add_subcommand(
@@ -117,13 +140,17 @@ int main(int argc, char** argv) {
     cmd->add_option("id", jobs.id, "Job id")->required();
   }
 
-  auto* completion_cmd = app.add_subcommand("completion", "Print a shell completion script (bash or zsh)");
+  auto* completion_cmd =
+      app.add_subcommand("completion", "Print a shell completion script (bash or zsh)");
   std::string shell;
-  completion_cmd->add_option("shell", shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  completion_cmd->add_option("shell", shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
   auto* man_cmd = app.add_subcommand("man", "Print this command line's manual page (roff)");
 
   // Every command's --help ends with its examples (the man page shows the same).
-  std::function<void(CLI::App*, const std::string&)> add_footers = [&](CLI::App* cmd, const std::string& path) {
+  std::function<void(CLI::App*, const std::string&)> add_footers = [&](CLI::App* cmd,
+                                                                       const std::string& path) {
     for (auto* sub : cmd->get_subcommands([](CLI::App*) { return true; })) {
       const std::string sub_path = path.empty() ? sub->get_name() : path + " " + sub->get_name();
       sub->footer(examples_footer(sub_path));
@@ -156,7 +183,8 @@ int main(int argc, char** argv) {
     return jobs_command(jobs);
   }
 
-  process_options.log_format = log_format == "json" ? imagepipe::LogFormat::json : imagepipe::LogFormat::text;
+  process_options.log_format =
+      log_format == "json" ? imagepipe::LogFormat::json : imagepipe::LogFormat::text;
   process_options.log_level = spdlog::level::from_str(log_level);
   for (const auto& d : plugin_dirs) process_options.plugin_dirs.emplace_back(d);
   process_options.installed_plugin_dir = installed_plugin_dir();
@@ -172,7 +200,8 @@ int main(int argc, char** argv) {
     for (const auto& d : serve_config.plugin_dirs) process_options.plugin_dirs.push_back(d);
     // A daemon logs what it does unless told otherwise; the one-shot commands stay quiet.
     if (*serve_cmd && app.get_option("--log-level")->count() == 0 && !quiet)
-      process_options.log_level = spdlog::level::from_str(serve_config.log_level.empty() ? "info" : serve_config.log_level);
+      process_options.log_level =
+          spdlog::level::from_str(serve_config.log_level.empty() ? "info" : serve_config.log_level);
     if (app.get_option("--log-format")->count() == 0 && serve_config.log_format)
       process_options.log_format = *serve_config.log_format;
   }
