@@ -19,6 +19,10 @@ function(imagepipe_add_plugin name)
 
   add_library(${target}_objects OBJECT ${P_SOURCES})
   target_link_libraries(${target}_objects PUBLIC imagepipe::core ${P_LIBRARIES})
+  # The plugin's kind and name, written once here: IMAGEPIPE_PLUGIN_SELF() and the
+  # descriptor take them from these definitions.
+  target_compile_definitions(${target}_objects PRIVATE IMAGEPIPE_PLUGIN_ID=${id}
+    IMAGEPIPE_PLUGIN_NAME="${name}" IMAGEPIPE_PLUGIN_KIND="${P_KIND}")
   # The same objects go into a shared module, so they must be position independent.
   set_target_properties(${target}_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
 

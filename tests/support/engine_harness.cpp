@@ -8,44 +8,6 @@ namespace imagepipe::testing {
 
 using namespace std::chrono;
 
-std::chrono::system_clock::time_point FakeClock::now() const {
-  std::lock_guard lock(mu_);
-  return system_base_ + offset_;
-}
-std::chrono::steady_clock::time_point FakeClock::steady_now() const {
-  std::lock_guard lock(mu_);
-  return steady_base_ + offset_;
-}
-Task<void> FakeClock::sleep_for(milliseconds d) {
-  {
-    std::lock_guard lock(mu_);
-    sleeps_.push_back(d);
-    offset_ += d;
-  }
-  // Let other coroutines run, as a real sleep would.
-  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-}
-Task<void> FakeClock::sleep_until(steady_clock::time_point t) {
-  {
-    std::lock_guard lock(mu_);
-    // Several sleepers waiting for the same instant wake at that instant: time moves
-    // forward to the latest wake-up point, it does not add up.
-    auto target = duration_cast<milliseconds>(t - steady_base_);
-    sleeps_.push_back(std::max(milliseconds(0), target - offset_));
-    offset_ = std::max(offset_, target);
-  }
-  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-}
-
-milliseconds FakeClock::elapsed() const {
-  std::lock_guard lock(mu_);
-  return offset_;
-}
-std::vector<milliseconds> FakeClock::sleeps() const {
-  std::lock_guard lock(mu_);
-  return sleeps_;
-}
-
 namespace {
 
 class ScriptProvider final : public Provider {

@@ -17,28 +17,12 @@
 
 #include "imagepipe/engine.hpp"
 #include "imagepipe/registry.hpp"
+#include "imagepipe/testing/virtual_clock.hpp"
 
 namespace imagepipe::testing {
 
-// Sleeps return at once and move time forward to the wake-up point, so backoff and rate
-// limits are measured in virtual time with no real waiting.
-class FakeClock final : public Clock {
- public:
-  std::chrono::system_clock::time_point now() const override;
-  std::chrono::steady_clock::time_point steady_now() const override;
-  Task<void> sleep_for(std::chrono::milliseconds d) override;
-  Task<void> sleep_until(std::chrono::steady_clock::time_point t) override;
-
-  std::chrono::milliseconds elapsed() const;  // virtual time since construction
-  std::vector<std::chrono::milliseconds> sleeps() const;
-
- private:
-  mutable std::mutex mu_;
-  std::chrono::milliseconds offset_{0};
-  std::vector<std::chrono::milliseconds> sleeps_;
-  const std::chrono::steady_clock::time_point steady_base_ = std::chrono::steady_clock::now();
-  const std::chrono::system_clock::time_point system_base_ = std::chrono::system_clock::now();
-};
+// The SDK's virtual clock (imagepipe::testing), under the name these tests grew up with.
+using FakeClock = VirtualClock;
 
 // Provider `test-script`: per call, fails with the next class of `fail` (then succeeds),
 // echoing its first input image or a solid PNG. Counts calls and peak concurrency.

@@ -1,7 +1,7 @@
 // The binary contract between the core and a plugin library.
 //
-// A plugin source file declares itself with IMAGEPIPE_PLUGIN(<kind>_<name>) and returns a
-// PluginDescriptor. The build (imagepipe_add_plugin in CMake) compiles it both into a
+// A plugin source file declares itself with IMAGEPIPE_PLUGIN_SELF() (its kind and name come
+// from its imagepipe_add_plugin() call) and returns a PluginDescriptor. The build (imagepipe_add_plugin in CMake) compiles it both into a
 // shared library exporting the C symbol `imagepipe_plugin` and into the static set of
 // built-in plugins, so tests and the one-shot runner need no dlopen.
 #pragma once
@@ -98,10 +98,33 @@ struct imagepipe_plugin_entry {
 };
 }
 
-#define IMAGEPIPE_PLUGIN(ID)                                                     \
-  static ::imagepipe::PluginDescriptor imagepipe_build_##ID();                   \
-  const ::imagepipe::PluginDescriptor& imagepipe_descriptor_##ID() {             \
-    static const ::imagepipe::PluginDescriptor descriptor = imagepipe_build_##ID(); \
-    return descriptor;                                                           \
-  }                                                                              \
+namespace imagepipe::detail {
+// The descriptor with the name its build declared, unless it names itself.
+inline PluginDescriptor with_declared_name(PluginDescriptor d, const char* declared) {
+  if (d.name.empty()) d.name = declared;
+  return d;
+}
+}  // namespace imagepipe::detail
+
+// imagepipe_add_plugin(<name> KIND <kind> ...) defines these for the plugin's sources.
+#ifdef IMAGEPIPE_PLUGIN_NAME
+#define IMAGEPIPE_PLUGIN_DECLARED_NAME_ IMAGEPIPE_PLUGIN_NAME
+#else
+#define IMAGEPIPE_PLUGIN_DECLARED_NAME_ ""
+#endif
+
+#define IMAGEPIPE_PLUGIN(ID)                                                            \
+  static ::imagepipe::PluginDescriptor imagepipe_build_##ID();                          \
+  const ::imagepipe::PluginDescriptor& imagepipe_descriptor_##ID() {                    \
+    static const ::imagepipe::PluginDescriptor descriptor =                             \
+        ::imagepipe::detail::with_declared_name(imagepipe_build_##ID(),                 \
+                                                IMAGEPIPE_PLUGIN_DECLARED_NAME_);       \
+    return descriptor;                                                                  \
+  }                                                                                     \
   static ::imagepipe::PluginDescriptor imagepipe_build_##ID()
+
+// The plugin this source belongs to, as its imagepipe_add_plugin() call names it, so the
+// name is written once (in CMake):
+//   IMAGEPIPE_PLUGIN_SELF() { imagepipe::PluginDescriptor d; d.version = "1.0.0"; ... }
+#define IMAGEPIPE_PLUGIN_SELF() IMAGEPIPE_PLUGIN_EXPAND_(IMAGEPIPE_PLUGIN_ID)
+#define IMAGEPIPE_PLUGIN_EXPAND_(ID) IMAGEPIPE_PLUGIN(ID)

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/schema.hpp"
 
 namespace {
 
@@ -11,7 +12,8 @@ class Sepia final : public imagepipe::Transform {
  public:
   explicit Sepia(double strength) : strength_(strength) {}
 
-  std::vector<imagepipe::Artifact> apply(imagepipe::Artifact in, const imagepipe::ItemContext&) override {
+  std::vector<imagepipe::Artifact> apply(imagepipe::Artifact in,
+                                         const imagepipe::ItemContext&) override {
     auto image = std::move(*in.pixels);
     if (image.channels >= 3) {
       for (int y = 0; y < image.height; ++y)
@@ -35,18 +37,16 @@ class Sepia final : public imagepipe::Transform {
 
 }  // namespace
 
-IMAGEPIPE_PLUGIN(transform_sepia) {
+// Kind and name come from imagepipe_add_plugin(sepia KIND transform ...).
+IMAGEPIPE_PLUGIN_SELF() {
+  namespace schema = imagepipe::schema;
   imagepipe::PluginDescriptor d;
-  d.name = "sepia";
   d.version = "1.0.0";
   d.summary = "Warm brown tones.";
   d.description = "An example of an out-of-tree plugin built with find_package(imagepipe).";
-  d.options_schema = {{"type", "object"},
-                      {"additionalProperties", false},
-                      {"properties",
-                       {{kStrength,
-                         {{"type", "number"}, {"minimum", 0}, {"maximum", 1}, {"default", 1.0},
-                          {"description", "0 leaves the image unchanged, 1 is full sepia."}}}}}};
+  d.options_schema =
+      schema::options().add(kStrength, schema::number().range(0, 1).fallback(1.0).describe(
+                                           "0 leaves the image unchanged, 1 is full sepia."));
   d.examples = {{{kStrength, 0.8}}};
   d.factory = imagepipe::TransformFactory{[](const imagepipe::PluginArgs& args) {
     return std::make_unique<Sepia>(args.options.at(kStrength).get<double>());

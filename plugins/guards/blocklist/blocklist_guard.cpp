@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kName = "blocklist";
+constexpr const char* kName = IMAGEPIPE_PLUGIN_NAME;
 constexpr const char* kWords = "words";
 constexpr const char* kPatterns = "patterns";
 
@@ -137,10 +137,9 @@ class BlocklistGuard final : public Guard {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(guard_blocklist) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = kName;
   d.version = "1.0.0";
   d.summary =
       "Refuses prompts holding blocked words, phrases or patterns, before any provider call.";

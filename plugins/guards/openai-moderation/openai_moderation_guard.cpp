@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kName = "openai-moderation";
+constexpr const char* kName = IMAGEPIPE_PLUGIN_NAME;
 
 std::string trim_slash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -75,10 +75,9 @@ class OpenAIModerationGuard final : public Guard {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(guard_openai_moderation) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = kName;
   d.version = "1.0.0";
   d.summary = "Refuses prompts OpenAI's moderation endpoint flags, before any provider call.";
   d.description =

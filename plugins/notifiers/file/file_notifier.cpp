@@ -54,10 +54,9 @@ class FileNotifier final : public Notifier {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(notifier_file) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "file";
   d.version = "1.0.0";
   d.summary = "Writes the job summary as a JSON file.";
   d.description =

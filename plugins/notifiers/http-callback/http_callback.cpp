@@ -134,11 +134,10 @@ class HttpCallbackNotifier final : public Notifier {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(notifier_http_callback) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   using nlohmann::json;
   PluginDescriptor d;
-  d.name = "http-callback";
   d.version = "1.0.0";
   d.summary = "POSTs the job's result as JSON to a callback URL.";
   d.description =

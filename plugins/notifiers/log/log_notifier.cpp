@@ -27,10 +27,9 @@ class LogNotifier final : public Notifier {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(notifier_log) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "log";
   d.version = "1.0.0";
   d.summary = "Writes one line per finished job to the log.";
   d.description = "The message is a template over job, request, items and metrics.";

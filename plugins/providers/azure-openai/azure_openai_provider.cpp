@@ -15,7 +15,7 @@ namespace {
 using nlohmann::json;
 namespace oa = imagepipe::openai;
 
-constexpr const char* kName = "azure-openai";
+constexpr const char* kName = IMAGEPIPE_PLUGIN_NAME;
 constexpr const char* kEndpoint = "endpoint";
 constexpr const char* kDeployment = "deployment";
 constexpr const char* kApiVersion = "api_version";
@@ -185,10 +185,9 @@ json options_schema() {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(provider_azure_openai) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = kName;
   d.version = "1.0.0";
   d.summary =
       "OpenAI image models on Azure: deployment URLs with api-version, api-key or Entra ID.";

@@ -88,7 +88,7 @@ class FluxProvider final : public Provider {
 
     ProviderResult out;
     out.metadata = {
-        {"provider", kName}, {"model", model_}, {"task_id", task.value("id", std::string())}};
+        {"provider", IMAGEPIPE_PLUGIN_NAME}, {"model", model_}, {"task_id", task.value("id", std::string())}};
     if (result.contains("seed")) out.metadata["seed"] = result["seed"];
     for (const char* k : {"cost", "input_mp", "output_mp"})
       if (task.contains(k) && task[k].is_number())
@@ -195,10 +195,9 @@ class FluxProvider final : public Provider {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(provider_flux) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = flux::kName;
   d.version = "1.0.0";
   d.summary =
       "Black Forest Labs FLUX: text-to-image and Kontext/FLUX.2 editing through the async API.";

@@ -13,8 +13,6 @@
 
 namespace imagepipe::flux {
 
-inline constexpr const char* kName = "flux";
-
 // Option keys (also accepted as per-item `params` overrides where noted in the schema).
 inline constexpr const char* kBaseUrl = "base_url";
 inline constexpr const char* kApiKey = "api_key";

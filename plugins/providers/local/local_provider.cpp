@@ -243,10 +243,9 @@ json side_option(const char* what) {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(provider_local) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "local";
   d.version = "1.0.0";
   d.summary =
       "Image results with no AI service: inverted and watermarked, a text placeholder, or "

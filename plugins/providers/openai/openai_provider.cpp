@@ -34,7 +34,7 @@ class OpenAIProvider final : public Provider {
         detail_(args.options.at(kInputDetail).get<std::string>()),
         image_urls_(args.options.at(kImageUrls).get<std::vector<std::string>>()) {
     const std::string key = args.options.at(kApiKey).get<std::string>();
-    conn_.provider = kName;
+    conn_.provider = IMAGEPIPE_PLUGIN_NAME;
     conn_.http = host_.http;
     conn_.timeout = std::chrono::milliseconds(
         static_cast<long long>(args.options.at(kTimeout).get<double>() * 1000));
@@ -119,10 +119,9 @@ class OpenAIProvider final : public Provider {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(provider_openai) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = openai_plugin::kName;
   d.version = "1.0.0";
   d.summary =
       "OpenAI image generation, edits and the Responses image tool; any OpenAI-compatible host.";

@@ -5,7 +5,6 @@
 
 namespace imagepipe::openai_plugin {
 
-inline constexpr const char* kName = "openai";
 inline constexpr const char* kOperation = "operation";
 inline constexpr const char* kBaseUrl = "base_url";
 inline constexpr const char* kApiKey = "api_key";

@@ -379,11 +379,10 @@ class AzureBlobStorage final : public Storage {
 }  // namespace
 }  // namespace imagepipe::azure
 
-IMAGEPIPE_PLUGIN(storage_azure_blob) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   using namespace imagepipe::azure;
   PluginDescriptor d;
-  d.name = "azure-blob";
   d.version = "1.0.0";
   d.summary = "Azure Blob Storage (block blobs), or Azurite.";
   d.description =

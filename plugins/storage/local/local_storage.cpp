@@ -263,10 +263,9 @@ class LocalStorage final : public Storage {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(storage_local) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "local";
   d.version = "1.0.0";
   d.summary = "A directory on this machine.";
   d.description =

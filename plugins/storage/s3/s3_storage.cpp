@@ -425,11 +425,10 @@ class S3Storage final : public Storage {
 }  // namespace
 }  // namespace imagepipe::s3
 
-IMAGEPIPE_PLUGIN(storage_s3) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   using namespace imagepipe::s3;
   PluginDescriptor d;
-  d.name = "s3";
   d.version = "1.0.0";
   d.summary = "AWS S3 and S3-compatible stores (IBM Cloud Object Storage, MinIO).";
   d.description =

@@ -75,10 +75,9 @@ json integer_option(const char* description, int minimum, json examples) {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(transform_crop) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "crop";
   d.version = "1.0.0";
   d.summary = "Cuts a rectangle out of the image, at x, y or placed by gravity.";
   d.description =

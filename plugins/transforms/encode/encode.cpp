@@ -55,10 +55,9 @@ json sixteen_bits_only_for(const json& formats) {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(transform_encode) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "encode";
   d.version = "1.0.0";
   d.summary =
       "Sets the output format (png, jpeg, webp, tiff, exr, hdr, bmp, tga, pnm, dpx), "

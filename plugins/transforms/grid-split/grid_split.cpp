@@ -55,10 +55,9 @@ json count_option(const char* description) {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(transform_grid_split) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "grid-split";
   d.version = "1.0.0";
   d.summary = "Splits a grid image into one image per cell, row by row.";
   d.description =

@@ -1,5 +1,6 @@
 // Transform `invert`: the colour negative; alpha is kept.
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/schema.hpp"
 
 namespace imagepipe {
 namespace {
@@ -30,18 +31,15 @@ class Invert final : public Transform {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(transform_invert) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "invert";
   d.version = "1.0.0";
   d.summary = "Inverts the colours (RGB or gray); alpha is kept.";
   d.description =
       "Each colour channel becomes 255 minus itself; transparency is unchanged. The local "
       "provider's invert operation does the same and adds a watermark.";
-  d.options_schema = {{"type", "object"},
-                      {"additionalProperties", false},
-                      {"properties", nlohmann::json::object()}};
+  d.options_schema = schema::options();  // nothing to set
   d.examples = {nlohmann::json::object()};
   d.factory = TransformFactory{[](const PluginArgs&) { return std::make_unique<Invert>(); }};
   return d;

@@ -6,6 +6,7 @@
 
 #include "imagepipe/error.hpp"
 #include "imagepipe/plugin.hpp"
+#include "imagepipe/schema.hpp"
 #include "resample.hpp"
 
 namespace imagepipe {
@@ -105,21 +106,19 @@ class Resize final : public Transform {
   bool upscale_;
 };
 
-json side_schema(const char* what) {
-  return {{"type", "integer"},
-          {"minimum", 1},
-          {"maximum", kMaxSide},
-          {"description", std::string(what) + " of the box, in pixels."},
-          {"examples", {256, 1024}}};
+schema::Field side_schema(const char* what) {
+  return schema::integer()
+      .range(1, kMaxSide)
+      .describe(std::string(what) + " of the box, in pixels.")
+      .examples({256, 1024});
 }
 
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(transform_resize) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "resize";
   d.version = "1.0.0";
   d.summary = "Resizes to fit a box, fill a box, or an exact size.";
   d.description =
@@ -129,34 +128,31 @@ IMAGEPIPE_PLUGIN(transform_resize) {
       "photos sharp without aliasing; bilinear is softer and about twice as fast; nearest "
       "keeps hard pixel edges (pixel art, masks). As the first transform it lets JPEG "
       "inputs decode at 1/2, 1/4 or 1/8 scale when that still covers the output.";
-  d.options_schema = {
-      {"type", "object"},
-      {"additionalProperties", false},
-      {"properties",
-       {{kMode,
-         {{"type", "string"},
-          {"enum", {"fit", "fill", "exact"}},
-          {"default", "fit"},
-          {"description",
-           "fit: inside the box; fill: cover the box, crop the rest; exact: "
-           "stretch to width x height."},
-          {"examples", {"fit", "fill"}}}},
-        {kWidth, side_schema("Width")},
-        {kHeight, side_schema("Height")},
-        {kFilter,
-         {{"type", "string"},
-          {"enum", {"lanczos3", "bilinear", "nearest"}},
-          {"default", "lanczos3"},
-          {"description", "Resampling filter."},
-          {"examples", {"lanczos3", "nearest"}}}},
-        {kUpscale,
-         {{"type", "boolean"},
-          {"default", false},
-          {"description", "Enlarge images smaller than the box (off: they keep their size)."},
-          {"examples", {false, true}}}}}},
-      {"anyOf", {{{"required", {kWidth}}}, {{"required", {kHeight}}}}},
-      {"if", {{"properties", {{kMode, {{"enum", {"fill", "exact"}}}}}}, {"required", {kMode}}}},
-      {"then", {{"required", {kWidth, kHeight}}}}};
+  d.options_schema =
+      schema::options()
+          .add(kMode, schema::string()
+                          .one_of({"fit", "fill", "exact"})
+                          .fallback("fit")
+                          .describe("fit: inside the box; fill: cover the box, crop the rest; "
+                                    "exact: stretch to width x height.")
+                          .examples({"fit", "fill"}))
+          .add(kWidth, side_schema("Width"))
+          .add(kHeight, side_schema("Height"))
+          .add(kFilter, schema::string()
+                            .one_of({"lanczos3", "bilinear", "nearest"})
+                            .fallback("lanczos3")
+                            .describe("Resampling filter.")
+                            .examples({"lanczos3", "nearest"}))
+          .add(kUpscale,
+               schema::boolean()
+                   .fallback(false)
+                   .describe("Enlarge images smaller than the box (off: they keep their size).")
+                   .examples({false, true}))
+          // At least one side; fill and exact need both.
+          .rule("anyOf", {{{"required", {kWidth}}}, {{"required", {kHeight}}}})
+          .rule("if",
+                {{"properties", {{kMode, {{"enum", {"fill", "exact"}}}}}}, {"required", {kMode}}})
+          .rule("then", {{"required", {kWidth, kHeight}}});
   d.examples = {{{kMode, "fit"}, {kWidth, 1024}, {kHeight, 1024}},
                 {{kMode, "fill"}, {kWidth, 256}, {kHeight, 256}, {kFilter, "bilinear"}},
                 {{kWidth, 800}}};

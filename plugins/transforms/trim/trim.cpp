@@ -95,10 +95,9 @@ class Trim final : public Transform {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(transform_trim) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "trim";
   d.version = "1.0.0";
   d.summary = "Cuts away a uniform border around the image.";
   d.description =

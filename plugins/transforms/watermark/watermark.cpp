@@ -50,10 +50,9 @@ class Watermark final : public Transform {
 }  // namespace
 }  // namespace imagepipe
 
-IMAGEPIPE_PLUGIN(transform_watermark) {
+IMAGEPIPE_PLUGIN_SELF() {
   using namespace imagepipe;
   PluginDescriptor d;
-  d.name = "watermark";
   d.version = "1.0.0";
   d.summary = "Stamps text onto the image, alpha-blended.";
   d.description =
