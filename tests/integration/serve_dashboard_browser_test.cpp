@@ -30,7 +30,8 @@ sink: {use: local, with: {root: "${DASHBOARD_OUT}"}, key: "edit/${item.stem}.${o
 
 TEST(DashboardBrowser, FormJobCompletesWithThumbnailAndDocsTryIt) {
   const std::string chromium = find_on_path("chromium");
-  const auto script = std::filesystem::path(IMAGEPIPE_SOURCE_DIR) / "tests/ui/dashboard_browser.mjs";
+  const auto script =
+      std::filesystem::path(IMAGEPIPE_SOURCE_DIR) / "tests/ui/dashboard_browser.mjs";
   const auto playwright =
       std::filesystem::path(IMAGEPIPE_SOURCE_DIR) / "tests/servers/node_modules/playwright-core";
   if (chromium.empty() || find_on_path("node").empty() || !std::filesystem::exists(playwright))
@@ -41,10 +42,10 @@ TEST(DashboardBrowser, FormJobCompletesWithThumbnailAndDocsTryIt) {
   write_file(dir / "pipelines" / "edit.yaml", kPipeline);
   const std::string photo = encode(photo_like(900, 600), ImageFormat::png);
   write_file(dir / "photo.png", photo);
-  write_file(dir / "body.json", json{{"image_base64", base64_encode(encode(gradient(64, 48),
-                                                                           ImageFormat::png))},
-                                     {"filename", "tried.png"}}
-                                    .dump());
+  write_file(dir / "body.json",
+             json{{"image_base64", base64_encode(encode(gradient(64, 48), ImageFormat::png))},
+                  {"filename", "tried.png"}}
+                 .dump());
   const std::string key = "browser-test-key";
   DaemonProcess daemon({.pipelines = {(dir / "pipelines").string()},
                         .config_yaml = "auth: {api_keys: [{name: browser, key: " + key + "}]}\n",

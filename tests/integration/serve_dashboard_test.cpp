@@ -14,10 +14,11 @@ const char* kKey = "dashboard-test-key";
 // An async route on the local provider (invert): an inline sink, or local storage in `out`.
 std::string pipeline(const std::string& name, const std::filesystem::path& out = {}) {
   const auto dir = make_temp_dir("imagepipe-dashboard-");
-  std::ofstream(dir / (name + ".yaml")) << "name: " << name << R"(
+  std::ofstream(dir / (name + ".yaml"))
+      << "name: " << name << R"(
 trigger:
   http: {method: POST, path: /)"
-                                        << name << R"(, mode: async}
+      << name << R"(, mode: async}
   request_schema:
     type: object
     required: [image_base64]
@@ -26,14 +27,16 @@ trigger:
       filename: {type: string}
 source: {from: request, field: image_base64, filename_field: filename}
 provider: {use: local, with: {operation: invert}}
-)" << (out.empty() ? "sink: {inline: true}\n"
-                   : "sink: {use: local, with: {root: \"" + out.string() +
-                         "\"}, key: \"r/${item.stem}.${output.ext}\"}\n");
+)"
+      << (out.empty() ? "sink: {inline: true}\n"
+                      : "sink: {use: local, with: {root: \"" + out.string() +
+                            "\"}, key: \"r/${item.stem}.${output.ext}\"}\n");
   return (dir / (name + ".yaml")).string();
 }
 
 HttpResponse get(DaemonProcess& daemon, const std::string& path, Headers headers = {}) {
-  return daemon.request({.url = daemon.url(path), .headers = std::move(headers), .max_redirects = 0});
+  return daemon.request(
+      {.url = daemon.url(path), .headers = std::move(headers), .max_redirects = 0});
 }
 
 std::string header(const HttpResponse& r, const char* name) { return r.header(name).value_or(""); }
@@ -58,8 +61,8 @@ double metric(DaemonProcess& daemon, const std::string& series) {
 std::string submit(DaemonProcess& daemon, const std::string& path, const std::string& image,
                    Headers headers = {}) {
   headers.emplace_back("Content-Type", "application/json");
-  const auto r = daemon.post(path, json{{"image_base64", image}, {"filename", "cat.png"}}.dump(),
-                             headers);
+  const auto r =
+      daemon.post(path, json{{"image_base64", image}, {"filename", "cat.png"}}.dump(), headers);
   EXPECT_EQ(r.status, 202) << r.body;
   return json::parse(r.body).value("job_id", "");
 }
@@ -99,9 +102,9 @@ TEST(Dashboard, ServesItsFilesWithTypesCachingAndPolicy) {
   EXPECT_EQ(get(daemon, "/ui", {{"If-None-Match", "\"other\""}}).status, 200);
 
   // Only the embedded files: no file system behind these paths.
-  for (const auto* path : {"/ui/nope.js", "/ui/../jobs", "/ui/%2e%2e/%2e%2e/etc/passwd",
-                           "/ui/js/", "/ui//index.html", "/ui/index.html/", "/docs/x",
-                           "/ui/js/../../../../etc/passwd"}) {
+  for (const auto* path :
+       {"/ui/nope.js", "/ui/../jobs", "/ui/%2e%2e/%2e%2e/etc/passwd", "/ui/js/", "/ui//index.html",
+        "/ui/index.html/", "/docs/x", "/ui/js/../../../../etc/passwd"}) {
     const auto r = get(daemon, path);
     EXPECT_EQ(r.status, 404) << path << ": " << r.body;
     EXPECT_EQ(header(r, "Content-Type"), "application/json") << path;
@@ -118,9 +121,9 @@ TEST(Dashboard, ServesItsFilesWithTypesCachingAndPolicy) {
 
 TEST(Dashboard, PagesAreOpenAndTheirDataBehindAuth) {
   const auto out = make_temp_dir("imagepipe-dashboard-out-");
-  DaemonProcess daemon({.pipelines = {pipeline("inv", out)},
-                        .config_yaml = std::string("auth: {api_keys: [{name: ui, key: ") + kKey +
-                                       "}]}\n"});
+  DaemonProcess daemon(
+      {.pipelines = {pipeline("inv", out)},
+       .config_yaml = std::string("auth: {api_keys: [{name: ui, key: ") + kKey + "}]}\n"});
   EXPECT_EQ(get(daemon, "/ui").status, 200);
   EXPECT_EQ(get(daemon, "/ui/js/jobs.js").status, 200);
   EXPECT_EQ(get(daemon, "/docs").status, 200);
@@ -130,8 +133,8 @@ TEST(Dashboard, PagesAreOpenAndTheirDataBehindAuth) {
   EXPECT_EQ(get(daemon, "/jobs").status, 401);
   EXPECT_EQ(get(daemon, "/openapi.json").status, 401);
   const Headers bearer = {{"Authorization", std::string("Bearer ") + kKey}};
-  const auto id = submit(daemon, "/inv", base64_encode(encode(gradient(300, 200), ImageFormat::png)),
-                         bearer);
+  const auto id =
+      submit(daemon, "/inv", base64_encode(encode(gradient(300, 200), ImageFormat::png)), bearer);
   EXPECT_EQ(finished(daemon, id, bearer)["status"], "completed");
   const auto thumb = "/jobs/" + id + "/items/0/thumbnail";
   EXPECT_EQ(get(daemon, thumb).status, 401);
@@ -187,7 +190,8 @@ TEST(Dashboard, ThumbnailsAreSmallMadeOnceThenCached) {
     EXPECT_EQ(daemon.post(path, "").status, 405);
   }
   EXPECT_EQ(get(daemon, "/jobs/not-a-job/items/0/thumbnail").status, 400);
-  EXPECT_EQ(get(daemon, "/jobs/0b6c3a4e-8f1d-4c2a-9e7b-5d3f2a1c0e9b/items/0/thumbnail").status, 404);
+  EXPECT_EQ(get(daemon, "/jobs/0b6c3a4e-8f1d-4c2a-9e7b-5d3f2a1c0e9b/items/0/thumbnail").status,
+            404);
   std::filesystem::remove_all(out);
 }
 

@@ -76,8 +76,8 @@ Task<Response> JobsApi::handle(Request& r) {
   constexpr std::string_view kItems = "/items/", kThumbnail = "/thumbnail";
   if (hooks_.thumbnails && action.rfind(kItems, 0) == 0 && action.size() > kItems.size() &&
       action.ends_with(kThumbnail)) {
-    const auto item = action.substr(kItems.size(),
-                                    action.size() - kItems.size() - kThumbnail.size());
+    const auto item =
+        action.substr(kItems.size(), action.size() - kItems.size() - kThumbnail.size());
     if (item.find('/') == std::string::npos) {
       r.route = "/jobs/{id}/items/{n}/thumbnail";
       if (r.method != "GET") co_return method_not_allowed(r, r.route, "GET");

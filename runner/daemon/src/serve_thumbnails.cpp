@@ -66,12 +66,13 @@ Thumbnails::Thumbnails(JobStore& store, const PipelineSet& pipelines, const Host
   PluginRegistry registry;
   register_builtin_plugins(registry);
   const auto* resize = registry.find(PluginKind::transform, "resize");
-  const auto* factory = resize ? std::get_if<TransformFactory>(&resize->descriptor->factory) : nullptr;
+  const auto* factory =
+      resize ? std::get_if<TransformFactory>(&resize->descriptor->factory) : nullptr;
   if (!factory) throw Error(ErrorClass::internal, "the resize transform is not built in");
-  const auto checked = check_options(*resize->descriptor, {{"mode", "fit"},
-                                                           {"width", options_.size},
-                                                           {"height", options_.size}});
-  if (!checked.ok()) throw Error(ErrorClass::internal, "thumbnail size: " + checked.issues[0].message);
+  const auto checked = check_options(
+      *resize->descriptor, {{"mode", "fit"}, {"width", options_.size}, {"height", options_.size}});
+  if (!checked.ok())
+    throw Error(ErrorClass::internal, "thumbnail size: " + checked.issues[0].message);
   PluginArgs args{host_, checked.options};
   resize_ = (*factory)(args);
   asio::post(worker_->thread, [] { name_this_thread("imagepipe-thumb"); });
@@ -139,15 +140,17 @@ std::string Thumbnails::make(const std::string& bytes) const {
   auto small = resize_->apply(Artifact::from_pixels(std::move(decoded)), ItemContext{});
   if (small.empty() || !small.front().pixels)
     throw Error(ErrorClass::internal, "resize gave no pixels");
-  return encode_image(*small.front().pixels, {.format = ImageFormat::jpeg,
-                                              .quality = options_.quality});
+  return encode_image(*small.front().pixels,
+                      {.format = ImageFormat::jpeg, .quality = options_.quality});
 }
 
 Task<Response> Thumbnails::handle(const std::string& id, const std::string& item_text,
                                   const std::string& query) {
   const auto item = read_index(item_text);
-  if (!item) co_return error_response(404, "no item '" + item_text.substr(0, 32) + "': items are "
-                                            "numbered from 0");
+  if (!item)
+    co_return error_response(404, "no item '" + item_text.substr(0, 32) +
+                                      "': items are "
+                                      "numbered from 0");
   const auto output_text = output_parameter(query);
   const auto output = output_text.empty() ? std::optional<std::size_t>(0) : read_index(output_text);
   if (!output) co_return error_response(400, "output must be an output's index (0, 1, ...)");

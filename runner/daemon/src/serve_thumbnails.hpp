@@ -63,7 +63,7 @@ class Thumbnails {
   ThumbnailOptions options_;
   std::unique_ptr<Transform> resize_;
 
-  std::mutex mutex_;  // HTTP threads and the thumbnail thread share the cache
+  std::mutex mutex_;          // HTTP threads and the thumbnail thread share the cache
   std::list<Cached> recent_;  // most recent first
   std::unordered_map<std::string, std::list<Cached>::iterator> by_key_;
   std::size_t cached_bytes_ = 0;

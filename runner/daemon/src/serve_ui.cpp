@@ -71,8 +71,8 @@ Response DashboardPages::handle(Request& request) const {
   const bool page = path == kDocs || path == "/docs/" || path == kUi || path == "/ui/";
   request.route = page ? std::string(path.substr(0, path.find('/', 1))) : "/ui/{file}";
   if (request.method != "GET") {
-    auto response = error_response(405, "method " + request.method + " is not allowed on " +
-                                            request.route + "; allowed: GET");
+    auto response = error_response(
+        405, "method " + request.method + " is not allowed on " + request.route + "; allowed: GET");
     response.headers["Allow"] = "GET";
     return response;
   }

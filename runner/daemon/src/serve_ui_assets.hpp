@@ -8,9 +8,9 @@
 namespace imagepipe::serve {
 
 struct EmbeddedAsset {
-  std::string_view name;   // path below runner/daemon/ui/: "index.html", "js/api.js"
+  std::string_view name;  // path below runner/daemon/ui/: "index.html", "js/api.js"
   std::string_view bytes;
-  std::string_view etag;   // quoted, as the ETag header carries it
+  std::string_view etag;  // quoted, as the ETag header carries it
 };
 
 extern const std::vector<EmbeddedAsset> kEmbeddedAssets;

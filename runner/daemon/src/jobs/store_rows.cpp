@@ -92,8 +92,8 @@ std::optional<JobRecord> select_job_record(Database& db, const std::string& id) 
   return record;
 }
 
-std::optional<BlobRef> select_inline_output(Database& db, const std::string& id,
-                                            std::size_t item, std::size_t output) {
+std::optional<BlobRef> select_inline_output(Database& db, const std::string& id, std::size_t item,
+                                            std::size_t output) {
   auto q = db.prepare("SELECT result, result_segment FROM jobs WHERE id=?");
   q.bind(1, id);
   if (!q.step() || q.is_null(0) || q.is_null(1)) return std::nullopt;
