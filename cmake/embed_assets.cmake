@@ -16,8 +16,6 @@ foreach(file IN LISTS FILES)
   string(LENGTH "${hex}" hex_length)
   math(EXPR size "${hex_length} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  # 80 bytes a line keeps the generated file diffable and the compiler's lines short.
-  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){80})" "\\1\n" bytes "${bytes}")
   string(APPEND body "const unsigned char asset${n}[] = {${bytes}0};\n")
   string(APPEND table "    {\"${name}\", {reinterpret_cast<const char*>(asset${n}), ${size}}, \"\\\"${etag}\\\"\"},\n")
   math(EXPR n "${n} + 1")
