@@ -47,7 +47,7 @@ function steps(timeline, item) {
       bar.style.marginLeft = `${(100 * s.start_seconds) / total}%`;
       bar.style.width = `${Math.max(1, (100 * s.seconds) / total)}%`;
       const tried = (s.chain || []).map((c) =>
-        h('span', { class: `try o-${c.outcome === 'ok' ? 'ok' : 'bad'}` },
+        h('span', { class: `tried o-${c.outcome === 'ok' ? 'ok' : 'bad'}` },
           `${c.provider} ${c.outcome}${c.attempts > 1 ? ` ×${c.attempts}` : ''} ${seconds(c.seconds)}`));
       return h('tr', { class: 'step' },
         h('td', {}, s.step, s.alternative ? h('span', { class: 'muted' }, ` (${s.alternative})`) : ''),
