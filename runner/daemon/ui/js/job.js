@@ -107,6 +107,7 @@ export function showJob(main, id) {
       ({ body: job } = await api(`/jobs/${encodeURIComponent(id)}`));
     } catch (e) {
       replace(body, h('p', { class: 'error' }, e.message));
+      if (e.status === 401) throw e;
       return e.status !== 404 && e.status !== 400;
     }
     const t = job.timings || {};

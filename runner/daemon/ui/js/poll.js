@@ -13,6 +13,13 @@ export function poll(fn, ms = 2000) {
         if (live) live.textContent = 'live';
         if (more === false) return stop();
       } catch (e) {
+        // Without a key every request would be refused again: wait for one (giving it
+        // starts the view anew).
+        if (e.status === 401) {
+          stop();
+          if (live) live.textContent = 'needs a key';
+          return;
+        }
         if (live) live.textContent = 'offline';
       }
     }
