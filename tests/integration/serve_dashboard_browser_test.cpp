@@ -62,8 +62,10 @@ TEST(DashboardBrowser, FormJobCompletesWithThumbnailAndDocsTryIt) {
                                 {"CHROMIUM", chromium}});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err << "\n--- daemon:\n" << daemon.log();
 
-  const auto last = run.out.substr(run.out.rfind('{'));
-  const auto seen = json::parse(last);
+  // Its last line: {"job_id": ..., "thumbnail": {"w", "h"}, ...}.
+  const auto end = run.out.find_last_not_of('\n');
+  const auto start = run.out.rfind('\n', end);
+  const auto seen = json::parse(run.out.substr(start == std::string::npos ? 0 : start + 1));
   const std::string id = seen.value("job_id", "");
   const Headers bearer = {{"Authorization", "Bearer " + key}};
   const auto job = daemon.request({.url = daemon.url("/jobs/" + id), .headers = bearer});
