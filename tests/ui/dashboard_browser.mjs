@@ -51,7 +51,7 @@ try {
   await shot('01-key');
   await page.fill('#key-input', key);
   await page.click('#key-form button[type=submit]');
-  await page.locator('#jobs-status', { hasText: 'No jobs match.' }).waitFor();
+  await page.locator('#jobs-status', { hasText: /on this page|No jobs match/ }).waitFor();
 
   step('the form is filled in and sent');
   await page.click('a[data-nav=new]');
@@ -68,7 +68,14 @@ try {
   step('the job page follows the job to completed');
   await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/);
   const jobId = page.url().split('/').pop();
-  await page.locator('#job .summary .badge', { hasText: /^completed$/ }).waitFor({ timeout: 60000 });
+  // Any end the job can reach, so a failed job fails the test at once, saying how.
+  const badge = page.locator('#job .summary .badge', { hasText: /^(completed|completed with errors|failed|cancelled)$/ });
+  await badge.waitFor({ timeout: 60000 });
+  const ended = await badge.textContent();
+  if (ended !== 'completed') {
+    const error = await page.locator('#job p.error').allTextContents();
+    assert.fail(`the job ended ${ended}: ${error.join('; ')}`);
+  }
   const thumb = page.locator('#job img.thumb').first();
   await thumb.waitFor();
   await page.waitForFunction(() => {
