@@ -1,8 +1,8 @@
 // The dashboard in headless Chromium (tests/ui/dashboard_browser.mjs) against the real
-// daemon with auth on: the form makes a job from an uploaded image, the job completes,
-// its thumbnail loads, /docs tries the route. Then the daemon itself is asked, so a page
-// that only looked right cannot pass: the job must be completed and its thumbnail made.
-// Screenshots are kept in build/test-artifacts/ui/.
+// daemon with auth on: the form makes a job from an uploaded image, the job completes, its
+// thumbnail loads, a queued job is cancelled from its page, /docs tries the route. Then
+// the daemon itself is asked, so a page that only looked right cannot pass: the job must
+// be completed and its thumbnail made. Screenshots are kept in build/test-artifacts/ui/.
 #include "serve_fixture.hpp"
 
 namespace imagepipe::testing {
@@ -28,6 +28,16 @@ provider: {use: local, with: {operation: invert}}
 sink: {use: local, with: {root: "${DASHBOARD_OUT}"}, key: "edit/${item.stem}.${output.ext}"}
 )";
 
+// Slow enough to hold the one job slot while another waits to be cancelled.
+constexpr const char* kSlowPipeline = R"(name: slow
+trigger:
+  http: {method: POST, path: /slow, mode: async, summary: Echo an image after a minute}
+  request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
+source: {from: request, field: image_base64}
+provider: {use: slow-echo, with: {delay_ms: 60000}}
+sink: {inline: true}
+)";
+
 TEST(DashboardBrowser, FormJobCompletesWithThumbnailAndDocsTryIt) {
   const std::string chromium = find_on_path("chromium");
   const auto script =
@@ -40,6 +50,7 @@ TEST(DashboardBrowser, FormJobCompletesWithThumbnailAndDocsTryIt) {
 
   const auto dir = make_temp_dir("imagepipe-dashboard-browser-");
   write_file(dir / "pipelines" / "edit.yaml", kPipeline);
+  write_file(dir / "pipelines" / "slow.yaml", kSlowPipeline);
   const std::string photo = encode(photo_like(900, 600), ImageFormat::png);
   write_file(dir / "photo.png", photo);
   write_file(dir / "body.json",
@@ -48,7 +59,8 @@ TEST(DashboardBrowser, FormJobCompletesWithThumbnailAndDocsTryIt) {
                  .dump());
   const std::string key = "browser-test-key";
   DaemonProcess daemon({.pipelines = {(dir / "pipelines").string()},
-                        .config_yaml = "auth: {api_keys: [{name: browser, key: " + key + "}]}\n",
+                        .config_yaml = "auth: {api_keys: [{name: browser, key: " + key +
+                                       "}]}\nlimits: {jobs_in_flight: 1}\n",
                         .env = {{"DASHBOARD_OUT", (dir / "out").string()}}});
 
   const auto artifacts = std::filesystem::path(IMAGEPIPE_BINARY_DIR) / "test-artifacts" / "ui";
@@ -81,7 +93,10 @@ TEST(DashboardBrowser, FormJobCompletesWithThumbnailAndDocsTryIt) {
   EXPECT_EQ(thumb.header("X-Thumbnail-Cache").value_or(""), "hit") << "the page made it";
   EXPECT_LE(probe_image(thumb.body).width, 256);
   EXPECT_EQ(seen["thumbnail"]["w"], probe_image(thumb.body).width);
-  for (const auto* shot : {"01-key", "02-form", "03-job", "04-jobs", "05-docs"})
+  const auto cancelled = daemon.request(
+      {.url = daemon.url("/jobs/" + seen.value("cancelled_job_id", "")), .headers = bearer});
+  EXPECT_EQ(json::parse(cancelled.body)["status"], "cancelled") << cancelled.body;
+  for (const auto* shot : {"01-key", "02-form", "03-job", "04-jobs", "05-docs", "06-cancel"})
     EXPECT_TRUE(std::filesystem::exists(artifacts / (std::string(shot) + ".png"))) << shot;
   std::filesystem::remove_all(dir);
 }

@@ -5,7 +5,8 @@
 //   3. the job's page follows it to `completed`, with a thumbnail that loaded (at most
 //      256 px) and the item's steps;
 //   4. the jobs list shows it, filters by status;
-//   5. /docs lists the operation and "Try it" sends it.
+//   5. a queued job is cancelled from its page;
+//   6. /docs lists the operation and "Try it" sends it.
 // Any console error, failed script or CSP violation fails the run. Screenshots of each
 // step go to $ARTIFACTS. Prints {"job_id": ...} on its last line for the caller to check.
 //
@@ -106,6 +107,25 @@ try {
   await page.selectOption('select[name=status]', 'completed');
   await row.waitFor();
 
+  step('a queued job is cancelled from its page');
+  // One job at a time (limits.jobs_in_flight: 1) and the slow provider's minute: the
+  // first holds the slot, the second waits in the queue.
+  const submitSlow = async () => {
+    await page.goto(`${url}/ui/#/new/slow`);
+    const slow = page.locator('form[data-operation="slow"]');
+    await slow.locator('input[type=file][name=image_base64]').setInputFiles(image);
+    await slow.locator('button[type=submit]').click();
+    await page.waitForURL(/#\/jobs\/[0-9a-f-]{36}$/);
+    return page.url().split('/').pop();
+  };
+  await submitSlow();
+  const queuedId = await submitSlow();
+  await page.locator('#job .summary .badge', { hasText: /^queued$/ }).waitFor();
+  await page.click('#cancel');
+  await page.locator('#job .summary .badge', { hasText: /^cancelled$/ }).waitFor();
+  assert.match(await page.locator('#job-message').textContent(), /cancelled/);
+  await shot('06-cancel');
+
   step('/docs lists the operation and tries it');
   await page.goto(`${url}/docs`);
   const op = page.locator(`#op-${operation}`);
@@ -119,7 +139,7 @@ try {
   await shot('05-docs');
 
   assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
-  console.log(JSON.stringify({ job_id: jobId, thumbnail: size, tried_job_id: answer.job_id }));
+  console.log(JSON.stringify({ job_id: jobId, thumbnail: size, tried_job_id: answer.job_id, cancelled_job_id: queuedId }));
 } catch (e) {
   console.error(e.stack || String(e));
   await page.screenshot({ path: path.join(artifacts, 'failed.png'), fullPage: true }).catch(() => {});
