@@ -122,7 +122,8 @@ export function showJob(main, id) {
         ['ran for', t.run_seconds !== undefined ? seconds(t.run_seconds) : ''], ['runs', job.runs],
         ['request id', job.request_id], ['provider calls', m.provider_attempts], ['fall-throughs', m.fall_throughs],
         ['usage', usage(m.usage)]]),
-      h('h2', {}, 'Items'), sections.length ? sections : h('p', { class: 'muted' }, 'No results yet.'),
+      h('h2', {}, 'Items'), sections.length ? sections
+        : h('p', { class: 'muted' }, UNFINISHED.has(job.status) ? 'No results yet.' : 'No results.'),
       h('h2', {}, 'Callback'), callback(job, act),
       h('details', {}, h('summary', {}, 'The job as JSON'), jsonBlock(job)));
     return UNFINISHED.has(job.status) || job.callback?.status === 'pending';
