@@ -7,17 +7,23 @@ cd "$(dirname "$0")/.."
 # The same configuration as the README's first command (no reconfigure, nothing rebuilt
 # that it built), then the rest: tests, benchmarks, plugin modules.
 BUILD_TARGETS=all scripts/setup.sh
-# The storage tests' emulators (s3rver, Azurite), the browser driver and Microsoft's Azure
-# client, from npm (Debian's node and npm when the machine has none).
-if ! command -v npm >/dev/null; then
+# The storage tests' emulators (s3rver, Azurite), the browser driver (playwright-core) and
+# Microsoft's Azure client, from npm; Debian's node and npm when the machine has none, and
+# Debian's chromium, which the dashboard's browser test drives (no browser download).
+need=()
+command -v npm >/dev/null || need+=(nodejs npm)
+command -v chromium >/dev/null || need+=(chromium)
+if ((${#need[@]})); then
+  echo "test: installing ${need[*]}"
   SUDO=""
   [[ $(id -u) -ne 0 ]] && SUDO=sudo
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 lock=tests/servers/node_modules/.package-lock.json
 if [[ ! -f $lock || tests/servers/package-lock.json -nt $lock ]]; then
   echo "test: npm ci --prefix tests/servers"
-  npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error >/dev/null
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error >/dev/null
 fi
 status=0
 # The fuzz targets' smoke run (10,000 inputs each from a fixed seed, ASan and UBSan: about

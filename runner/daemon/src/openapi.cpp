@@ -179,6 +179,19 @@ json storage_operation(const Pipeline& p) {
   return op;
 }
 
+// The body fields a request source reads, marked so a generated form (the dashboard's) can
+// offer a file input for the image and fill the file name from it. OpenAPI's own
+// `format: byte` would say base64 only, and the field also takes data: URLs.
+void mark_image_fields(const Pipeline& p, json& schema) {
+  if (p.source.from != SourceSpec::From::request || !schema.contains("properties")) return;
+  auto& properties = schema["properties"];
+  if (properties.contains(p.source.field) && properties[p.source.field].is_object())
+    properties[p.source.field]["x-imagepipe-image"] = "base64";
+  if (!p.source.filename_field.empty() && properties.contains(p.source.filename_field) &&
+      properties[p.source.filename_field].is_object())
+    properties[p.source.filename_field]["x-imagepipe-filename"] = true;
+}
+
 json operation(const Pipeline& p) {
   const auto& http = *p.trigger.http;
   if (http.mode == HttpTrigger::Mode::render) return render_operation(p);
@@ -199,6 +212,7 @@ json operation(const Pipeline& p) {
   if (http.method != "GET" && http.method != "DELETE") {
     json schema = p.trigger.request_schema.is_null() ? json{{"type", "object"}}
                                                      : to_openapi_schema(p.trigger.request_schema);
+    mark_image_fields(p, schema);
     op["requestBody"] = {{"required", true}, {"content", json_content(schema)}};
   }
 

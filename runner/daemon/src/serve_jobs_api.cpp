@@ -42,7 +42,8 @@ bool JobsApi::owns(const std::string& path) {
 }
 
 Task<Response> JobsApi::handle(Request& r) {
-  // /jobs, /jobs/{id}, /jobs/{id}/cancel, /jobs/{id}/callbacks/retry
+  // /jobs, /jobs/{id}, /jobs/{id}/cancel, /jobs/{id}/callbacks/retry,
+  // /jobs/{id}/items/{n}/thumbnail
   std::string rest = r.path.substr(kJobs.size());
   if (rest.empty() || rest == "/") {
     r.route = "/jobs";
@@ -70,6 +71,21 @@ Task<Response> JobsApi::handle(Request& r) {
     if (r.method != "POST") co_return method_not_allowed(r, "/jobs/{id}/callbacks/retry", "POST");
     if (auto refused = bad_id(id)) co_return *refused;
     co_return co_await retry_callback(id);
+  }
+  // /items/{n}/thumbnail
+  constexpr std::string_view kItems = "/items/", kThumbnail = "/thumbnail";
+  if (hooks_.thumbnails && action.rfind(kItems, 0) == 0 && action.size() > kItems.size() &&
+      action.ends_with(kThumbnail)) {
+    const auto item =
+        action.substr(kItems.size(), action.size() - kItems.size() - kThumbnail.size());
+    if (item.find('/') == std::string::npos) {
+      r.route = "/jobs/{id}/items/{n}/thumbnail";
+      if (r.method != "GET") co_return method_not_allowed(r, r.route, "GET");
+      if (auto refused = bad_id(id)) co_return *refused;
+      auto response = co_await hooks_.thumbnails->handle(id, item, r.query);
+      response.job_id = id;
+      co_return response;
+    }
   }
   r.route = "unmatched";
   co_return error_response(404, "no route for " + r.method + " " + r.path.substr(0, 200));

@@ -1,5 +1,6 @@
 // The jobs API: GET /jobs (filters, cursor paging, newest first), GET /jobs/{id},
-// POST /jobs/{id}/cancel and POST /jobs/{id}/callbacks/retry. Behind the daemon's
+// POST /jobs/{id}/cancel, POST /jobs/{id}/callbacks/retry and the results' thumbnails
+// (GET /jobs/{id}/items/{n}/thumbnail, serve_thumbnails.hpp). Behind the daemon's
 // authentication like every non-exempt route (the router admits the caller first).
 #pragma once
 
@@ -9,6 +10,7 @@
 #include "jobs/jobs.hpp"
 #include "serve_http.hpp"
 #include "serve_running_jobs.hpp"
+#include "serve_thumbnails.hpp"
 
 namespace imagepipe::serve {
 
@@ -16,6 +18,7 @@ struct JobsApiHooks {
   RunningJobs* running = nullptr;                      // to stop a running job
   std::function<void(const std::string&)> left_queue;  // a queued job was cancelled
   std::function<void()> wake_outbox;                   // a callback is due again
+  Thumbnails* thumbnails = nullptr;                    // /jobs/{id}/items/{n}/thumbnail
 };
 
 class JobsApi {

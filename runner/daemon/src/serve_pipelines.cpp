@@ -16,9 +16,9 @@ bool is_yaml(const fs::path& p) { return p.extension() == ".yaml" || p.extension
 // when the path is free.
 std::string daemon_route(const std::string& path) {
   for (const char* exact : {"/health", "/health/", "/health/live", "/health/ready", "/metrics",
-                            "/openapi.json", "/providers"})
+                            "/openapi.json", "/providers", "/docs", "/docs/"})
     if (path == exact) return exact;
-  for (const std::string prefix : {"/jobs/", "/files/"})
+  for (const std::string prefix : {"/jobs/", "/files/", "/ui/"})
     if (path.rfind(prefix, 0) == 0 || path + "/" == prefix) return prefix + "...";
   return {};
 }

@@ -35,6 +35,14 @@ std::string job_id_of(const Response& response) {
   return it->second.substr(std::strlen(kJobsPrefix));
 }
 
+// The dashboard's pages hold no data: they pass the gate, and ask for a key for the API.
+const RouteAuth kPublicPage{.anonymous = true};
+
+JobsApiHooks with_thumbnails(JobsApiHooks hooks, Thumbnails* thumbnails) {
+  hooks.thumbnails = thumbnails;
+  return hooks;
+}
+
 json time_or_null(const std::optional<TimePoint>& t) {
   return t ? json(iso8601(*t)) : json(nullptr);
 }
@@ -56,7 +64,8 @@ void add_schedules(const std::vector<ScheduleStatus>& schedules, json& pipelines
 Router::Router(RouterContext context)
     : ctx_(std::move(context)),
       files_(ctx_.pipelines, ctx_.host),
-      jobs_(ctx_.trigger.store, ctx_.jobs) {
+      thumbnails_(ctx_.trigger.store, ctx_.pipelines, ctx_.host, ctx_.metrics),
+      jobs_(ctx_.trigger.store, with_thumbnails(ctx_.jobs, &thumbnails_)) {
   add("GET", "/health", [](Request&) -> Task<Response> {
     co_return json_response(200, {{"ok", true}});
   });
@@ -108,6 +117,16 @@ Router::Router(RouterContext context)
       });
     }
   }
+  // Someone who types the daemon's address into a browser lands on the dashboard.
+  if (!routes_.count("/")) {
+    route_auth_["/"]["GET"] = &kPublicPage;
+    add("GET", "/", [](Request&) -> Task<Response> {
+      Response r{.status = 302, .content_type = "text/plain; charset=utf-8"};
+      r.headers["Location"] = "/ui/";
+      r.body = "/ui/\n";
+      co_return r;
+    });
+  }
 }
 
 const std::string& Router::route_key(const std::string& path) const {
@@ -122,6 +141,7 @@ void Router::add(const std::string& method, const std::string& path, RouteFn fn)
 }
 
 const RouteAuth* Router::route_auth(const Request& request) const {
+  if (DashboardPages::owns(request.path)) return &kPublicPage;
   auto path = route_auth_.find(route_key(request.path));
   if (path == route_auth_.end()) return nullptr;
   auto method = path->second.find(request.method);
@@ -140,6 +160,8 @@ Task<Response> Router::handle(Request& request) {
   if (refused) {
     request.route = routes_.count(route_key(request.path)) ? route_key(request.path) : "unmatched";
     response = std::move(*refused);
+  } else if (DashboardPages::owns(request.path)) {
+    response = pages_.handle(request);
   } else if (JobsApi::owns(request.path)) {
     response = co_await jobs_.handle(request);
   } else if (request.path.rfind(kFilesPrefix, 0) == 0) {

@@ -1,6 +1,7 @@
 // The daemon's routes: the pipelines' triggers (job routes and template routes) plus the
 // operational ones (/health, /health/live, /health/ready, /metrics, /jobs...,
-// /files/..., /providers, /openapi.json). Unknown paths get 404 and known paths with
+// /files/..., /providers, /openapi.json) and the dashboard (/ui, /docs; `/` leads there
+// unless a trigger has it). Unknown paths get 404 and known paths with
 // another method 405, both as JSON.
 #pragma once
 
@@ -14,7 +15,9 @@
 #include "serve_jobs_api.hpp"
 #include "serve_path_match.hpp"
 #include "serve_scheduler.hpp"
+#include "serve_thumbnails.hpp"
 #include "serve_trigger.hpp"
+#include "serve_ui.hpp"
 
 namespace imagepipe::serve {
 
@@ -50,7 +53,9 @@ class Router {
 
   RouterContext ctx_;
   FileLinks files_;
+  Thumbnails thumbnails_;
   JobsApi jobs_;
+  DashboardPages pages_;
   std::map<std::string, std::map<std::string, RouteFn>> routes_;  // path → method → handler
   std::vector<PathPattern> patterns_;  // the keys of routes_ with `{name}` segments
   std::map<std::string, std::map<std::string, const RouteAuth*>> route_auth_;  // pipelines'

@@ -106,6 +106,20 @@ TEST_F(StoreTest, AFinishedJobQueuesItsCallbackWithTheInlineResult) {
   EXPECT_TRUE(run(store_->due_callbacks(std::chrono::system_clock::now(), 10)).empty());
 }
 
+// The dashboard's thumbnails read inline results back by item and output.
+TEST_F(StoreTest, AnInlineOutputIsReadBackByItsIndexes) {
+  auto job = make_job();
+  run(store_->add(job));
+  run(store_->claim_next());
+  EXPECT_FALSE(run(store_->inline_output(job.id, 0, 0))) << "not finished";
+  run(store_->finish(finished(job.id)));
+  reopen();
+  EXPECT_EQ(run(store_->inline_output(job.id, 0, 0)).value_or(""), "RESULTBYTES");
+  EXPECT_FALSE(run(store_->inline_output(job.id, 1, 0)));
+  EXPECT_FALSE(run(store_->inline_output(job.id, 0, 1)));
+  EXPECT_FALSE(run(store_->inline_output("0b6c3a4e-8f1d-4c2a-9e7b-5d3f2a1c0e9b", 0, 0)));
+}
+
 TEST_F(StoreTest, NoCallbackIsQueuedForAJobThatDidNotAskForOne) {
   auto job = make_job();
   job.notify = false;

@@ -97,7 +97,8 @@ TEST(OpenapiCli, TwoToolsWithOneOperationIdAreRefused) {
 
 // A pipeline on GET /health would answer instead of the daemon's own health check.
 TEST(OpenapiCli, ARouteThatHidesADaemonRouteIsRefused) {
-  for (const char* path : {"/health", "/metrics", "/jobs/mine", "/files"}) {
+  for (const char* path :
+       {"/health", "/metrics", "/jobs/mine", "/files", "/ui", "/ui/x", "/docs"}) {
     Dir dir;
     std::ofstream(dir.path / "shadow.yaml")
         << "name: shadow\ntrigger:\n  http: {method: GET, path: " << path

@@ -186,6 +186,15 @@ class JobStore {
 
   // Deletes jobs finished before `cutoff` whose callbacks are settled, with their files.
   virtual Task<int> remove_finished_before(TimePoint cutoff) = 0;
+  // The bytes an inline sink kept for output `output` of item `item` (indexes as in the
+  // stored result), read back for the dashboard's thumbnails; nullopt when that output has
+  // none here (stored elsewhere, the job removed meanwhile). Not pure: a backend that keeps
+  // no result bytes needs nothing more.
+  virtual Task<std::optional<std::string>> inline_output(std::string id, std::size_t item,
+                                                         std::size_t output) {
+    (void)id, (void)item, (void)output;
+    co_return std::nullopt;
+  }
   virtual Task<JobCounts> counts() = 0;
   // A cheap round trip to the database, for /health/ready. Throws when unusable.
   virtual Task<void> ping() = 0;

@@ -192,6 +192,21 @@ class SqliteJobStore final : public JobStore {
     co_return co_await on_db([this, cutoff] { return remove_now(cutoff); });
   }
 
+  // The job holds its results segment until it is removed; one removed between the two
+  // steps leaves nothing to read, which is the answer then.
+  Task<std::optional<std::string>> inline_output(std::string id, std::size_t item,
+                                                 std::size_t output) override {
+    const auto ref = co_await on_db(
+        [this, &id, item, output] { return jobs::select_inline_output(db_, id, item, output); });
+    if (!ref) co_return std::nullopt;
+    try {
+      co_return results_.read(*ref);
+    } catch (const Error& e) {
+      if (e.cls() == ErrorClass::not_found) co_return std::nullopt;
+      throw;
+    }
+  }
+
   Task<JobCounts> counts() override {
     co_return co_await on_db([this] {
       JobCounts counts;

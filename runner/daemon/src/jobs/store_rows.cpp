@@ -92,6 +92,22 @@ std::optional<JobRecord> select_job_record(Database& db, const std::string& id) 
   return record;
 }
 
+std::optional<BlobRef> select_inline_output(Database& db, const std::string& id, std::size_t item,
+                                            std::size_t output) {
+  auto q = db.prepare("SELECT result, result_segment FROM jobs WHERE id=?");
+  q.bind(1, id);
+  if (!q.step() || q.is_null(0) || q.is_null(1)) return std::nullopt;
+  const auto stored = json::parse(q.text(0));
+  const auto segment = static_cast<std::uint64_t>(q.integer(1));
+  const auto items = stored.value("items", json::array());
+  if (item >= items.size()) return std::nullopt;
+  const auto outputs = items[item].value("outputs", json::array());
+  if (output >= outputs.size()) return std::nullopt;
+  const auto blob = outputs[output].find("blob");
+  if (blob == outputs[output].end()) return std::nullopt;
+  return BlobRef{segment, blob->at(0).get<std::uint64_t>(), blob->at(1).get<std::uint64_t>()};
+}
+
 std::vector<DueRow> lease_due_callbacks(Database& db, TimePoint now, int limit,
                                         std::chrono::milliseconds lease_for) {
   const auto at = to_unix_ms(now);

@@ -20,6 +20,11 @@ JobRequest request_from_json(const nlohmann::json& j);
 
 std::optional<JobRecord> select_job_record(Database& db, const std::string& id);
 
+// Where one inline output's bytes are in the results log; nullopt when the job, the item
+// or the output is not there or was not kept inline.
+std::optional<BlobRef> select_inline_output(Database& db, const std::string& id, std::size_t item,
+                                            std::size_t output);
+
 // An output kept inline for a base64 callback: where its bytes are in the results log.
 struct InlineOutput {
   std::size_t item = 0, output = 0;
