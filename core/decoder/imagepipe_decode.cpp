@@ -173,6 +173,19 @@ bool serve(const Module& module) {
   return reply(IMAGEPIPE_DECODER_OK, info, payload.bytes.data(), payload.bytes.size());
 }
 
+// OpenImageIO sets itself up on first use (its format catalogue, per-thread state): done
+// here, before any limit, so that memory is part of the baseline and not of a request's.
+void warm_up(const Module& module) {
+  if (!module.table) return;
+  static const char kOnePixel[] = "P6\n1 1\n255\n\0\0\0";
+  const ImagepipeOiioInput in{"pnm", kOnePixel, sizeof kOnePixel - 1, 1, 1};
+  Payload payload;
+  ImagepipeOiioSink sink = payload.sink();
+  ImagepipeOiioInfo info{};
+  char error[kErrorSize] = {};
+  module.table->decode(&in, &info, &sink, error, sizeof error);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -183,6 +196,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Module module = load(argv[1]);
+  warm_up(module);
   while (serve(module)) {
   }
   return 0;

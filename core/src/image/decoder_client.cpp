@@ -43,12 +43,13 @@ constexpr std::size_t kLongestError = 4096;  // bytes of a reader's message
 std::atomic<std::uint64_t> memory_limit{0};
 std::atomic<std::int64_t> timeout_ms{0};
 
-// $IMAGEPIPE_DECODER_MEMORY_BYTES (at least 16 MB), else DecoderLimits' default.
+// $IMAGEPIPE_DECODER_MEMORY_BYTES (at least 128 MB: OpenImageIO reads through a 64 MB
+// buffer), else DecoderLimits' default.
 std::uint64_t default_memory() {
   if (const char* text = std::getenv("IMAGEPIPE_DECODER_MEMORY_BYTES"); text && *text) {
     char* end = nullptr;
     const unsigned long long value = std::strtoull(text, &end, 10);
-    if (end && *end == '\0' && value >= (16ull << 20)) return value;
+    if (end && *end == '\0' && value >= (128ull << 20)) return value;
   }
   return DecoderLimits{}.memory_bytes;
 }
@@ -296,7 +297,7 @@ DecoderResult run_decoder(ImageFormat format, const DecoderCall& call) {
   }
   if (reply.status == IMAGEPIPE_DECODER_OUT_OF_MEMORY) {
     helper->reap(false);  // it exits by itself after the reply
-    throw Error(ErrorClass::invalid_input, "cannot decode this " + name +
+    throw Error(ErrorClass::invalid_input, "cannot decode this " + upper +
                                                " image: not enough memory to decode it (limit " +
                                                mb(limits.memory_bytes) + ")");
   }

@@ -222,7 +222,7 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
                      {"decoder_memory_bytes",
                       [&](Node v) {
                         config.decoder_memory_bytes = r.number<std::uint64_t>(
-                            v, "limits.decoder_memory_bytes", 16ull << 20, 1ull << 50);
+                            v, "limits.decoder_memory_bytes", 128ull << 20, 1ull << 50);
                       }},
                      {"queued_jobs_per_pipeline", [&](Node v) {
                         config.queued_jobs_per_pipeline = r.number<std::size_t>(
