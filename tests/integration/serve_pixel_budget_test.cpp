@@ -20,8 +20,8 @@ constexpr std::uint64_t kImage = kSide * kSide * 3;  // 12,288 bytes decoded
 constexpr std::uint64_t kBudget = 20'000;          // one image fits, two do not
 constexpr int kHoldMs = 1500;                       // how long each job holds its pixels
 
-// Decodes (invert needs pixels), then holds the pixels through a provider that takes
-// `kHoldMs`, then writes the result inline.
+// Decodes, holds the pixels for `kHoldMs` (the slow-hold test transform), then writes the
+// result inline.
 std::string holding_pipeline() {
   const auto dir = make_temp_dir("imagepipe-pixels-");
   std::ofstream(dir / "hold.yaml") << R"(name: hold
@@ -30,11 +30,9 @@ trigger:
   request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
 source: {from: request, field: image_base64}
 steps:
-  - name: invert
-    transforms: [{use: invert}]
   - name: hold
-    provider: {use: slow-echo, with: {delay_ms: )"
-                                   << kHoldMs << R"(}}
+    transforms: [{use: slow-hold, with: {delay_ms: )"
+                                   << kHoldMs << R"(}}]
 sink: {inline: true}
 )";
   return (dir / "hold.yaml").string();
@@ -127,7 +125,7 @@ TEST(ServePixelBudget, AnImageLargerThanTheBudgetFailsNamingIt) {
                         .config_yaml = "limits: {decoded_pixel_bytes: " + std::to_string(kBudget) +
                                        "}\n"});
   const std::string id = accept(daemon, png_base64(100, 100));
-  json j;
+  json j = json::object();
   for (int i = 0; i < 500 && j.value("status", "") != "failed"; ++i) {
     std::this_thread::sleep_for(10ms);
     j = job(daemon, id);
@@ -139,6 +137,7 @@ TEST(ServePixelBudget, AnImageLargerThanTheBudgetFailsNamingIt) {
   EXPECT_EQ(gauge(daemon), 0);
   // A small one still runs.
   const std::string small = accept(daemon, png_base64(kSide, kSide));
+  j = json::object();
   for (int i = 0; i < 500 && j.value("status", "") != "completed"; ++i) {
     std::this_thread::sleep_for(10ms);
     j = job(daemon, small);
