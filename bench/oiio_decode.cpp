@@ -25,7 +25,8 @@ namespace {
 const ImagepipeOiioModule& module() {
   void* so = dlopen(codec::oiio_module_path().c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!so) throw std::runtime_error(dlerror());
-  auto entry = reinterpret_cast<const ImagepipeOiioModule* (*)()>(dlsym(so, "imagepipe_oiio_module"));
+  auto entry =
+      reinterpret_cast<const ImagepipeOiioModule* (*)()>(dlsym(so, "imagepipe_oiio_module"));
   return *entry();
 }
 
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
   const double first = clock.lap_ms();
   const auto& m = module();
   std::printf("helper's first request (start, OpenImageIO loaded): %.1f ms\n", first);
-  for (const auto& [format, name] : {std::pair{ImageFormat::tga, "targa"}, {ImageFormat::bmp, "bmp"}}) {
+  for (const auto& [format, name] :
+       {std::pair{ImageFormat::tga, "targa"}, {ImageFormat::bmp, "bmp"}}) {
     EncodeSpec spec;
     spec.format = format;
     const std::string bytes = encode_image(image, spec);

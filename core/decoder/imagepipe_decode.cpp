@@ -84,7 +84,8 @@ struct Module {
 
 Module load(const char* path) {
   void* so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  if (!so) return {nullptr, std::string("the OpenImageIO module is not installed (") + dlerror() + ")"};
+  if (!so)
+    return {nullptr, std::string("the OpenImageIO module is not installed (") + dlerror() + ")"};
   using Entry = const ImagepipeOiioModule* (*)();
   auto entry = reinterpret_cast<Entry>(dlsym(so, "imagepipe_oiio_module"));
   const ImagepipeOiioModule* table = entry ? entry() : nullptr;

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 
 #include "imagepipe/error.hpp"

@@ -15,10 +15,10 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::StartsWith;
 
-constexpr int kSide = 64;                          // each image: 64x64 RGB
+constexpr int kSide = 64;                            // each image: 64x64 RGB
 constexpr std::uint64_t kImage = kSide * kSide * 3;  // 12,288 bytes decoded
-constexpr std::uint64_t kBudget = 20'000;          // one image fits, two do not
-constexpr int kHoldMs = 1500;                       // how long each job holds its pixels
+constexpr std::uint64_t kBudget = 20'000;            // one image fits, two do not
+constexpr int kHoldMs = 1500;                        // how long each job holds its pixels
 
 // Decodes, holds the pixels for `kHoldMs` (the slow-hold test transform), then writes the
 // result inline.
@@ -121,9 +121,9 @@ TEST(ServePixelBudget, DecodesPastTheBudgetWaitThenComplete) {
 }
 
 TEST(ServePixelBudget, AnImageLargerThanTheBudgetFailsNamingIt) {
-  DaemonProcess daemon({.pipelines = {holding_pipeline()},
-                        .config_yaml = "limits: {decoded_pixel_bytes: " + std::to_string(kBudget) +
-                                       "}\n"});
+  DaemonProcess daemon(
+      {.pipelines = {holding_pipeline()},
+       .config_yaml = "limits: {decoded_pixel_bytes: " + std::to_string(kBudget) + "}\n"});
   const std::string id = accept(daemon, png_base64(100, 100));
   json j = json::object();
   for (int i = 0; i < 500 && j.value("status", "") != "failed"; ++i) {

@@ -15,8 +15,7 @@ constexpr const char* kDelayMs = "delay_ms";
 
 class SlowHold final : public Transform {
  public:
-  explicit SlowHold(const PluginArgs& args)
-      : delay_(args.options.at(kDelayMs).get<int>()) {}
+  explicit SlowHold(const PluginArgs& args) : delay_(args.options.at(kDelayMs).get<int>()) {}
 
   std::vector<Artifact> apply(Artifact in, const ItemContext&) override {
     std::this_thread::sleep_for(delay_);

@@ -127,8 +127,8 @@ std::unique_ptr<Helper> spawn_helper(const std::string& helper, const std::strin
   // A group of its own: a Ctrl-C meant for the daemon does not kill a decode under way;
   // the helper exits when the daemon closes its socket.
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   std::string arg0 = "imagepipe-decode", arg1 = module;
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
   pid_t pid = 0;
@@ -170,7 +170,8 @@ enum class Stop { none, timeout, closed };
 // Waits until `fd` is ready for `events` or the deadline passes.
 Stop wait_for(int fd, short events, Clock::time_point deadline) {
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return Stop::timeout;
     pollfd p{fd, events, 0};
     const int n = ::poll(&p, 1, int(std::min<std::int64_t>(left.count(), 1 << 30)));
@@ -232,7 +233,8 @@ std::string decoder_path() {
   if (dladdr(reinterpret_cast<void*>(&decoder_path), &self) && self.dli_fname) {
     const auto lib = std::filesystem::path(self.dli_fname).parent_path();
     // The installed tree (bin/ relative to lib/, as configured), then the build tree.
-    for (const auto& candidate : {lib / IMAGEPIPE_DECODER_FROM_LIBDIR, lib / "../bin/imagepipe-decode"})
+    for (const auto& candidate :
+         {lib / IMAGEPIPE_DECODER_FROM_LIBDIR, lib / "../bin/imagepipe-decode"})
       if (::access(candidate.c_str(), X_OK) == 0) return candidate.lexically_normal().string();
   }
   return "imagepipe-decode";
@@ -270,10 +272,12 @@ DecoderResult run_decoder(ImageFormat format, const DecoderCall& call) {
   if (stop == Stop::none) stop = send_all(helper->fd(), call.format, request.format_size, deadline);
   if (stop == Stop::none)
     stop = send_all(helper->fd(), call.out_format, request.out_format_size, deadline);
-  if (stop == Stop::none) stop = send_all(helper->fd(), call.data.data(), call.data.size(), deadline);
+  if (stop == Stop::none)
+    stop = send_all(helper->fd(), call.data.data(), call.data.size(), deadline);
   if (stop == Stop::none) stop = receive_all(helper->fd(), &reply, sizeof reply, deadline);
-  if (stop == Stop::none && (reply.magic != IMAGEPIPE_DECODER_MAGIC ||
-                             reply.payload_size > largest_payload(call, reply, limits.memory_bytes)))
+  if (stop == Stop::none &&
+      (reply.magic != IMAGEPIPE_DECODER_MAGIC ||
+       reply.payload_size > largest_payload(call, reply, limits.memory_bytes)))
     stop = Stop::closed;  // not an answer we asked for: treated as a helper gone wrong
   if (stop == Stop::none) {
     try {
@@ -286,14 +290,15 @@ DecoderResult run_decoder(ImageFormat format, const DecoderCall& call) {
   }
   if (stop == Stop::timeout) {
     helper->reap(true);
-    throw Error(ErrorClass::invalid_input,
-                "cannot decode this " + upper + " image: the decoder took over " +
-                    duration(limits.timeout) + " on it and was stopped");
+    throw Error(ErrorClass::invalid_input, "cannot decode this " + upper +
+                                               " image: the decoder took over " +
+                                               duration(limits.timeout) + " on it and was stopped");
   }
   if (stop == Stop::closed) {
     const std::string how = helper->reap(true);
-    throw Error(ErrorClass::invalid_input,
-                "cannot decode this " + upper + " image: the decoder crashed on it (it " + how + ")");
+    throw Error(
+        ErrorClass::invalid_input,
+        "cannot decode this " + upper + " image: the decoder crashed on it (it " + how + ")");
   }
   if (reply.status == IMAGEPIPE_DECODER_OUT_OF_MEMORY) {
     helper->reap(false);  // it exits by itself after the reply
