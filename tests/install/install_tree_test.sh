@@ -41,4 +41,20 @@ grep -q '"/install-probe"' probe.json || { cat probe.json >&2; exit 1; }
   --input "$prefix/share/imagepipe/pipelines/samples/sample.jpg" --out "$work/out" --quiet
 test -s "$work/out/local-edit/sample_modified.png"
 test -f "$prefix/share/imagepipe/.env.example"
+
+# OpenImageIO's readers run in bin/imagepipe-decode, found from lib/ with nothing set: a
+# BMP (4x2, 24-bit, written here) goes through it.
+test -x "$prefix/bin/imagepipe-decode"
+python3 - "$work/in.bmp" <<'PY'
+import struct, sys
+w, h = 4, 2
+row = bytes([0, 0, 255] * w)  # red, as BGR; rows are 12 bytes, already a multiple of 4
+pixels = row * h
+header = struct.pack('<2sIHHI', b'BM', 54 + len(pixels), 0, 0, 54)
+info = struct.pack('<IiiHHIIiiII', 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
+open(sys.argv[1], 'wb').write(header + info + pixels)
+PY
+"$prefix/bin/imagepipe" run "$prefix/share/imagepipe/pipelines/local-edit.yaml" \
+  --input "$work/in.bmp" --out "$work/out-bmp" --quiet
+test -s "$work/out-bmp/local-edit/in_modified.png"
 echo "install tree: runs, finds its plugins and pipelines"

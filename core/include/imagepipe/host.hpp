@@ -21,6 +21,8 @@
 
 namespace imagepipe {
 
+class PixelBudget;  // pixel_budget.hpp
+
 class CpuPool {
   template <class R>
   struct CompletionOf {
@@ -96,6 +98,8 @@ struct Host {
   HttpClient* http = nullptr;
   Metrics* metrics = nullptr;
   DecodeLimits decode_limits;
+  // Decoded pixels in flight (pixel_budget.hpp); null: not counted.
+  PixelBudget* pixels = nullptr;
 };
 
 }  // namespace imagepipe

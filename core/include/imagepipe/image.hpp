@@ -3,6 +3,7 @@
 // transforms decodes once and the sink encodes once.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -13,12 +14,17 @@
 
 namespace imagepipe {
 
+class PixelReservation;  // pixel_budget.hpp
+
 // 8 bits per channel, interleaved, row-major, no padding. channels is 1, 2, 3 or 4.
 struct Image {
   int width = 0;
   int height = 0;
   int channels = 0;
   std::vector<std::uint8_t> pixels;
+  // Held while these pixels count against the process's budget for decoded pixels
+  // (pixel_budget.hpp), and shared by copies; null when nothing counts them.
+  std::shared_ptr<PixelReservation> reservation;
 
   Image() = default;
   Image(int w, int h, int c) : width(w), height(h), channels(c), pixels(std::size_t(w) * h * c) {}
@@ -81,6 +87,20 @@ struct DecodeLimits {
   // probe_image reports follow the same choice.
   bool apply_orientation = true;
 };
+
+// OpenImageIO's readers (BMP, EXR, HDR, PSD, DPX, JPEG 2000, TGA, PNM, ICO, TIFF that
+// libtiff's RGBA interface does not read) size buffers from lengths the file declares, so
+// they run in a helper process, imagepipe-decode, with its memory capped: a file that
+// asks for more fails as "not enough memory to decode it (limit N MB)", a reader that
+// crashes or hangs fails that image alone. Process-wide.
+struct DecoderLimits {
+  // What a reader may allocate for one image, beyond the file itself: 1 GiB holds a 64 MP
+  // float EXR read as RGBA floats and its 8-bit copy. Default: $IMAGEPIPE_DECODER_MEMORY_BYTES.
+  std::uint64_t memory_bytes = 1ull << 30;
+  std::chrono::milliseconds timeout{60'000};  // per image; the helper is killed past it
+};
+void set_decoder_limits(const DecoderLimits& limits);
+DecoderLimits decoder_limits();
 
 // Reads only the header. Throws Error(invalid_input) naming the problem when the bytes
 // are not an image, or declare more pixels than `limits` allow.

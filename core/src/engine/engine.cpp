@@ -328,8 +328,15 @@ Task<void> Engine::run_item(detail::JobState& job, std::size_t index) {
       scope["item"]["height"] = info.height;
       // A provider is paid per call, and an image cut short would be paid for anyway (or
       // edited as its grey half): it is read whole first, on the CPU pool.
-      if (p.calls_providers())
+      if (p.calls_providers()) {
+        // PNG and JPEG verify a row at a time or at 1/8 scale; the others decode whole, and
+        // those pixels count against the budget while they live.
+        std::shared_ptr<PixelReservation> held;
+        if (host_.pixels && info.format != ImageFormat::png && info.format != ImageFormat::jpeg)
+          held = co_await host_.pixels->reserve(info.width, info.height, info.channels,
+                                                work.pixels_held.get());
         co_await host_.cpu->run([&bytes, limits = work.limits] { verify_image(bytes, limits); });
+      }
       images[0].push_back(Artifact::from_bytes(std::move(bytes)));
     }
     auto readers = image_readers(p);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "imagepipe/engine.hpp"
+#include "imagepipe/pixel_budget.hpp"
 #include "imagepipe/plugin_interfaces.hpp"
 #include "provider_gate.hpp"
 #include "sources.hpp"
@@ -59,6 +60,8 @@ struct ItemWork {
   DecodeLimits limits;
   std::vector<std::unique_ptr<Guard>>* guards = nullptr;
   std::set<std::string> cleared_prompts;  // already passed every guard for this item
+  // The decoded pixels this item's images hold (Host::pixels counts them).
+  std::shared_ptr<PixelAccount> pixels_held = std::make_shared<PixelAccount>();
 };
 
 // Runs the pipeline's guards on a prompt about to be sent; throws Error(content_policy)

@@ -50,6 +50,8 @@ bool tiff_is_rgba(std::string_view bytes);
 // Through the OpenImageIO module (oiio_codec.cpp), loaded on first use. The format is the
 // one sniffed from the magic number; OpenImageIO never guesses one from the bytes.
 bool oiio_reads(ImageFormat format);
+// libimagepipe_oiio.so: $IMAGEPIPE_OIIO_MODULE, else beside libimagepipe itself.
+std::string oiio_module_path();
 ImageInfo probe_oiio(ImageFormat format, std::string_view bytes, const DecodeLimits& limits);
 Image decode_oiio(ImageFormat format, std::string_view bytes, const DecodeLimits& limits);
 std::string encode_oiio(const Image& image, const EncodeSpec& spec);

@@ -1,6 +1,8 @@
-// The OpenImageIO module (core/oiio/), loaded with dlopen on the first image the built-in
-// codecs do not read. Linking OpenImageIO cost every process 0.4-0.7 s at start (about 260
-// shared libraries); most processes only ever meet JPEG, PNG and WebP.
+// The OpenImageIO module (core/oiio/). Its readers run in imagepipe-decode, a helper process
+// with its memory capped (decoder_client.cpp): they size buffers from lengths the file
+// declares. Its writers, which only meet our own pixels, run here, loaded with dlopen on
+// the first such image: linking OpenImageIO cost every process 0.4-0.7 s at start (about
+// 260 shared libraries), and most processes only ever meet JPEG, PNG and WebP.
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -10,26 +12,30 @@
 #include <string>
 
 #include "image/codecs.hpp"
+#include "image/decoder_client.hpp"
 #include "image/oiio_abi.h"
 
-// Resolved when the module's source is linked into the program itself (the image fuzzer);
-// null otherwise, and the module is loaded from its file.
+// Resolved when the module's source is linked into the program itself (the image fuzzer,
+// which reads in-process to see the readers' coverage, under an allocation cap of its own
+// equal to the decoder's limit); null otherwise: the module is loaded from its file, and
+// reads go to the helper.
 extern "C" __attribute__((weak)) const ImagepipeOiioModule* imagepipe_oiio_module(void);
 
 namespace imagepipe::codec {
 namespace {
-
 constexpr const char* kModuleFile = "libimagepipe_oiio.so";
 constexpr std::size_t kErrorSize = 512;
+}  // namespace
 
-// Where the module is: $IMAGEPIPE_OIIO_MODULE, else beside libimagepipe itself.
-std::string module_path() {
+std::string oiio_module_path() {
   if (const char* path = std::getenv("IMAGEPIPE_OIIO_MODULE"); path && *path) return path;
   Dl_info self{};
-  if (dladdr(reinterpret_cast<void*>(&module_path), &self) && self.dli_fname)
+  if (dladdr(reinterpret_cast<void*>(&oiio_module_path), &self) && self.dli_fname)
     return (std::filesystem::path(self.dli_fname).parent_path() / kModuleFile).string();
   return kModuleFile;
 }
+
+namespace {
 
 struct Loaded {
   const ImagepipeOiioModule* module = nullptr;
@@ -38,7 +44,7 @@ struct Loaded {
 
 Loaded load_module() {
   if (imagepipe_oiio_module) return {imagepipe_oiio_module(), {}};
-  const std::string path = module_path();
+  const std::string path = oiio_module_path();
   void* so = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!so)
     return {nullptr, std::string("the OpenImageIO module is not installed (") + dlerror() + ")"};
@@ -176,6 +182,19 @@ ImageInfo info_of(ImageFormat format, const ImagepipeOiioInfo& raw) {
   return {format, raw.width, raw.height, raw.channels, raw.bits};
 }
 
+// Reads run here only where the module is linked in (the fuzzer); elsewhere in the helper.
+bool in_process() { return imagepipe_oiio_module != nullptr; }
+
+DecoderCall call(ImagepipeDecoderOp op, const ImagepipeOiioInput& in) {
+  DecoderCall c;
+  c.op = op;
+  c.format = in.format;
+  c.data = std::string_view(static_cast<const char*>(in.data), in.size);
+  c.max_pixels = in.max_pixels;
+  c.apply_orientation = in.apply_orientation != 0;
+  return c;
+}
+
 ImagepipeOiioOutput output(const EncodeSpec& spec) {
   const char* name = spec.format == ImageFormat::png ? "png" : oiio_name(spec.format);
   if (!name)
@@ -187,8 +206,12 @@ ImagepipeOiioOutput output(const EncodeSpec& spec) {
 }  // namespace
 
 ImageInfo probe_oiio(ImageFormat format, std::string_view bytes, const DecodeLimits& limits) {
-  const auto& module = oiio(format);
   const ImagepipeOiioInput in = input(format, bytes, limits);
+  if (!in_process()) {
+    const DecoderResult result = run_decoder(format, call(IMAGEPIPE_DECODER_PROBE, in));
+    return info_of(format, result.info);
+  }
+  const auto& module = oiio(format);
   ImagepipeOiioInfo raw{};
   char error[kErrorSize] = {};
   if (module.probe(&in, &raw, error, sizeof error) != 0) fail_corrupt(format, error);
@@ -196,13 +219,19 @@ ImageInfo probe_oiio(ImageFormat format, std::string_view bytes, const DecodeLim
 }
 
 Image decode_oiio(ImageFormat format, std::string_view bytes, const DecodeLimits& limits) {
-  const auto& module = oiio(format);
   const ImagepipeOiioInput in = input(format, bytes, limits);
   ImagepipeOiioInfo raw{};
   std::vector<std::uint8_t> pixels;
-  ImagepipeOiioSink sink = sink_into(pixels);
-  char error[kErrorSize] = {};
-  if (module.decode(&in, &raw, &sink, error, sizeof error) != 0) fail_corrupt(format, error);
+  if (!in_process()) {
+    DecoderResult result = run_decoder(format, call(IMAGEPIPE_DECODER_DECODE, in));
+    raw = result.info;
+    pixels = std::move(result.payload);
+  } else {
+    const auto& module = oiio(format);
+    ImagepipeOiioSink sink = sink_into(pixels);
+    char error[kErrorSize] = {};
+    if (module.decode(&in, &raw, &sink, error, sizeof error) != 0) fail_corrupt(format, error);
+  }
   Image image;
   image.width = raw.width, image.height = raw.height, image.channels = raw.channels;
   if (pixels.size() != std::size_t(raw.width) * raw.height * raw.channels)
@@ -229,9 +258,15 @@ std::string encode_oiio(const Image& image, const EncodeSpec& spec) {
 
 std::string transcode_oiio(ImageFormat from, std::string_view bytes, const EncodeSpec& spec,
                            const DecodeLimits& limits) {
-  const auto& module = oiio(from);
   const ImagepipeOiioInput in = input(from, bytes, limits);
   const ImagepipeOiioOutput out = output(spec);
+  if (!in_process()) {
+    DecoderCall request = call(IMAGEPIPE_DECODER_TRANSCODE, in);
+    request.out_format = out.format, request.out_bits = out.bits, request.out_quality = out.quality;
+    DecoderResult result = run_decoder(from, request);
+    return std::string(result.payload.begin(), result.payload.end());
+  }
+  const auto& module = oiio(from);
   std::string result;
   ImagepipeOiioSink sink = sink_into(result);
   char error[kErrorSize] = {};

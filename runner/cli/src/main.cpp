@@ -204,6 +204,11 @@ int main(int argc, char** argv) {
           spdlog::level::from_str(serve_config.log_level.empty() ? "info" : serve_config.log_level);
     if (app.get_option("--log-format")->count() == 0 && serve_config.log_format)
       process_options.log_format = *serve_config.log_format;
+    if (*serve_cmd) {
+      process_options.decoded_pixel_bytes = serve_config.decoded_pixel_bytes;
+      process_options.pixel_budget_setting = "limits.decoded_pixel_bytes";
+      process_options.decoder_memory_bytes = serve_config.decoder_memory_bytes;
+    }
   }
 
   try {

@@ -55,6 +55,16 @@ std::vector<std::string> load_installed_plugins(PluginRegistry& registry,
   return refused;
 }
 
+// $IMAGEPIPE_DECODED_PIXEL_BYTES when it is a number, else 1 GiB.
+std::uint64_t default_pixel_budget() {
+  if (const char* text = std::getenv("IMAGEPIPE_DECODED_PIXEL_BYTES"); text && *text) {
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(text, &end, 10);
+    if (end && *end == '\0') return value;
+  }
+  return 1ull << 30;
+}
+
 int cpu_threads(int requested) {
   if (requested > 0) return requested;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -76,6 +86,13 @@ Process::Process(const ProcessOptions& options)
   dirs.insert(dirs.end(), options.plugin_dirs.begin(), options.plugin_dirs.end());
   for (const auto& refused : registry_.load_directories(dirs)) log_->warn("{}", refused);
   on_each_pool_thread(cpu_pool_, cpu_threads_, [] { name_this_thread("imagepipe-cpu"); });
+  const std::uint64_t budget = options.decoded_pixel_bytes.value_or(default_pixel_budget());
+  if (budget > 0) pixels_ = PixelBudget::create(budget, options.pixel_budget_setting, &metrics_);
+  if (options.decoder_memory_bytes) {
+    DecoderLimits decoder = decoder_limits();
+    decoder.memory_bytes = *options.decoder_memory_bytes;
+    set_decoder_limits(decoder);
+  }
 }
 
 Process::~Process() { cpu_pool_.join(); }
@@ -89,6 +106,7 @@ Host Process::host() {
   host.cpu = &cpu_;
   host.http = http_.get();
   host.metrics = &metrics_;
+  host.pixels = pixels_.get();
   return host;
 }
 

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "imagepipe/host.hpp"
 #include "imagepipe/logging.hpp"
+#include "imagepipe/pixel_budget.hpp"
 #include "imagepipe/registry.hpp"
 
 namespace imagepipe::runner {
@@ -22,6 +24,13 @@ struct ProcessOptions {
   // exists; the built-in plugins' own modules there are not loaded again.
   std::filesystem::path installed_plugin_dir;
   int cpu_threads = 0;                             // 0: one per core
+  // The budget for decoded pixels in flight (pixel_budget.hpp), in bytes: unset, from
+  // $IMAGEPIPE_DECODED_PIXEL_BYTES, else 1 GiB; 0: none. `pixel_budget_setting` names where
+  // it is configured, for the error an image larger than all of it gets.
+  std::optional<std::uint64_t> decoded_pixel_bytes;
+  std::string pixel_budget_setting = "IMAGEPIPE_DECODED_PIXEL_BYTES";
+  // What OpenImageIO's readers may allocate per image (DecoderLimits); unset: the default.
+  std::optional<std::uint64_t> decoder_memory_bytes;
 };
 
 class Process {
@@ -33,6 +42,7 @@ class Process {
   asio::io_context& io() { return io_; }
   PluginRegistry& registry() { return registry_; }
   Metrics& metrics() { return metrics_; }
+  PixelBudget* pixel_budget() { return pixels_.get(); }
   std::shared_ptr<spdlog::logger> log() { return log_; }
   // Image work below request handling (the daemon); see thread_priority.hpp.
   void lower_cpu_priority();
@@ -47,6 +57,7 @@ class Process {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<HttpClient> http_;
   PluginRegistry registry_;
+  std::shared_ptr<PixelBudget> pixels_;  // null: no budget
 };
 
 // Exit codes, documented in docs/cli.md.

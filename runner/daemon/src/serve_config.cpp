@@ -214,6 +214,16 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
                         config.http.connections_per_client = r.number<std::size_t>(
                             v, "limits.connections_per_client", 0, 1'000'000);
                       }},
+                     {"decoded_pixel_bytes",
+                      [&](Node v) {
+                        config.decoded_pixel_bytes = r.number<std::uint64_t>(
+                            v, "limits.decoded_pixel_bytes", 0, 1ull << 50);
+                      }},
+                     {"decoder_memory_bytes",
+                      [&](Node v) {
+                        config.decoder_memory_bytes = r.number<std::uint64_t>(
+                            v, "limits.decoder_memory_bytes", 128ull << 20, 1ull << 50);
+                      }},
                      {"queued_jobs_per_pipeline", [&](Node v) {
                         config.queued_jobs_per_pipeline = r.number<std::size_t>(
                             v, "limits.queued_jobs_per_pipeline", 0, 100'000'000);

@@ -36,6 +36,12 @@ struct ServeConfig {
   // Jobs a pipeline's route accepts while as many wait to start: a 503 beyond. 0: no limit.
   std::size_t queued_jobs_per_pipeline = 1000;
   int callbacks_in_flight = 32;
+  // Decoded pixels every running job holds, together (pixel_budget.hpp); 0: no budget.
+  // Unset: $IMAGEPIPE_DECODED_PIXEL_BYTES, else 1 GiB.
+  std::optional<std::uint64_t> decoded_pixel_bytes;
+  // What OpenImageIO's readers may allocate for one image, in their helper process.
+  // Unset: $IMAGEPIPE_DECODER_MEMORY_BYTES, else 1 GiB.
+  std::optional<std::uint64_t> decoder_memory_bytes;
   int io_threads = 0;  // 0: one per core
 
   Durability durability = Durability::process;
