@@ -146,7 +146,8 @@ std::variant<JobQuery, std::string> read_job_query(const std::string& raw_query)
 
 std::variant<ItemQuery, std::string> read_item_query(const std::string& raw_query) {
   ItemQuery query;
-  for (const auto& [name, value_json] : parse_query(raw_query).items()) {
+  const auto params = parse_query(raw_query);  // named: items() only refers to it
+  for (const auto& [name, value_json] : params.items()) {
     const std::string value = value_json.get<std::string>();
     if (name == "after") {
       if (!digits(value) || value.size() > 18)
