@@ -42,7 +42,8 @@ void make_objects(const fs::path& dir, std::size_t count) {
   fs::remove_all(dir);
   fs::create_directories(dir / "batch");
   Image image(16, 16, 3);
-  for (std::size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<std::uint8_t>(i * 7);
+  for (std::size_t i = 0; i < image.pixels.size(); ++i)
+    image.pixels[i] = static_cast<std::uint8_t>(i * 7);
   const auto png = encode_image(image, EncodeSpec{ImageFormat::png});
   char name[32];
   for (std::size_t i = 0; i < count; ++i) {
@@ -57,7 +58,9 @@ std::string pipeline_yaml(const fs::path& dir, std::size_t count) {
          "source:\n"
          "  from: storage\n"
          "  use: local\n"
-         "  with: {root: \"" + (dir / "in").string() + "\"}\n"
+         "  with: {root: \"" +
+         (dir / "in").string() +
+         "\"}\n"
          "  prefix: batch/\n"
          "transforms:\n"
          "  - use: resize\n"
@@ -66,10 +69,13 @@ std::string pipeline_yaml(const fs::path& dir, std::size_t count) {
          "    with: {format: png}\n"
          "sink:\n"
          "  use: local\n"
-         "  with: {root: \"" + (dir / "out").string() + "\"}\n"
+         "  with: {root: \"" +
+         (dir / "out").string() +
+         "\"}\n"
          "  key: \"${job.id}/${item.stem}.${output.ext}\"\n"
          "concurrency: 4\n"
-         "limits: {max_items: " + std::to_string(count) + "}\n";
+         "limits: {max_items: " +
+         std::to_string(count) + "}\n";
 }
 
 template <class T>
@@ -146,7 +152,8 @@ int main(int argc, char** argv) {
   const double peak = status_mb("VmHWM");  // before the checks below read anything back
 
   std::size_t written = 0;
-  for (const auto& e : fs::directory_iterator(dir / "out" / claimed->id)) written += e.is_regular_file();
+  for (const auto& e : fs::directory_iterator(dir / "out" / claimed->id))
+    written += e.is_regular_file();
   const auto metrics = result.metrics();
   const json report = {{"objects", count},
                        {"status", result.status},

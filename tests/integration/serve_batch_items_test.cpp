@@ -50,7 +50,8 @@ std::string batch_pipeline(const fs::path& dir) {
 TEST_F(ServeTest, ABatchOfThousandsStoresEveryItemAndPagesThemEachOnce) {
   const auto dir = make_temp_dir("imagepipe-many-");
   const auto png = base64_decode(png_base64(8, 8));
-  for (int i = 0; i < kObjects; ++i) write_file(dir / "in" / ("p" + std::to_string(i) + ".png"), png);
+  for (int i = 0; i < kObjects; ++i)
+    write_file(dir / "in" / ("p" + std::to_string(i) + ".png"), png);
   write_file(dir / "in" / "zz-broken.png", "not an image");
   DaemonProcess daemon({.pipelines = {batch_pipeline(dir)}});
 

@@ -222,7 +222,9 @@ Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn p
       try {
         co_await items->flush();
       } catch (const std::exception& e) {
-        if (!job.failure) job.failure = Error(ErrorClass::unavailable, std::string("cannot record the items: ") + e.what());
+        if (!job.failure)
+          job.failure =
+              Error(ErrorClass::unavailable, std::string("cannot record the items: ") + e.what());
       }
     }
 
@@ -335,7 +337,8 @@ Task<void> Engine::item_finished(detail::JobState& job, ItemResult item) {
       co_await job.items->add(item);
     } catch (const std::exception& e) {
       if (!job.failure)
-        job.failure = Error(ErrorClass::unavailable, std::string("cannot record the items: ") + e.what());
+        job.failure =
+            Error(ErrorClass::unavailable, std::string("cannot record the items: ") + e.what());
     }
   }
   if (!kept) co_return;

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <map>
-#include <set>
-#include <unordered_map>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "imagepipe/engine.hpp"

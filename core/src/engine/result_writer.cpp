@@ -135,7 +135,8 @@ class ResultWriter {
     const auto where = storage_uri(instances_.copy_storage->location(), key);
     if (where == out.uri) co_return;  // the sink may already be that very folder
     if (out.key.empty())
-      if (auto [it, fresh] = work_.job.keys_written.emplace(key_hash("copy:" + key), work_.item.index);
+      if (auto [it, fresh] =
+              work_.job.keys_written.emplace(key_hash("copy:" + key), work_.item.index);
           !fresh)
         throw Error(ErrorClass::invalid_input,
                     "local copy '" + key + "' was already written by item " +

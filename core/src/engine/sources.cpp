@@ -48,7 +48,8 @@ std::vector<fs::path> expand_pattern(const std::string& pattern, const std::vect
   std::error_code ec;
   if (fs::is_directory(pattern, ec)) {
     for (const auto& e : fs::directory_iterator(pattern, ec))
-      if (e.is_regular_file() && accepted_name(e.path().filename().string(), extensions)) out.push_back(e.path());
+      if (e.is_regular_file() && accepted_name(e.path().filename().string(), extensions))
+        out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -249,7 +250,8 @@ class ListedSource final : public ItemSource {
 Task<std::vector<SourceItem>> list_items(const SourceContext& ctx) {
   switch (ctx.pipeline.source.from) {
     case SourceSpec::From::files: co_return co_await from_files(ctx);
-    case SourceSpec::From::request: co_return co_await from_request(ctx);
+    case SourceSpec::From::request:
+      co_return co_await from_request(ctx);
     case SourceSpec::From::url: co_return co_await from_url(ctx);
     case SourceSpec::From::inputs: co_return co_await from_inputs(ctx);
     case SourceSpec::From::storage:
@@ -263,11 +265,13 @@ Task<std::vector<SourceItem>> list_items(const SourceContext& ctx) {
 }  // namespace
 
 Task<std::unique_ptr<ItemSource>> open_source(const SourceContext& ctx) {
-  if (ctx.pipeline.source.from == SourceSpec::From::storage) co_return co_await open_storage_source(ctx);
+  if (ctx.pipeline.source.from == SourceSpec::From::storage)
+    co_return co_await open_storage_source(ctx);
   auto items = co_await list_items(ctx);
   if (items.size() > ctx.pipeline.limits.max_items)
-    throw Error(ErrorClass::invalid_input, std::to_string(items.size()) + " items, over the limit of " +
-                                               std::to_string(ctx.pipeline.limits.max_items) + " (limits.max_items)");
+    throw Error(ErrorClass::invalid_input,
+                std::to_string(items.size()) + " items, over the limit of " +
+                    std::to_string(ctx.pipeline.limits.max_items) + " (limits.max_items)");
   co_return std::make_unique<ListedSource>(std::move(items));
 }
 

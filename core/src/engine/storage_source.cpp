@@ -23,7 +23,8 @@ bool is_item(const ObjectInfo& object, const std::vector<std::string>& extension
 }
 
 std::string over_limit(std::size_t limit, const std::string& prefix) {
-  return "more than " + std::to_string(limit) + " objects under prefix '" + prefix + "' (limits.max_items)";
+  return "more than " + std::to_string(limit) + " objects under prefix '" + prefix +
+         "' (limits.max_items)";
 }
 
 Task<std::size_t> count_objects(Storage& storage, const std::string& prefix,
@@ -67,7 +68,8 @@ class StorageSource final : public ItemSource {
     if (keys_.size() < kPageSize / 2 && !fetching_ && !listed_) start_fetch();
     Storage* storage = &storage_;
     // Named by the whole key: "batch/pic 1.jpg" tells an operator which object failed.
-    co_return SourceItem{key, key, [storage, key]() -> Task<std::string> { co_return co_await storage->get(key); }};
+    co_return SourceItem{
+        key, key, [storage, key]() -> Task<std::string> { co_return co_await storage->get(key); }};
   }
 
   Task<void> close() override {
@@ -121,8 +123,8 @@ Task<std::unique_ptr<ItemSource>> open_storage_source(const SourceContext& ctx) 
   const std::string prefix = spec.prefix.render_string(ctx.scope);
   const std::size_t limit = std::min(spec.max_items, ctx.pipeline.limits.max_items);
   const auto count = co_await count_objects(*ctx.storage, prefix, spec.extensions, limit);
-  co_return std::make_unique<StorageSource>(co_await asio::this_coro::executor, *ctx.storage, prefix,
-                                            spec.extensions, count);
+  co_return std::make_unique<StorageSource>(co_await asio::this_coro::executor, *ctx.storage,
+                                            prefix, spec.extensions, count);
 }
 
 }  // namespace imagepipe

@@ -102,10 +102,12 @@ void JobTally::add(const ItemResult& item) {
   bool counted = false;
   for (const auto& step : item.steps)
     if (const auto p = step.find("provider"); p != step.end() && p->is_string()) {
-      providers[p->get<std::string>()] = providers.value(p->get<std::string>(), 0) + step.value("runs", 1);
+      providers[p->get<std::string>()] =
+          providers.value(p->get<std::string>(), 0) + step.value("runs", 1);
       counted = true;
     }
-  if (!counted && !item.provider.empty()) providers[item.provider] = providers.value(item.provider, 0) + 1;
+  if (!counted && !item.provider.empty())
+    providers[item.provider] = providers.value(item.provider, 0) + 1;
   detail::add_usage(usage, item.usage);
   std::size_t line = 0;
   auto add_error = [&](const std::string& text) {

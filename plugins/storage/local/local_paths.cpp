@@ -79,16 +79,17 @@ KeyPage list_keys(const std::filesystem::path& root, const std::string& prefix,
   // The smallest limit + 1 keys after `after`: a max-heap that drops its largest.
   std::priority_queue<std::string> smallest;
   const std::size_t keep = std::max<std::size_t>(limit, 1) + 1;
-  for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(start, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_directory(ec) && it->path().filename() == kMetaDir) {
       it.disable_recursion_pending();
       continue;
     }
     if (!it->is_regular_file(ec)) continue;
     const auto path = it->path().generic_string();
-    auto key = path.compare(0, base.size(), base) == 0 ? path.substr(base.size())
-                                                       : fs::relative(it->path(), root).generic_string();
+    auto key = path.compare(0, base.size(), base) == 0
+                   ? path.substr(base.size())
+                   : fs::relative(it->path(), root).generic_string();
     if (key.find(".tmp-") != std::string::npos) continue;  // a write under way
     if (sidecars && is_sidecar_name(it->path())) continue;
     if (key.compare(0, prefix.size(), prefix) != 0 || key <= after) continue;

@@ -143,7 +143,8 @@ class LocalStorage final : public Storage {
   Task<ListPage> list(std::string prefix, std::string token, int max_keys) override {
     co_return co_await host_.cpu->run([&]() {
       // The token is the last key returned.
-      const auto keys = local_storage::list_keys(root_, prefix, token, static_cast<std::size_t>(std::max(1, max_keys)), beside_);
+      const auto keys = local_storage::list_keys(
+          root_, prefix, token, static_cast<std::size_t>(std::max(1, max_keys)), beside_);
       ListPage page;
       for (const auto& key : keys.keys) page.objects.push_back(info_for(key, root_ / key));
       if (keys.more) page.next_token = keys.keys.back();

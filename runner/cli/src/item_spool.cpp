@@ -23,8 +23,9 @@ void print_element(std::ostream& out, const std::string& dumped, bool first) {
 
 ItemSpool::ItemSpool() : file_(std::tmpfile()) {
   if (!file_)
-    throw Error(ErrorClass::unavailable,
-                std::string("cannot create a temporary file for the items: ") + std::strerror(errno));
+    throw Error(
+        ErrorClass::unavailable,
+        std::string("cannot create a temporary file for the items: ") + std::strerror(errno));
 }
 
 Task<void> ItemSpool::add(const ItemResult& item) {

@@ -222,10 +222,13 @@ int run_command(const RunArgs& args, Process& process) {
   asio::co_spawn(
       process.io(),
       [&]() -> Task<void> {
-        result = co_await engine->run(request, new_job_id(), [&](const ItemResult& item, std::size_t done, std::size_t total) {
-          failed += item.status != "completed";
-          bar.update(done, total, failed);
-        }, spool.get());
+        result = co_await engine->run(
+            request, new_job_id(),
+            [&](const ItemResult& item, std::size_t done, std::size_t total) {
+              failed += item.status != "completed";
+              bar.update(done, total, failed);
+            },
+            spool.get());
         bar.finish();
         co_await engine->notify(result, request);
       },

@@ -140,11 +140,11 @@ Task<Response> JobsApi::items(const std::string& id, const Request& r) {
   json items = json::array();
   for (const auto& item : page.items) items.push_back(item_summary(item));
   auto response = json_response(
-      200, {{"job_id", id},
-            {"status", record->status},
-            {"items", std::move(items)},
-            {"next_cursor",
-             page.more ? json(std::to_string(page.items.back().index)) : json(nullptr)}});
+      200,
+      {{"job_id", id},
+       {"status", record->status},
+       {"items", std::move(items)},
+       {"next_cursor", page.more ? json(std::to_string(page.items.back().index)) : json(nullptr)}});
   response.job_id = id;
   co_return response;
 }

@@ -54,7 +54,8 @@ void write_objects(const fs::path& root, int count, int broken_every = 0) {
     char name[32];
     std::snprintf(name, sizeof name, "img%05d.png", i);
     const bool broken = broken_every && i % broken_every == broken_every - 1;
-    std::ofstream(root / "batch" / name, std::ios::binary) << (broken ? std::string("not a png") : png);
+    std::ofstream(root / "batch" / name, std::ios::binary)
+        << (broken ? std::string("not a png") : png);
   }
 }
 
@@ -63,17 +64,22 @@ std::string batch_yaml(const fs::path& in, const fs::path& out, int max_items = 
          "source:\n"
          "  from: storage\n"
          "  use: local\n"
-         "  with: {root: \"" + in.string() + "\"}\n"
+         "  with: {root: \"" +
+         in.string() +
+         "\"}\n"
          "  prefix: batch/\n"
          "transforms:\n"
          "  - use: resize\n"
          "    with: {mode: fit, width: 8, height: 8}\n"
          "sink:\n"
          "  use: local\n"
-         "  with: {root: \"" + out.string() + "\"}\n"
+         "  with: {root: \"" +
+         out.string() +
+         "\"}\n"
          "  key: \"out/${item.stem}.${output.ext}\"\n"
          "concurrency: 4\n"
-         "limits: {max_items: " + std::to_string(max_items) + "}\n";
+         "limits: {max_items: " +
+         std::to_string(max_items) + "}\n";
 }
 
 std::size_t files_in(const fs::path& dir) {

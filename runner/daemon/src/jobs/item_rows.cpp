@@ -16,8 +16,8 @@ void insert_items(Database& db, const std::string& job_id, const std::vector<Ite
   tx.commit();
 }
 
-ItemPage select_item_page(Database& db, const std::string& job_id,
-                          std::optional<std::size_t> after, int limit) {
+ItemPage select_item_page(Database& db, const std::string& job_id, std::optional<std::size_t> after,
+                          int limit) {
   auto q = db.prepare("SELECT item FROM items WHERE job_id=? AND idx>? ORDER BY idx LIMIT ?");
   q.bind(1, job_id)
       .bind(2, after ? static_cast<std::int64_t>(*after) : std::int64_t{-1})

@@ -26,8 +26,8 @@ CREATE TABLE IF NOT EXISTS items(
 // In one transaction, replacing rows of the same index.
 void insert_items(Database& db, const std::string& job_id, const std::vector<ItemResult>& items);
 
-ItemPage select_item_page(Database& db, const std::string& job_id,
-                          std::optional<std::size_t> after, int limit);
+ItemPage select_item_page(Database& db, const std::string& job_id, std::optional<std::size_t> after,
+                          int limit);
 
 // A job run again lists its items afresh: what an earlier run stored goes.
 void forget_items(Database& db, const std::string& job_id);

@@ -163,7 +163,8 @@ JobResult job_result_from_json(const json& j) {
     job.items.push_back(item_result_from_json(item));
   // Results stored before items were counted as they finished have none: metrics() then
   // counts their items, which were all kept.
-  if (const auto t = j.find("tally"); t != j.end() && t->is_object()) job.tally = tally_from_json(*t);
+  if (const auto t = j.find("tally"); t != j.end() && t->is_object())
+    job.tally = tally_from_json(*t);
   job.sink = j.value("sink", json::object());
   return job;
 }

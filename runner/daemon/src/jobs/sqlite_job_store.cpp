@@ -120,8 +120,9 @@ class SqliteJobStore final : public JobStore, public ItemStore {
 
   Task<ItemPage> item_page(std::string job_id, std::optional<std::size_t> after,
                            int limit) override {
-    co_return co_await on_db(
-        [this, &job_id, after, limit] { return jobs::select_item_page(db_, job_id, after, limit); });
+    co_return co_await on_db([this, &job_id, after, limit] {
+      return jobs::select_item_page(db_, job_id, after, limit);
+    });
   }
 
   Task<void> add(NewJob job) override {
