@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "imagepipe/engine.hpp"
 #include "serve_fixture.hpp"
 
 namespace imagepipe::testing {

@@ -53,11 +53,13 @@ void ItemSpool::print_summary(std::ostream& out, const JobResult& job) const {
   // The summary without its items, split where they go.
   json summary = job_summary(job);
   const json kept = std::move(summary["items"]);
-  const std::string marker = "\x01items\x01";
+  // Found as a top-level key's line: a newline inside any string value is escaped.
+  const std::string marker = "imagepipe-spooled-items";
   summary["items"] = marker;
   const auto text = summary.dump(2);
-  const auto at = text.find("\"" + marker + "\"");
-  out << text.substr(0, at) << "[";
+  const std::string line_of_items = "\n  \"items\": \"" + marker + "\"";
+  const auto at = text.find(line_of_items);
+  out << text.substr(0, at) << "\n  \"items\": [";
   bool first = true;
   for (const auto& item : kept) {
     print_element(out, item.dump(2), first);
@@ -77,7 +79,7 @@ void ItemSpool::print_summary(std::ostream& out, const JobResult& job) const {
     print_element(out, line, first);
     first = false;
   }
-  out << "\n  ]" << text.substr(at + marker.size() + 2);
+  out << "\n  ]" << text.substr(at + line_of_items.size());
 }
 
 }  // namespace imagepipe::runner
