@@ -100,9 +100,11 @@ void run(asio::io_context& io, Task<void> task) {
   if (error) std::rethrow_exception(error);
 }
 
-// A named coroutine, not a lambda: g++ 12 loses a coroutine lambda's captures.
+// A named coroutine, not a lambda: g++ 12 loses a coroutine lambda's captures. The request
+// is named too: g++ 12 destroys an aggregate temporary inside a co_await expression twice.
 Task<JobResult> run_job(Engine& engine, std::string id, ItemSink* items) {
-  co_return co_await engine.run(JobRequest{}, std::move(id), {}, items);
+  JobRequest request;
+  co_return co_await engine.run(std::move(request), std::move(id), {}, items);
 }
 
 std::size_t stored_rows(asio::io_context& io, ItemStore& items, const std::string& id) {
