@@ -67,9 +67,11 @@ class StorageSource final : public ItemSource {
     keys_.pop_front();
     if (keys_.size() < kPageSize / 2 && !fetching_ && !listed_) start_fetch();
     Storage* storage = &storage_;
-    // Named by the whole key: "batch/pic 1.jpg" tells an operator which object failed.
-    co_return SourceItem{
+    // Named by the whole key: "batch/pic 1.jpg" tells an operator which object failed. A
+    // named item, not an aggregate temporary: g++ 12 mishandles those around coroutines.
+    SourceItem item{
         key, key, [storage, key]() -> Task<std::string> { co_return co_await storage->get(key); }};
+    co_return item;
   }
 
   Task<void> close() override {
