@@ -143,7 +143,7 @@ TEST_F(LocalStorageTest, PagesWalkInByteOrderEachKeyOnceAndOnlyUnderThePrefix) {
   auto local = make(json::object());
   auto data = std::make_shared<const std::string>("bytes");
   // '/' sorts between '.' and the letters: byte order is not a folder-by-folder walk.
-  const std::vector<std::string> keys = {"in/a.png", "in/a/b.png", "in/a0.png", "in/b.png",
+  const std::vector<std::string> keys = {"in/a.png",     "in/a/b.png",   "in/a0.png", "in/b.png",
                                          "in/c/d/e.png", "in/c/d/f.png", "in2/x.png", "out/y.png"};
   for (auto it = keys.rbegin(); it != keys.rend(); ++it) run(local->put(*it, data, kPut));
 

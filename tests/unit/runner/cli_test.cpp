@@ -69,8 +69,10 @@ TEST(Cli, JsonSummaryOfALargeBatchListsEveryItemInIndexOrder) {
     std::ofstream(dir.path / "in" / "batch" / name, std::ios::binary) << (i == 1030 ? "bad" : png);
   }
   std::ofstream(dir.path / "batch.yaml")
-      << "name: big\nsource: {from: storage, use: local, with: {root: \"" << (dir.path / "in").string()
-      << "\"}, prefix: batch/}\ntransforms: [{use: resize, with: {mode: fit, width: 4, height: 4}}]\n"
+      << "name: big\nsource: {from: storage, use: local, with: {root: \""
+      << (dir.path / "in").string()
+      << "\"}, prefix: batch/}\ntransforms: [{use: resize, with: {mode: fit, width: 4, height: "
+         "4}}]\n"
          "sink: {use: local, with: {root: \""
       << (dir.path / "out").string() << "\"}, key: \"${item.stem}.${output.ext}\"}\n";
   auto r = run_cli({"run", (dir.path / "batch.yaml").string(), "--json"});
