@@ -117,7 +117,7 @@ Host EngineHarness::host() {
 }
 
 JobResult EngineHarness::run(const std::string& yaml, JobRequest request,
-                             const std::map<std::string, std::string>& env) {
+                             const std::map<std::string, std::string>& env, ItemSink* items) {
   LoadOptions options;
   options.env_overrides = env;
   auto pipeline =
@@ -128,7 +128,7 @@ JobResult EngineHarness::run(const std::string& yaml, JobRequest request,
   asio::co_spawn(
       io_,
       [&]() -> Task<void> {
-        result = co_await engine.run(request, new_job_id());
+        result = co_await engine.run(request, new_job_id(), {}, items);
         last_scope_ = job_scope(result, request, true);
         co_await engine.notify(result, request);
       },

@@ -45,7 +45,7 @@ class EngineHarness {
 
   // Loads YAML text (env from `env`) and runs one job; rethrows PipelineError.
   JobResult run(const std::string& yaml, JobRequest request = {},
-                const std::map<std::string, std::string>& env = {});
+                const std::map<std::string, std::string>& env = {}, ItemSink* items = nullptr);
   // Also returns what the notifiers would see.
   nlohmann::json last_scope() const { return last_scope_; }
 

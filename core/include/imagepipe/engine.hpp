@@ -76,7 +76,30 @@ struct ItemResult {
   std::vector<ItemOutput> outputs;
 };
 
+// A job's counters, added to as each item finishes, so the metrics of a batch of any size
+// need none of its items in memory. `errors` keeps the lines of the lowest item indexes, as
+// a list built in index order would: the same report however the items interleaved.
+struct JobTally {
+  // Enough for any report; a callback that wants fewer slices them (${metrics.errors[:20]}).
+  static constexpr std::size_t kMaxErrors = 1000;
+  std::size_t total = 0;  // items finished, whatever their status
+  std::size_t processed = 0, failed = 0, fell_back = 0, outputs = 0;
+  long long attempts = 0, fall_throughs = 0;
+  double provider_seconds = 0;
+  nlohmann::json providers = nlohmann::json::object();
+  nlohmann::json usage = nlohmann::json::object();
+  // (item index, line within the item) → "<item>: <error or fall-through note>".
+  std::map<std::pair<std::size_t, std::size_t>, std::string> errors;
+  std::size_t error_count = 0;
+
+  void add(const ItemResult& item);
+};
+
 struct JobResult {
+  // Items a result holds in memory: those with an index below this. Smaller jobs keep every
+  // item, as before; a larger batch hands the rest to an ItemSink and keeps counts only.
+  static constexpr std::size_t kKeptItems = 1000;
+
   std::string id;
   std::string pipeline;
   std::string status = "running";  // completed | completed_with_errors | failed
@@ -84,7 +107,10 @@ struct JobResult {
   std::optional<ErrorClass> error_class;
   std::chrono::system_clock::time_point started_at{};
   std::chrono::system_clock::time_point finished_at{};
-  std::vector<ItemResult> items;
+  std::vector<ItemResult> items;  // by index, the first kKeptItems
+  // Every item, counted as it finished. Empty in a result put together item by item (a
+  // test, a job stored by an older build): metrics() then counts `items`.
+  JobTally tally;
   nlohmann::json sink = nlohmann::json::object();  // where results went (bucket, prefix...)
 
   // total_files, processed (items with a result, fallbacks included), failed, fell_back
@@ -100,8 +126,25 @@ struct JobResult {
 nlohmann::json job_scope(const JobResult& job, const JobRequest& request, bool with_base64);
 // The summary printed by `run --json` and served by GET /jobs/{id}.
 nlohmann::json job_summary(const JobResult& job);
+// One item as the summary lists it (no inline bytes): GET /jobs/{id}/items pages these.
+nlohmann::json item_summary(const ItemResult& item);
 
-// Called from the job's strand whenever an item finishes.
+// Where a job's finished items go, each once, in the order they finish: the daemon's job
+// store, `imagepipe run`'s temporary file. With one, a batch of any size runs in flat
+// memory: the JobResult keeps the first JobResult::kKeptItems and the counts.
+class ItemSink {
+ public:
+  virtual ~ItemSink() = default;
+  // Called on the job's strand; inline output bytes are already dropped unless the item
+  // is one the result keeps. May wait (a buffer being written): the item's worker waits
+  // with it, which bounds what is buffered.
+  virtual Task<void> add(const ItemResult& item) = 0;
+  // Once, after the last add, before run() returns.
+  virtual Task<void> flush() = 0;
+};
+
+// Called from the job's strand whenever an item finishes; `total` is the source's count
+// of items (a storage source is counted before its items run).
 using ProgressFn = std::function<void(const ItemResult& item, std::size_t done, std::size_t total)>;
 
 // Items' file names become key parts, as the seeds' services made them: the name without
@@ -114,6 +157,7 @@ namespace detail {
 struct Instances;
 struct JobState;
 }  // namespace detail
+struct SourceItem;
 
 class Engine {
  public:
@@ -123,8 +167,10 @@ class Engine {
   ~Engine();
 
   // Runs one job to the end (notifiers included). Never throws for item or provider
-  // failures: they are recorded in the result.
-  Task<JobResult> run(JobRequest request, std::string job_id, ProgressFn progress = {});
+  // failures: they are recorded in the result. Every finished item also goes to `items`
+  // when given (it must outlive the call).
+  Task<JobResult> run(JobRequest request, std::string job_id, ProgressFn progress = {},
+                      ItemSink* items = nullptr);
 
   // Runs the pipeline's notifiers for a finished job (the daemon calls this from its outbox).
   Task<void> notify(const JobResult& job, const JobRequest& request);
@@ -134,8 +180,10 @@ class Engine {
   const Host& host() const { return host_; }
 
  private:
-  Task<void> run_item(detail::JobState& job, std::size_t index);
+  Task<void> run_item(detail::JobState& job, ItemResult& item, const SourceItem& source);
   Task<void> run_worker(detail::JobState& job);
+  Task<void> item_finished(detail::JobState& job, ItemResult item);
+  Task<void> cancel_rest(detail::JobState& job);
 
   std::shared_ptr<const Pipeline> pipeline_;
   Host host_;

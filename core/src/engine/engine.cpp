@@ -80,12 +80,11 @@ using detail::redact;
 
 // A batch (a source that lists items) completes, with errors when some or all items
 // failed, and fails only when it cannot run at all; a single-item job fails with its item.
-std::string job_status(const Pipeline& p, const std::vector<ItemResult>& items) {
-  const auto failed = static_cast<std::size_t>(std::count_if(
-      items.begin(), items.end(), [](const ItemResult& item) { return item.status != "completed"; }));
-  if (failed == 0) return "completed";
+std::string job_status(const Pipeline& p, const JobTally& tally) {
+  const auto unfinished = tally.total - tally.processed;
+  if (unfinished == 0) return "completed";
   const bool batch = p.source.from == SourceSpec::From::storage || p.source.from == SourceSpec::From::files;
-  if (!batch && failed == items.size()) return "failed";
+  if (!batch && unfinished == tally.total) return "failed";
   return "completed_with_errors";
 }
 
@@ -167,7 +166,8 @@ Engine::~Engine() = default;
 
 bool Engine::has_notifiers() const { return !instances_->notifiers.empty(); }
 
-Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn progress) {
+Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn progress,
+                            ItemSink* items) {
   const auto& p = *pipeline_;
   detail::JobState job;
   job.result.id = std::move(job_id);
@@ -189,14 +189,12 @@ Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn p
     job.scope["sink"] = job.result.sink;
   }
 
+  job.items = items;
   std::optional<Error> source_error;
   try {
     SourceContext ctx{p, job.request, job.scope, instances_->source_storage.get(), host_.http,
                       p.limits.max_image_bytes};
-    job.sources = co_await list_source_items(ctx);
-    if (job.sources.size() > p.limits.max_items)
-      throw Error(ErrorClass::invalid_input, std::to_string(job.sources.size()) + " items, over the limit of " +
-                                                 std::to_string(p.limits.max_items) + " (limits.max_items)");
+    job.source = co_await open_source(ctx);
   } catch (const Error& e) {
     source_error = e;
   } catch (const std::exception& e) {
@@ -209,42 +207,44 @@ Task<JobResult> Engine::run(JobRequest request, std::string job_id, ProgressFn p
     job.result.error_class = source_error->cls();
     job.log->warn("source failed: {}", job.result.error);
   } else {
-    job.result.items.resize(job.sources.size());
-    for (std::size_t i = 0; i < job.sources.size(); ++i) {
-      auto& item = job.result.items[i];
-      item.index = i;
-      item.name = job.sources[i].name;
-      item.stem = sanitize_stem(item.name);
-      // Nothing usable in the name (or no name): named after the job, never "" (a hidden
-      // file) and never one shared name for every such image.
-      if (item.stem.empty()) item.stem = "image_" + job.result.id.substr(0, 8);
-      item.ext = extension_of(item.name);
-    }
+    job.total = job.source->size();
     auto ex = co_await asio::this_coro::executor;
     WaitGroup workers(ex);
-    const auto n = std::min<std::size_t>(std::max(1, p.concurrency), job.sources.size());
+    const auto n = std::min<std::size_t>(std::max(1, p.concurrency), job.total);
     workers.add(static_cast<int>(n));
     for (std::size_t w = 0; w < n; ++w)
       asio::co_spawn(ex, run_worker(job), [&workers](std::exception_ptr) { workers.done(); });
     co_await workers.wait();
-
-    job.result.status = job_status(p, job.result.items);
-    bool cancelled = false;
-    for (auto& item : job.result.items)
-      if (item.status == "pending") {  // never started: the job was cancelled
-        item.status = "cancelled";
-        item.error = "the job was cancelled before this item started";
-        cancelled = true;
+    const auto finished = job.result.tally.total;
+    if (job.cancelled && !job.failure) co_await cancel_rest(job);
+    co_await job.source->close();
+    if (items) {
+      try {
+        co_await items->flush();
+      } catch (const std::exception& e) {
+        if (!job.failure)
+          job.failure =
+              Error(ErrorClass::unavailable, std::string("cannot record the items: ") + e.what());
       }
-    if (cancelled) job.result.status = "cancelled";
+    }
+
+    // Items never started count as not completed, as before they were marked cancelled.
+    job.result.status = job_status(p, job.result.tally);
+    if (job.result.tally.total > finished) job.result.status = "cancelled";
+    if (job.failure) {
+      job.result.status = "failed";
+      job.result.error = redact(job.failure->what(), p.secrets);
+      job.result.error_class = job.failure->cls();
+      job.log->warn("stopped after {} item(s): {}", job.result.tally.total, job.result.error);
+    }
   }
   job.result.finished_at = host_.clock->now();
   if (host_.metrics) {
     host_.metrics->inc("imagepipe_jobs_total", {{"pipeline", p.name}, {"status", job.result.status}});
   }
   job.log->info("{} in {:.3f}s: {} item(s), {} failed", job.result.status,
-                job.result.metrics()["duration_seconds"].get<double>(), job.result.items.size(),
-                job.result.metrics()["failed"].get<std::size_t>());
+                job.result.metrics()["duration_seconds"].get<double>(), job.result.tally.total,
+                job.result.tally.failed);
   co_return std::move(job.result);
 }
 
@@ -261,14 +261,90 @@ Task<void> Engine::notify(const JobResult& job, const JobRequest& request) {
   }
 }
 
-Task<void> Engine::run_worker(detail::JobState& job) {
-  while (job.next < job.sources.size()) {
-    if (job.request.cancelled && job.request.cancelled()) co_return;
-    const auto index = job.next++;
-    co_await run_item(job, index);
-    ++job.done;
-    if (job.progress) job.progress(job.result.items[index], job.done, job.sources.size());
+namespace {
+
+ItemResult new_item(detail::JobState& job, const SourceItem& source) {
+  ItemResult item;
+  item.index = job.next++;
+  item.name = source.name;
+  item.stem = sanitize_stem(item.name);
+  // Nothing usable in the name (or no name): named after the job, never "" (a hidden
+  // file) and never one shared name for every such image.
+  if (item.stem.empty()) item.stem = "image_" + job.result.id.substr(0, 8);
+  item.ext = extension_of(item.name);
+  return item;
+}
+
+// The listing failed part way: the items under way finish, no other starts.
+void stop_job(detail::JobState& job, std::exception_ptr e) {
+  if (job.failure) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& error) {
+    job.failure = error;
+  } catch (const std::exception& error) {
+    job.failure = Error(ErrorClass::internal, error.what());
   }
+}
+
+}  // namespace
+
+Task<void> Engine::run_worker(detail::JobState& job) {
+  while (!job.failure) {
+    if (job.request.cancelled && job.request.cancelled()) {
+      job.cancelled = true;
+      co_return;
+    }
+    std::optional<SourceItem> source;
+    try {
+      source = co_await job.source->next();
+    } catch (...) {
+      stop_job(job, std::current_exception());
+    }
+    if (!source) co_return;
+    auto item = new_item(job, *source);
+    co_await run_item(job, item, *source);
+    source.reset();
+    co_await item_finished(job, std::move(item));
+  }
+}
+
+// The items a cancel left unstarted are reported (and counted) as cancelled, as they
+// would have been had the whole listing been in memory.
+Task<void> Engine::cancel_rest(detail::JobState& job) {
+  try {
+    while (auto source = co_await job.source->next()) {
+      auto item = new_item(job, *source);
+      item.status = "cancelled";
+      item.error = "the job was cancelled before this item started";
+      co_await item_finished(job, std::move(item));
+    }
+  } catch (...) {
+    stop_job(job, std::current_exception());
+  }
+}
+
+Task<void> Engine::item_finished(detail::JobState& job, ItemResult item) {
+  job.result.tally.add(item);
+  ++job.done;
+  if (job.progress) job.progress(item, job.done, std::max(job.total, job.done));
+  const bool kept = item.index < JobResult::kKeptItems;
+  // Inline bytes serve templates and callbacks, which see the kept items only.
+  if (!kept)
+    for (auto& output : item.outputs) output.data.reset();
+  if (job.items) {
+    try {
+      co_await job.items->add(item);
+    } catch (const std::exception& e) {
+      if (!job.failure)
+        job.failure =
+            Error(ErrorClass::unavailable, std::string("cannot record the items: ") + e.what());
+    }
+  }
+  if (!kept) co_return;
+  auto& kept_items = job.result.items;
+  if (kept_items.size() <= item.index) kept_items.resize(item.index + 1);
+  kept_items[item.index] = std::move(item);
 }
 
 namespace {
@@ -303,10 +379,9 @@ json step_scope(const json& record, const std::vector<Artifact>& images) {
 
 }  // namespace
 
-Task<void> Engine::run_item(detail::JobState& job, std::size_t index) {
+Task<void> Engine::run_item(detail::JobState& job, ItemResult& item, const SourceItem& source) {
   const auto& p = *pipeline_;
-  auto& item = job.result.items[index];
-  const auto& source = job.sources[index];
+  const auto index = item.index;
   const auto started = host_.clock->steady_now();
   json scope = job.scope;
   scope["item"] = item_scope(item);

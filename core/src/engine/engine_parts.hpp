@@ -4,9 +4,11 @@
 #pragma once
 
 #include <map>
-#include <set>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "imagepipe/engine.hpp"
@@ -39,12 +41,18 @@ struct JobState {
   JobResult result;
   JobRequest request;
   nlohmann::json scope;  // job, request, now, sink: the part every item shares
-  std::vector<SourceItem> sources;
-  std::size_t next = 0;
+  std::unique_ptr<ItemSource> source;
+  std::size_t total = 0;  // the source's count
+  std::size_t next = 0;   // the index the next item taken gets
   std::size_t done = 0;
-  // Sink keys written by this job, with the item that wrote each: a second item rendering
-  // the same key fails instead of overwriting the first one's result.
-  std::map<std::string, std::size_t> keys_written;
+  bool cancelled = false;  // a worker saw the request cancelled: the rest are not started
+  // Why the job stopped part way (its listing or its item sink failed): no item starts after.
+  std::optional<Error> failure;
+  ItemSink* items = nullptr;
+  // Sink keys written by this job, by a 64-bit hash of each (16 bytes a key, where the keys
+  // themselves would cost ~100 in a batch of 100,000), with the item that wrote it: a second
+  // item rendering the same key fails instead of overwriting the first one's result.
+  std::unordered_map<std::uint64_t, std::size_t> keys_written;
   ProgressFn progress;
   std::shared_ptr<spdlog::logger> log;
 };

@@ -21,6 +21,8 @@ std::string storage_uri(const json& location, const std::string& key) {
   return storage + ":" + key;
 }
 
+std::uint64_t key_hash(const std::string& key) { return std::hash<std::string>{}(key); }
+
 using Encoded = std::pair<std::shared_ptr<const std::string>, ImageFormat>;
 
 // Keeps the bytes as they are unless a format was asked for and pixels changed or the
@@ -98,12 +100,9 @@ class ResultWriter {
     auto& job = work_.job;
     const std::size_t index = work_.item.index;
     out.key = sink.key.render_string(scope);
-    if (auto [it, fresh] = job.keys_written.emplace(out.key, index); !fresh)
+    if (auto [it, fresh] = job.keys_written.emplace(key_hash(out.key), index); !fresh)
       throw Error(ErrorClass::invalid_input,
-                  "sink key '" + out.key + "' was already written by " +
-                      (it->second == index ? std::string("this item")
-                                           : "item " + std::to_string(it->second + 1) + " (" +
-                                                 job.result.items[it->second].name + ")") +
+                  "sink key '" + out.key + "' was already written by " + writer(it->second) +
                       " in this job; nothing was overwritten. Make sink.key unique per "
                       "result, e.g. with ${item.index} or ${output.suffix}");
     PutOptions put;
@@ -136,7 +135,8 @@ class ResultWriter {
     const auto where = storage_uri(instances_.copy_storage->location(), key);
     if (where == out.uri) co_return;  // the sink may already be that very folder
     if (out.key.empty())
-      if (auto [it, fresh] = work_.job.keys_written.emplace("copy:" + key, work_.item.index);
+      if (auto [it, fresh] =
+              work_.job.keys_written.emplace(key_hash("copy:" + key), work_.item.index);
           !fresh)
         throw Error(ErrorClass::invalid_input,
                     "local copy '" + key + "' was already written by item " +
@@ -145,6 +145,15 @@ class ResultWriter {
     put.content_type = out.mime;
     co_await instances_.copy_storage->put(key, bytes, std::move(put));
     out.copy = where;
+  }
+
+  // The item that wrote a key first, named when the job still holds it.
+  std::string writer(std::size_t index) const {
+    if (index == work_.item.index) return "this item";
+    const auto& kept = work_.job.result.items;
+    const bool named = index < kept.size() && !kept[index].name.empty();
+    const std::string name = named ? " (" + kept[index].name + ")" : "";
+    return "item " + std::to_string(index + 1) + name;
   }
 
   ItemWork& work_;

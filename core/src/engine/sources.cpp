@@ -27,14 +27,6 @@ std::string extension_of(const std::string& name) {
   return dot == std::string::npos ? std::string{} : lower(name.substr(dot + 1));
 }
 
-bool accepted(const std::string& name, const std::vector<std::string>& extensions) {
-  const auto ext = extension_of(name);
-  if (extensions.empty()) return kImageExtensions.count(ext) > 0;
-  // "*": every object is an item; those that are not images fail, and are counted.
-  if (std::find(extensions.begin(), extensions.end(), "*") != extensions.end()) return true;
-  return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
-}
-
 std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
   std::error_code ec;
   auto size = fs::file_size(path, ec);
@@ -56,7 +48,8 @@ std::vector<fs::path> expand_pattern(const std::string& pattern, const std::vect
   std::error_code ec;
   if (fs::is_directory(pattern, ec)) {
     for (const auto& e : fs::directory_iterator(pattern, ec))
-      if (e.is_regular_file() && accepted(e.path().filename().string(), extensions)) out.push_back(e.path());
+      if (e.is_regular_file() && accepted_name(e.path().filename().string(), extensions))
+        out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -119,32 +112,6 @@ Task<std::vector<SourceItem>> from_request(const SourceContext& ctx) {
                                                std::to_string(ctx.max_bytes));
   std::vector<SourceItem> items;
   items.push_back({name, "request." + spec.field, [bytes]() -> Task<std::string> { co_return *bytes; }});
-  co_return items;
-}
-
-Task<std::vector<SourceItem>> from_storage(const SourceContext& ctx) {
-  const auto& spec = ctx.pipeline.source;
-  if (!ctx.storage) throw Error(ErrorClass::internal, "source storage is not configured");
-  const std::string prefix = spec.prefix.render_string(ctx.scope);
-  std::vector<SourceItem> items;
-  std::string token;
-  const std::size_t max_items = std::min(spec.max_items, ctx.pipeline.limits.max_items);
-  do {
-    auto page = co_await ctx.storage->list(prefix, token, 1000);
-    for (auto& object : page.objects) {
-      if (object.key.empty() || object.key.back() == '/') continue;  // "folder" markers
-      auto name = object.key.substr(object.key.rfind('/') + 1);
-      if (!accepted(name, spec.extensions)) continue;
-      if (items.size() >= max_items)
-        throw Error(ErrorClass::invalid_input, "more than " + std::to_string(max_items) +
-                                                   " objects under prefix '" + prefix + "' (limits.max_items)");
-      auto* storage = ctx.storage;
-      auto key = object.key;
-      // Named by the whole key: "batch/pic 1.jpg" tells an operator which object failed.
-      items.push_back({key, key, [storage, key]() -> Task<std::string> { co_return co_await storage->get(key); }});
-    }
-    token = page.next_token;
-  } while (!token.empty());
   co_return items;
 }
 
@@ -254,18 +221,58 @@ std::string decode_base64_field(std::string_view value, std::string_view field) 
   }
 }
 
-Task<std::vector<SourceItem>> list_source_items(const SourceContext& ctx) {
+bool accepted_name(const std::string& name, const std::vector<std::string>& extensions) {
+  const auto ext = extension_of(name);
+  if (extensions.empty()) return kImageExtensions.count(ext) > 0;
+  // "*": every object is an item; those that are not images fail, and are counted.
+  if (std::find(extensions.begin(), extensions.end(), "*") != extensions.end()) return true;
+  return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
+}
+
+namespace {
+
+// Sources whose items are few or already named in full (files, a request, URLs): listed
+// at once, each handed over (and freed) as it is taken.
+class ListedSource final : public ItemSource {
+ public:
+  explicit ListedSource(std::vector<SourceItem> items) : items_(std::move(items)) {}
+  std::size_t size() const override { return items_.size(); }
+  Task<std::optional<SourceItem>> next() override {
+    if (next_ == items_.size()) co_return std::nullopt;
+    co_return std::move(items_[next_++]);
+  }
+
+ private:
+  std::vector<SourceItem> items_;
+  std::size_t next_ = 0;
+};
+
+Task<std::vector<SourceItem>> list_items(const SourceContext& ctx) {
   switch (ctx.pipeline.source.from) {
     case SourceSpec::From::files: co_return co_await from_files(ctx);
-    case SourceSpec::From::request: co_return co_await from_request(ctx);
-    case SourceSpec::From::storage: co_return co_await from_storage(ctx);
+    case SourceSpec::From::request:
+      co_return co_await from_request(ctx);
     case SourceSpec::From::url: co_return co_await from_url(ctx);
     case SourceSpec::From::inputs: co_return co_await from_inputs(ctx);
+    case SourceSpec::From::storage:
     case SourceSpec::From::prompt: break;
   }
   std::vector<SourceItem> items;
   items.push_back({"generated", "prompt", {}});
   co_return items;
+}
+
+}  // namespace
+
+Task<std::unique_ptr<ItemSource>> open_source(const SourceContext& ctx) {
+  if (ctx.pipeline.source.from == SourceSpec::From::storage)
+    co_return co_await open_storage_source(ctx);
+  auto items = co_await list_items(ctx);
+  if (items.size() > ctx.pipeline.limits.max_items)
+    throw Error(ErrorClass::invalid_input,
+                std::to_string(items.size()) + " items, over the limit of " +
+                    std::to_string(ctx.pipeline.limits.max_items) + " (limits.max_items)");
+  co_return std::make_unique<ListedSource>(std::move(items));
 }
 
 }  // namespace imagepipe

@@ -1,8 +1,11 @@
-// The source stage: turns a pipeline's `source:` block and a request into items. Items
-// are listed eagerly but their bytes are loaded lazily, item by item.
+// The source stage: turns a pipeline's `source:` block and a request into items, taken one
+// at a time. A storage source is listed a page at a time as items are taken, so a batch of
+// 100,000 objects never holds its whole listing; every item's bytes are loaded when it runs.
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +28,28 @@ struct SourceContext {
   std::uint64_t max_bytes = 0;
 };
 
-// Throws Error(invalid_input / not_found / ...) when the source itself cannot be read.
-Task<std::vector<SourceItem>> list_source_items(const SourceContext& ctx);
+// A job's items in order, listed as they are taken.
+class ItemSource {
+ public:
+  virtual ~ItemSource() = default;
+  // How many items the source holds: a storage source counts its objects when opened.
+  virtual std::size_t size() const = 0;
+  // The next item; nullopt after the last. Throws Error when the listing fails part way.
+  // Called from the job's strand only.
+  virtual Task<std::optional<SourceItem>> next() = 0;
+  // Waits for a listing still under way in the background; before the source goes.
+  virtual Task<void> close() { co_return; }
+};
+
+// Throws Error(invalid_input / not_found / ...) when the source itself cannot be read, or
+// holds more items than the pipeline's max_items (before any item runs).
+Task<std::unique_ptr<ItemSource>> open_source(const SourceContext& ctx);
+
+// `from: storage`: the objects under the rendered prefix whose names `extensions` accepts.
+Task<std::unique_ptr<ItemSource>> open_storage_source(const SourceContext& ctx);
+
+// Whether a file or object name is an item under a source's `extensions` list.
+bool accepted_name(const std::string& name, const std::vector<std::string>& extensions);
 
 // "data:image/png;base64,AAAA" or raw base64 → bytes. Throws Error(invalid_input) naming
 // the field.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 
 #include "imagepipe/engine.hpp"
 #include "engine_parts.hpp"
@@ -32,8 +33,6 @@ void add_usage(json& into, const json& from) {
 }  // namespace detail
 
 namespace {
-// Enough for any report; a callback that wants fewer slices them (${metrics.errors[:20]}).
-constexpr std::size_t kMaxErrors = 1000;
 
 double seconds_between(std::chrono::system_clock::time_point a, std::chrono::system_clock::time_point b) {
   if (a.time_since_epoch().count() == 0 || b < a) return 0;
@@ -90,51 +89,64 @@ json item_json(const ItemResult& item, bool with_base64) {
 }
 }  // namespace
 
-json JobResult::metrics() const {
-  std::size_t processed = 0, failed = 0, fell_back = 0, outputs = 0, error_count = 0;
-  int attempts = 0, fall_throughs = 0;
-  double provider_seconds = 0;
-  json providers = json::object(), usage = json::object();
-  json errors = json::array();
-  auto add_error = [&](std::string text) {
+void JobTally::add(const ItemResult& item) {
+  ++total;
+  if (item.status == "completed") ++processed;
+  if (item.status == "failed") ++failed;
+  if (item.status == "completed" && item.fall_throughs > 0) ++fell_back;
+  outputs += item.outputs.size();
+  attempts += item.attempts;
+  fall_throughs += item.fall_throughs;
+  provider_seconds += item.provider_seconds;
+  // An answer per provider call: an avatar's generation and its two grids count three.
+  bool counted = false;
+  for (const auto& step : item.steps)
+    if (const auto p = step.find("provider"); p != step.end() && p->is_string()) {
+      providers[p->get<std::string>()] =
+          providers.value(p->get<std::string>(), 0) + step.value("runs", 1);
+      counted = true;
+    }
+  if (!counted && !item.provider.empty())
+    providers[item.provider] = providers.value(item.provider, 0) + 1;
+  detail::add_usage(usage, item.usage);
+  std::size_t line = 0;
+  auto add_error = [&](const std::string& text) {
     ++error_count;
-    if (errors.size() < kMaxErrors) errors.push_back(std::move(text));
+    const std::pair key{item.index, line++};
+    // Full: a line goes in only in place of one from a later item.
+    if (errors.size() >= kMaxErrors) {
+      if (key > std::prev(errors.end())->first) return;
+      errors.erase(std::prev(errors.end()));
+    }
+    errors.emplace(key, item.name + ": " + text);
   };
-  for (const auto& item : items) {
-    if (item.status == "completed") ++processed;
-    if (item.status == "failed") ++failed;
-    if (item.status == "completed" && item.fall_throughs > 0) ++fell_back;
-    outputs += item.outputs.size();
-    attempts += item.attempts;
-    fall_throughs += item.fall_throughs;
-    provider_seconds += item.provider_seconds;
-    // An answer per provider call: an avatar's generation and its two grids count three.
-    bool counted = false;
-    for (const auto& step : item.steps)
-      if (const auto p = step.find("provider"); p != step.end() && p->is_string()) {
-        providers[p->get<std::string>()] = providers.value(p->get<std::string>(), 0) + step.value("runs", 1);
-        counted = true;
-      }
-    if (!counted && !item.provider.empty())
-      providers[item.provider] = providers.value(item.provider, 0) + 1;
-    detail::add_usage(usage, item.usage);
-    for (const auto& note : item.notes) add_error(item.name + ": " + note);
-    if (!item.error.empty()) add_error(item.name + ": " + item.error);
-  }
-  return {{"total_files", items.size()},
-          {"processed", processed},
-          {"failed", failed},
-          {"fell_back", fell_back},
-          {"duration_seconds", seconds_between(started_at, finished_at)},
-          {"outputs", outputs},
-          {"provider_attempts", attempts},
-          {"fall_throughs", fall_throughs},
-          {"provider_seconds", std::round(provider_seconds * 1000) / 1000},
-          {"providers", providers},
-          {"usage", usage},
-          {"errors", errors},
-          {"error_count", error_count}};
+  for (const auto& note : item.notes) add_error(note);
+  if (!item.error.empty()) add_error(item.error);
 }
+
+json JobResult::metrics() const {
+  JobTally counted;
+  if (tally.total == 0)
+    for (const auto& item : items) counted.add(item);
+  const JobTally& t = tally.total ? tally : counted;
+  json errors = json::array();
+  for (const auto& [at, text] : t.errors) errors.push_back(text);
+  return {{"total_files", t.total},
+          {"processed", t.processed},
+          {"failed", t.failed},
+          {"fell_back", t.fell_back},
+          {"duration_seconds", seconds_between(started_at, finished_at)},
+          {"outputs", t.outputs},
+          {"provider_attempts", t.attempts},
+          {"fall_throughs", t.fall_throughs},
+          {"provider_seconds", std::round(t.provider_seconds * 1000) / 1000},
+          {"providers", t.providers},
+          {"usage", t.usage},
+          {"errors", std::move(errors)},
+          {"error_count", t.error_count}};
+}
+
+json item_summary(const ItemResult& item) { return item_json(item, false); }
 
 json job_scope(const JobResult& job, const JobRequest& request, bool with_base64) {
   json headers = json::object();

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace imagepipe::local_storage {
 
@@ -22,5 +23,16 @@ bool is_sidecar_name(const std::filesystem::path& file);
 // resolve_key(), and the refusal of `.json` names.
 std::filesystem::path resolve_object_key(const std::filesystem::path& root, const std::string& key);
 std::filesystem::path sidecar_path(const std::filesystem::path& root, const std::string& key);
+
+// One page of keys under `prefix` after `after`, in byte order (as S3 lists): at most
+// `limit`, and whether more follow. Walks only the prefix's folder and keeps at most
+// `limit + 1` keys, so a page of a folder of 100,000 files costs one directory walk, not
+// the whole listing in memory. `sidecars`: leave out `metadata_file: beside` files.
+struct KeyPage {
+  std::vector<std::string> keys;
+  bool more = false;
+};
+KeyPage list_keys(const std::filesystem::path& root, const std::string& prefix,
+                  const std::string& after, std::size_t limit, bool sidecars);
 
 }  // namespace imagepipe::local_storage

@@ -142,26 +142,12 @@ class LocalStorage final : public Storage {
 
   Task<ListPage> list(std::string prefix, std::string token, int max_keys) override {
     co_return co_await host_.cpu->run([&]() {
-      // Keys are listed in byte order, as S3 does; the token is the last key returned.
-      std::vector<std::string> keys;
-      std::error_code ec;
-      for (auto it = fs::recursive_directory_iterator(root_, ec); it != fs::recursive_directory_iterator(); ++it) {
-        if (it->is_directory() && it->path().filename() == local_storage::kMetaDir) {
-          it.disable_recursion_pending();
-          continue;
-        }
-        if (!it->is_regular_file()) continue;
-        auto key = fs::relative(it->path(), root_).generic_string();
-        if (key.find(".tmp-") != std::string::npos) continue;
-        if (beside_ && local_storage::is_sidecar_name(it->path())) continue;
-        if (key.compare(0, prefix.size(), prefix) == 0 && key > token) keys.push_back(std::move(key));
-      }
-      std::sort(keys.begin(), keys.end());
+      // The token is the last key returned.
+      const auto keys = local_storage::list_keys(
+          root_, prefix, token, static_cast<std::size_t>(std::max(1, max_keys)), beside_);
       ListPage page;
-      const auto limit = static_cast<std::size_t>(std::max(1, max_keys));
-      for (std::size_t i = 0; i < keys.size() && i < limit; ++i)
-        page.objects.push_back(info_for(keys[i], root_ / keys[i]));
-      if (keys.size() > limit) page.next_token = keys[limit - 1];
+      for (const auto& key : keys.keys) page.objects.push_back(info_for(key, root_ / key));
+      if (keys.more) page.next_token = keys.keys.back();
       return page;
     });
   }

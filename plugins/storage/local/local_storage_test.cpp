@@ -139,6 +139,37 @@ TEST_F(LocalStorageTest, BesideListsObjectsWithoutTheirMetadataFiles) {
   EXPECT_EQ(page.objects[1].metadata, kPut.metadata);
 }
 
+TEST_F(LocalStorageTest, PagesWalkInByteOrderEachKeyOnceAndOnlyUnderThePrefix) {
+  auto local = make(json::object());
+  auto data = std::make_shared<const std::string>("bytes");
+  // '/' sorts between '.' and the letters: byte order is not a folder-by-folder walk.
+  const std::vector<std::string> keys = {"in/a.png",     "in/a/b.png",   "in/a0.png", "in/b.png",
+                                         "in/c/d/e.png", "in/c/d/f.png", "in2/x.png", "out/y.png"};
+  for (auto it = keys.rbegin(); it != keys.rend(); ++it) run(local->put(*it, data, kPut));
+
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = run(local->list("in/", token, 2));
+    EXPECT_LE(page.objects.size(), 2u);
+    for (const auto& o : page.objects) seen.push_back(o.key);
+    token = page.next_token;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_THAT(seen, ElementsAre("in/a.png", "in/a/b.png", "in/a0.png", "in/b.png", "in/c/d/e.png",
+                                "in/c/d/f.png"));
+  EXPECT_EQ(pages, 3);
+  // A prefix that is no folder's whole name still finds what starts with it.
+  EXPECT_THAT(listed(*local, "in/a"), ElementsAre("in/a.png", "in/a/b.png", "in/a0.png"));
+  EXPECT_THAT(listed(*local, "in"), ElementsAre("in/a.png", "in/a/b.png", "in/a0.png", "in/b.png",
+                                                "in/c/d/e.png", "in/c/d/f.png", "in2/x.png"));
+  // Nothing lies outside the root, nor in a folder that is not there.
+  EXPECT_TRUE(listed(*local, "../").empty());
+  EXPECT_TRUE(listed(*local, "in/../../").empty());
+  EXPECT_TRUE(listed(*local, "nowhere/").empty());
+}
+
 TEST_F(LocalStorageTest, BesideRemoveDeletesTheMetadataFileToo) {
   auto local = make({{"metadata_file", "beside"}});
   run(local->put("out/x.png", std::make_shared<const std::string>("x"), kPut));

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "imagepipe/engine.hpp"
 #include "imagepipe/http.hpp"
+#include "item_spool.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -152,7 +153,8 @@ void print_summary(const JobResult& job) {
     }
     for (const auto& note : item.notes) std::cout << "     note: " << note << "\n";
   }
-  if (job.items.size() > kShown) std::cout << "  ... and " << job.items.size() - kShown << " more\n";
+  const auto total = metrics["total_files"].get<std::size_t>();
+  if (total > kShown) std::cout << "  ... and " << total - kShown << " more\n";
 }
 
 }  // namespace
@@ -207,16 +209,26 @@ int run_command(const RunArgs& args, Process& process) {
   }
 
   ProgressBar bar(!args.json && !args.quiet);
+  std::unique_ptr<ItemSpool> spool;
+  try {
+    spool = std::make_unique<ItemSpool>();
+  } catch (const std::exception& e) {
+    std::cerr << "imagepipe: " << e.what() << "\n";
+    return kExitRuntime;
+  }
   std::size_t failed = 0;
   JobResult result;
   std::exception_ptr crash;
   asio::co_spawn(
       process.io(),
       [&]() -> Task<void> {
-        result = co_await engine->run(request, new_job_id(), [&](const ItemResult& item, std::size_t done, std::size_t total) {
-          failed += item.status != "completed";
-          bar.update(done, total, failed);
-        });
+        result = co_await engine->run(
+            request, new_job_id(),
+            [&](const ItemResult& item, std::size_t done, std::size_t total) {
+              failed += item.status != "completed";
+              bar.update(done, total, failed);
+            },
+            spool.get());
         bar.finish();
         co_await engine->notify(result, request);
       },
@@ -236,7 +248,8 @@ int run_command(const RunArgs& args, Process& process) {
   }
 
   if (args.json) {
-    std::cout << job_summary(result).dump(2) << "\n";
+    spool->print_summary(std::cout, result);
+    std::cout << "\n";
   } else if (!args.quiet) {
     print_summary(result);
   }

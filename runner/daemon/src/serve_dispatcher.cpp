@@ -3,6 +3,7 @@
 #include <boost/asio/redirect_error.hpp>
 
 #include "imagepipe/logging.hpp"
+#include "jobs/store_item_sink.hpp"
 #include "serve_trace.hpp"
 
 namespace imagepipe::serve {
@@ -93,7 +94,11 @@ Task<void> Dispatcher::run_job(ClaimedJob job) {
     result.error_class = ErrorClass::unavailable;
   } else if (served && served->engine) {
     try {
-      result = co_await served->engine->run(std::move(job.request), job.id);
+      // Items are stored as they finish: the result keeps the first ones and the counts.
+      std::optional<StoreItemSink> items;
+      if (auto* item_store = store_.item_store()) items.emplace(*item_store, job.id);
+      result = co_await served->engine->run(std::move(job.request), job.id, {},
+                                            items ? &*items : nullptr);
     } catch (const std::exception& e) {
       // The engine records item failures itself; reaching here is a bug, but the job
       // must still end and its callback still go out.

@@ -34,9 +34,10 @@ json callback_json(const CallbackState& c) {
 
 }  // namespace
 
-json step_timeline(const JobResult& result) {
+json step_timeline(const JobResult& result, std::size_t items) {
   json timeline = json::array();
   for (const auto& item : result.items) {
+    if (item.index >= items) break;
     double at = 0;
     for (const auto& step : item.steps) {
       const double took = step.value("seconds", 0.0);
@@ -61,6 +62,14 @@ json step_timeline(const JobResult& result) {
 
 json job_record_json(const JobRecord& record) {
   json body = record.result ? job_summary(*record.result) : json::object();
+  if (record.result) {
+    auto& items = body["items"];
+    if (items.size() > kInlineItems) items.erase(items.begin() + kInlineItems, items.end());
+    const auto total = body["metrics"].value("total_files", std::size_t{0});
+    body["items_next"] = total > items.size() && !items.empty()
+                             ? json(std::to_string(items.back().value("index", std::size_t{0})))
+                             : json(nullptr);
+  }
   body["job_id"] = record.id;
   body["pipeline"] = record.pipeline;
   body["status"] = record.status;

@@ -8,13 +8,16 @@
 
 namespace imagepipe::serve {
 
+// GET /jobs/{id} shows a job's first items; GET /jobs/{id}/items pages through all of them,
+// from the cursor in `items_next` (null when the job has no more).
+constexpr std::size_t kInlineItems = 100;
 nlohmann::json job_record_json(const JobRecord& record);
 nlohmann::json job_list_entry_json(const JobListEntry& entry);
 
 // Each item's steps in the order they ran, with when each started relative to the item's
 // start (steps of an item run one after another): {item, name, step, start_seconds,
 // seconds, provider, images, usage, chain (the providers tried)}. From the per-step
-// records the engine keeps in the result.
-nlohmann::json step_timeline(const JobResult& result);
+// records the engine keeps in the result; the items below index `items` only.
+nlohmann::json step_timeline(const JobResult& result, std::size_t items = kInlineItems);
 
 }  // namespace imagepipe::serve

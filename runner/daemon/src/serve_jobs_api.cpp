@@ -42,7 +42,7 @@ bool JobsApi::owns(const std::string& path) {
 }
 
 Task<Response> JobsApi::handle(Request& r) {
-  // /jobs, /jobs/{id}, /jobs/{id}/cancel, /jobs/{id}/callbacks/retry,
+  // /jobs, /jobs/{id}, /jobs/{id}/items, /jobs/{id}/cancel, /jobs/{id}/callbacks/retry,
   // /jobs/{id}/items/{n}/thumbnail
   std::string rest = r.path.substr(kJobs.size());
   if (rest.empty() || rest == "/") {
@@ -59,6 +59,12 @@ Task<Response> JobsApi::handle(Request& r) {
     if (r.method != "GET") co_return method_not_allowed(r, "/jobs/{id}", "GET");
     if (auto refused = bad_id(id)) co_return *refused;
     co_return co_await show(id);
+  }
+  if (action == "/items") {
+    r.route = "/jobs/{id}/items";
+    if (r.method != "GET") co_return method_not_allowed(r, "/jobs/{id}/items", "GET");
+    if (auto refused = bad_id(id)) co_return *refused;
+    co_return co_await items(id, r);
   }
   if (action == "/cancel") {
     r.route = "/jobs/{id}/cancel";
@@ -116,6 +122,45 @@ Task<Response> JobsApi::show(const std::string& id) {
   }
   if (!record) co_return no_job(id);
   auto response = json_response(200, job_record_json(*record));
+  response.job_id = id;
+  co_return response;
+}
+
+Task<Response> JobsApi::items(const std::string& id, const Request& r) {
+  auto read = read_item_query(r.query);
+  if (auto* problem = std::get_if<std::string>(&read)) co_return error_response(400, *problem);
+  const auto query = std::get<ItemQuery>(read);
+  std::optional<JobRecord> record;
+  ItemPage page;
+  try {
+    record = co_await store_.get(id);
+    if (record)
+      if (auto* stored = store_.item_store())
+        page = co_await stored->item_page(id, query.after, query.limit);
+  } catch (const std::exception& e) {
+    co_return store_unavailable(e);
+  }
+  if (!record) co_return no_job(id);
+  // A job finished before items were stored one by one (or by a store that keeps none)
+  // has them in its result, every one when it was that old.
+  if (page.items.empty() && record->result) {
+    for (const auto& item : record->result->items) {
+      if (query.after && item.index <= *query.after) continue;
+      if (page.items.size() == static_cast<std::size_t>(query.limit)) {
+        page.more = true;
+        break;
+      }
+      page.items.push_back(item);
+    }
+  }
+  json items = json::array();
+  for (const auto& item : page.items) items.push_back(item_summary(item));
+  auto response = json_response(
+      200,
+      {{"job_id", id},
+       {"status", record->status},
+       {"items", std::move(items)},
+       {"next_cursor", page.more ? json(std::to_string(page.items.back().index)) : json(nullptr)}});
   response.job_id = id;
   co_return response;
 }

@@ -1,5 +1,6 @@
-// The jobs API: GET /jobs (filters, cursor paging, newest first), GET /jobs/{id},
-// POST /jobs/{id}/cancel, POST /jobs/{id}/callbacks/retry and the results' thumbnails
+// The jobs API: GET /jobs (filters, cursor paging, newest first), GET /jobs/{id}, GET
+// /jobs/{id}/items (a job's items a page at a time, by index), POST /jobs/{id}/cancel,
+// POST /jobs/{id}/callbacks/retry and the results' thumbnails
 // (GET /jobs/{id}/items/{n}/thumbnail, serve_thumbnails.hpp). Behind the daemon's
 // authentication like every non-exempt route (the router admits the caller first).
 #pragma once
@@ -33,6 +34,7 @@ class JobsApi {
  private:
   Task<Response> list(const Request& request);
   Task<Response> show(const std::string& id);
+  Task<Response> items(const std::string& id, const Request& request);
   Task<Response> cancel(const std::string& id);
   Task<Response> retry_callback(const std::string& id);
 

@@ -144,4 +144,26 @@ std::variant<JobQuery, std::string> read_job_query(const std::string& raw_query)
   return query;
 }
 
+std::variant<ItemQuery, std::string> read_item_query(const std::string& raw_query) {
+  ItemQuery query;
+  const auto params = parse_query(raw_query);  // named: items() only refers to it
+  for (const auto& [name, value_json] : params.items()) {
+    const std::string value = value_json.get<std::string>();
+    if (name == "after") {
+      if (!digits(value) || value.size() > 18)
+        return "after: '" + value.substr(0, 64) +
+               "' is not an item index (use next_cursor from the previous page)";
+      query.after = static_cast<std::size_t>(std::stoull(value));
+    } else if (name == "limit") {
+      if (!digits(value) || value.size() > 4 || number(value) < 1 || number(value) > kMaxItemsPage)
+        return "limit: '" + value.substr(0, 64) + "' is not a number from 1 to " +
+               std::to_string(kMaxItemsPage);
+      query.limit = number(value);
+    } else {
+      return "unknown query parameter '" + name.substr(0, 64) + "'; accepted: after, limit";
+    }
+  }
+  return query;
+}
+
 }  // namespace imagepipe::serve

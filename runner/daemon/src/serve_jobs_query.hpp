@@ -27,6 +27,16 @@ std::optional<JobCursor> decode_cursor(std::string_view text);
 // timestamp means one instant wherever the client is.
 std::optional<TimePoint> parse_utc_time(std::string_view text);
 
+// GET /jobs/{id}/items: after (the index of the last item already seen: a previous page's
+// next_cursor, or GET /jobs/{id}'s items_next), limit (1..1000, default 100).
+constexpr int kDefaultItemsPage = 100;
+constexpr int kMaxItemsPage = 1000;
+struct ItemQuery {
+  std::optional<std::size_t> after;
+  int limit = kDefaultItemsPage;
+};
+std::variant<ItemQuery, std::string> read_item_query(const std::string& raw_query);
+
 // A job id as the daemon makes them: a UUID, lower-case hex.
 bool valid_job_id(std::string_view id);
 

@@ -57,6 +57,37 @@ TEST(Cli, JsonSummaryOnStdout) {
     EXPECT_TRUE(fs::exists(out.path / ("grid/grid-2x2_" + std::to_string(i) + ".png"))) << i;
 }
 
+TEST(Cli, JsonSummaryOfALargeBatchListsEveryItemInIndexOrder) {
+  // More items than a result keeps: the rest come back from run's temporary file.
+  TempDir dir;
+  fs::create_directories(dir.path / "in" / "batch");
+  const auto png = encode_image(Image(8, 8, 3), EncodeSpec{ImageFormat::png});
+  constexpr int kItems = 1050;
+  for (int i = 0; i < kItems; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "i%05d.png", i);
+    std::ofstream(dir.path / "in" / "batch" / name, std::ios::binary) << (i == 1030 ? "bad" : png);
+  }
+  std::ofstream(dir.path / "batch.yaml")
+      << "name: big\nsource: {from: storage, use: local, with: {root: \""
+      << (dir.path / "in").string()
+      << "\"}, prefix: batch/}\ntransforms: [{use: resize, with: {mode: fit, width: 4, height: "
+         "4}}]\n"
+         "sink: {use: local, with: {root: \""
+      << (dir.path / "out").string() << "\"}, key: \"${item.stem}.${output.ext}\"}\n";
+  auto r = run_cli({"run", (dir.path / "batch.yaml").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["status"], "completed_with_errors");
+  EXPECT_EQ(summary["metrics"]["total_files"], kItems);
+  EXPECT_EQ(summary["metrics"]["failed"], 1);
+  ASSERT_EQ(summary["items"].size(), static_cast<std::size_t>(kItems));
+  for (int i = 0; i < kItems; ++i) ASSERT_EQ(summary["items"][i]["index"], i);
+  EXPECT_EQ(summary["items"][1030]["status"], "failed");
+  EXPECT_EQ(summary["items"][1049]["name"], "batch/i01049.png");
+  EXPECT_EQ(summary["items"][1049]["outputs"][0]["width"], 4);
+}
+
 TEST(Cli, FailedItemGivesExitOne) {
   TempDir in, out;
   fs::copy_file(kSample, in.path / "good.jpg");

@@ -152,9 +152,35 @@ struct JobCounts {
   std::int64_t callbacks_pending = 0;
 };
 
+// ---- per-item results ---------------------------------------------------------------------
+// A job's items, each stored as it finishes, so a batch of 100,000 objects never has its
+// items in one record (the job's result keeps the first JobResult::kKeptItems and the
+// counts). Keyed by (job, index); a job's items go when the job is removed, and a job taken
+// up again (claim_next with runs > 1) starts with none.
+struct ItemPage {
+  std::vector<ItemResult> items;  // by index
+  bool more = false;              // items with a higher index follow
+};
+
+class ItemStore {
+ public:
+  virtual ~ItemStore() = default;
+  // Stores finished items of a running job, replacing any under the same index. Inline
+  // output bytes are not kept (the job's result keeps those of its kept items).
+  virtual Task<void> put_items(std::string job_id, std::vector<ItemResult> items) = 0;
+  // The job's items with an index above `after` (from the first when nullopt), at most
+  // `limit`, by index.
+  virtual Task<ItemPage> item_page(std::string job_id, std::optional<std::size_t> after,
+                                   int limit) = 0;
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
+
+  // Where this store keeps per-item results; nullptr when it keeps none (then a job's items
+  // are those its result keeps, the first JobResult::kKeptItems).
+  virtual ItemStore* item_store() { return nullptr; }
 
   // Durable when it returns: the job and its input files are committed.
   virtual Task<void> add(NewJob job) = 0;
@@ -244,6 +270,9 @@ std::chrono::milliseconds callback_backoff(const CallbackPolicy& policy, int att
 // Inline output bytes are not part of it.
 nlohmann::json job_result_to_json(const JobResult& job);
 JobResult job_result_from_json(const nlohmann::json& j);
+// One item, likewise: the rows of an ItemStore.
+nlohmann::json item_result_to_json(const ItemResult& item);
+ItemResult item_result_from_json(const nlohmann::json& j);
 
 std::int64_t to_unix_ms(TimePoint t);
 TimePoint from_unix_ms(std::int64_t ms);

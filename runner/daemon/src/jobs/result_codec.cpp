@@ -51,7 +51,46 @@ std::optional<ErrorClass> class_from(const json& j, const char* key) {
   return error_class_from_string(it->get<std::string>());
 }
 
-json item_to_json(const ItemResult& item) {
+// The counts of every item: a batch's metrics, from a result that keeps only its first items.
+json tally_to_json(const JobTally& t) {
+  json errors = json::array();
+  for (const auto& [at, text] : t.errors) errors.push_back({at.first, at.second, text});
+  return {{"total", t.total},
+          {"processed", t.processed},
+          {"failed", t.failed},
+          {"fell_back", t.fell_back},
+          {"outputs", t.outputs},
+          {"attempts", t.attempts},
+          {"fall_throughs", t.fall_throughs},
+          {"provider_seconds", t.provider_seconds},
+          {"providers", t.providers},
+          {"usage", t.usage},
+          {"errors", std::move(errors)},
+          {"error_count", t.error_count}};
+}
+
+JobTally tally_from_json(const json& j) {
+  JobTally t;
+  t.total = j.value("total", std::size_t{0});
+  t.processed = j.value("processed", std::size_t{0});
+  t.failed = j.value("failed", std::size_t{0});
+  t.fell_back = j.value("fell_back", std::size_t{0});
+  t.outputs = j.value("outputs", std::size_t{0});
+  t.attempts = j.value("attempts", 0LL);
+  t.fall_throughs = j.value("fall_throughs", 0LL);
+  t.provider_seconds = j.value("provider_seconds", 0.0);
+  t.providers = j.value("providers", json::object());
+  t.usage = j.value("usage", json::object());
+  for (const auto& e : j.value("errors", json::array()))
+    t.errors.emplace(std::pair{e.at(0).get<std::size_t>(), e.at(1).get<std::size_t>()},
+                     e.at(2).get<std::string>());
+  t.error_count = j.value("error_count", std::size_t{0});
+  return t;
+}
+
+}  // namespace
+
+json item_result_to_json(const ItemResult& item) {
   json outputs = json::array();
   for (const auto& o : item.outputs) outputs.push_back(output_to_json(o));
   return {{"index", item.index},
@@ -73,7 +112,7 @@ json item_to_json(const ItemResult& item) {
           {"outputs", std::move(outputs)}};
 }
 
-ItemResult item_from_json(const json& j) {
+ItemResult item_result_from_json(const json& j) {
   ItemResult item;
   item.index = j.value("index", std::size_t{0});
   item.name = j.value("name", "");
@@ -96,11 +135,9 @@ ItemResult item_from_json(const json& j) {
   return item;
 }
 
-}  // namespace
-
 json job_result_to_json(const JobResult& job) {
   json items = json::array();
-  for (const auto& item : job.items) items.push_back(item_to_json(item));
+  for (const auto& item : job.items) items.push_back(item_result_to_json(item));
   return {{"id", job.id},
           {"pipeline", job.pipeline},
           {"status", job.status},
@@ -109,6 +146,7 @@ json job_result_to_json(const JobResult& job) {
           {"started_at_ms", to_unix_ms(job.started_at)},
           {"finished_at_ms", to_unix_ms(job.finished_at)},
           {"items", std::move(items)},
+          {"tally", tally_to_json(job.tally)},
           {"sink", job.sink}};
 }
 
@@ -122,7 +160,11 @@ JobResult job_result_from_json(const json& j) {
   job.started_at = from_unix_ms(j.value("started_at_ms", std::int64_t{0}));
   job.finished_at = from_unix_ms(j.value("finished_at_ms", std::int64_t{0}));
   for (const auto& item : j.value("items", json::array()))
-    job.items.push_back(item_from_json(item));
+    job.items.push_back(item_result_from_json(item));
+  // Results stored before items were counted as they finished have none: metrics() then
+  // counts their items, which were all kept.
+  if (const auto t = j.find("tally"); t != j.end() && t->is_object())
+    job.tally = tally_from_json(*t);
   job.sink = j.value("sink", json::object());
   return job;
 }

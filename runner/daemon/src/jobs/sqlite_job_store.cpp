@@ -11,6 +11,7 @@
 
 #include "imagepipe/http.hpp"
 #include "imagepipe/threads.hpp"
+#include "jobs/item_rows.hpp"
 #include "jobs/job_listing.hpp"
 #include "jobs/jobs.hpp"
 #include "jobs/schedule_rows.hpp"
@@ -81,7 +82,7 @@ CREATE TABLE IF NOT EXISTS callback_attempts(
 
 std::int64_t now_ms() { return to_unix_ms(std::chrono::system_clock::now()); }
 
-class SqliteJobStore final : public JobStore {
+class SqliteJobStore final : public JobStore, public ItemStore {
  public:
   explicit SqliteJobStore(SqliteStoreOptions options)
       : options_(std::move(options)),
@@ -98,6 +99,7 @@ class SqliteJobStore final : public JobStore {
     db_.exec(kSchema);
     db_.exec(jobs::kListingIndexes);
     db_.exec(jobs::kScheduleSchema);
+    db_.exec(jobs::kItemSchema);
     count_segment_holds();
     checkpointer_ = std::make_unique<jobs::WalCheckpointer>(db_, options_.directory / "jobs.db",
                                                             synchronous_pragma(), housekeeping_);
@@ -108,6 +110,19 @@ class SqliteJobStore final : public JobStore {
   ~SqliteJobStore() override {
     thread_.join();
     housekeeping_.join();
+  }
+
+  ItemStore* item_store() override { return this; }
+
+  Task<void> put_items(std::string job_id, std::vector<ItemResult> items) override {
+    co_await on_db([this, &job_id, &items] { jobs::insert_items(db_, job_id, items); });
+  }
+
+  Task<ItemPage> item_page(std::string job_id, std::optional<std::size_t> after,
+                           int limit) override {
+    co_return co_await on_db([this, &job_id, after, limit] {
+      return jobs::select_item_page(db_, job_id, after, limit);
+    });
   }
 
   Task<void> add(NewJob job) override {
@@ -422,6 +437,7 @@ class SqliteJobStore final : public JobStore {
         .bind(1, now_ms())
         .bind(2, job.id)
         .run();
+    if (job.runs > 1) jobs::forget_items(db_, job.id);
     return claim;
   }
 
