@@ -1,0 +1,169 @@
+// Several daemons on one Redis (serve --queue redis://...): they share the queue, a killed
+// node's jobs finish on the others, Redis itself may crash and come back, and in every
+// case each accepted job calls back. The tests count callbacks, not just successes: every
+// accepted job exactly once, duplicates (same Idempotency-Key) bounded by what a crash can
+// interrupt, and no callback for a job nobody accepted.
+#include <signal.h>
+
+#include <thread>
+
+#include "serve_fixture.hpp"
+
+namespace imagepipe::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kInFlight = 4;  // jobs and callbacks per node
+
+std::string slow_pipeline(int delay_ms) {
+  const auto file = make_temp_dir("imagepipe-cluster") / "slow.yaml";
+  std::ofstream(file) << R"(name: slow-b64
+trigger:
+  http: {method: POST, path: /slow, mode: async, callback_header: callbackUrl}
+  request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
+source: {from: request, field: image_base64, filename_field: filename}
+provider: {use: slow-echo, with: {delay_ms: )"
+                      << delay_ms << R"(}}
+sink: {inline: true}
+notifier:
+  use: http-callback
+  with:
+    url: "${request.headers.callbackUrl}"
+    body: {status: "${job.status}", job_id: "${job.id}"}
+)";
+  return file.string();
+}
+
+class ClusterTest : public ServeTest {
+ protected:
+  void SetUp() override {
+    if (find_on_path("redis-server").empty())
+      GTEST_SKIP() << "redis-server is not installed (scripts/setup.sh installs it)";
+    redis_ = std::make_unique<RedisProcess>();
+  }
+
+  // A short idle timeout so a dead node's jobs come back within the test's time.
+  DaemonOptions node(const std::string& pipeline) const {
+    return {.pipelines = {pipeline},
+            .config_yaml = "queue: " + redis_->url() +
+                           "\nqueue_claim_idle_seconds: 2\n"
+                           "limits: {jobs_in_flight: " +
+                           std::to_string(kInFlight) +
+                           ", callbacks_in_flight: " + std::to_string(kInFlight) +
+                           "}\ncallbacks: {base_delay_ms: 100, max_delay_ms: 500}\n"};
+  }
+
+  struct Tally {
+    std::set<std::string> ids;  // distinct jobs called back
+    int duplicates = 0;         // callbacks for a job already called back
+  };
+  // Waits until every accepted job has called back (or `within` passes), checking each
+  // callback on the way.
+  Tally wait_for_callbacks(const std::set<std::string>& accepted, std::chrono::seconds within) {
+    Tally tally;
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    for (std::size_t seen = 0; tally.ids.size() < accepted.size();) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !receiver_.wait_for_requests(seen + 1, left)) break;
+      const auto requests = receiver_.requests();
+      for (; seen < requests.size(); ++seen) {
+        const auto body = json::parse(requests[seen].body);
+        const auto id = body["job_id"].get<std::string>();
+        EXPECT_TRUE(accepted.count(id)) << "a callback for a job nobody accepted: " << id;
+        EXPECT_EQ(requests[seen].header("Idempotency-Key"), id);
+        EXPECT_EQ(body["status"], "completed") << id;
+        if (!tally.ids.insert(id).second) ++tally.duplicates;
+      }
+    }
+    return tally;
+  }
+
+  std::unique_ptr<RedisProcess> redis_;
+};
+
+TEST_F(ClusterTest, AKilledNodesJobsFinishOnTheOthersAndEachCallsBack) {
+  const auto pipeline = slow_pipeline(1000);
+  std::vector<std::unique_ptr<DaemonProcess>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(std::make_unique<DaemonProcess>(node(pipeline)));
+  std::set<std::string> accepted;
+  for (int i = 0; i < 60; ++i)
+    accepted.insert(accept(*nodes[i % 3], "/slow", {{"image_base64", png_base64(8, 8)}}));
+  ASSERT_EQ(accepted.size(), 60u);
+
+  // Mid-way: some jobs done, the first node busy with others.
+  ASSERT_TRUE(receiver_.wait_for_requests(12, 30s)) << nodes[0]->log();
+  nodes[0]->signal(SIGKILL);
+  EXPECT_EQ(nodes[0]->wait().code, SIGKILL);
+  const int crashes = 1;
+
+  const auto tally = wait_for_callbacks(accepted, 45s);
+  EXPECT_EQ(tally.ids, accepted) << tally.ids.size() << " of 60 called back\n" << nodes[1]->log();
+  // A duplicate needs a delivery the killed node made but had not recorded.
+  EXPECT_LE(tally.duplicates, kInFlight * crashes);
+  RecordProperty("duplicate_callbacks", tally.duplicates);
+
+  // Any node answers for any job; the killed node's running jobs ran again elsewhere.
+  int ran_twice = 0;
+  for (const auto& id : accepted) {
+    const auto job = json::parse(nodes[1 + ran_twice % 2]->get("/jobs/" + id).body);
+    EXPECT_EQ(job["status"], "completed") << job.dump();
+    if (job.value("runs", 1) > 1) ++ran_twice;
+  }
+  EXPECT_LE(ran_twice, kInFlight * crashes);
+  std::cerr << "callbacks: " << tally.ids.size() << " jobs, " << tally.duplicates
+            << " duplicate(s); " << ran_twice << " job(s) run twice\n";
+}
+
+TEST_F(ClusterTest, RedisRestartedUnderLoadLosesNoAcceptedJob) {
+  const auto pipeline = slow_pipeline(50);
+  DaemonProcess a(node(pipeline)), b(node(pipeline));
+  std::set<std::string> accepted;
+  int refused = 0;
+  bool restarted = false;
+  for (int i = 0; accepted.size() < 80; ++i) {
+    ASSERT_LT(i, 2000) << "the daemons never took jobs again after Redis came back";
+    auto& daemon = i % 2 ? a : b;
+    if (accepted.size() == 40 && !restarted) {
+      redis_->kill();  // SIGKILL: what it answered 202 for must be in its AOF
+      // While it is away, both nodes refuse with an error naming Redis, and say they are
+      // not ready.
+      for (auto* node : {&a, &b}) {
+        auto r =
+            node->post("/slow", json{{"image_base64", png_base64(8, 8)}}.dump(), callback_header());
+        EXPECT_EQ(r.status, 503) << r.body;
+        EXPECT_THAT(r.body, ::testing::HasSubstr("redis at 127.0.0.1:"));
+        auto ready = node->get("/health/ready");
+        EXPECT_EQ(ready.status, 503);
+        EXPECT_THAT(json::parse(ready.body)["job_store"].get<std::string>(),
+                    ::testing::HasSubstr("redis"));
+        ++refused;
+      }
+      redis_->start();
+      restarted = true;
+      continue;
+    }
+    auto r =
+        daemon.post("/slow", json{{"image_base64", png_base64(8, 8)}}.dump(), callback_header());
+    if (r.status == 202) {
+      accepted.insert(json::parse(r.body)["job_id"].get<std::string>());
+    } else {
+      EXPECT_EQ(r.status, 503) << r.body;
+      ++refused;
+      std::this_thread::sleep_for(50ms);  // the client backs off, as a 503 asks
+    }
+  }
+  const auto tally = wait_for_callbacks(accepted, 45s);
+  EXPECT_EQ(tally.ids, accepted) << tally.ids.size() << " of 80 called back\n"
+                                 << a.log() << "\n"
+                                 << b.log();
+  // Deliveries made while Redis was away could not be recorded and are made again.
+  EXPECT_LE(tally.duplicates, 2 * kInFlight);
+  EXPECT_EQ(a.get("/health/ready").status, 200);
+  std::cerr << refused << " request(s) refused while Redis was away; " << tally.duplicates
+            << " duplicate callback(s)\n";
+}
+
+}  // namespace
+}  // namespace imagepipe::testing
