@@ -44,10 +44,11 @@ class ClusterTest : public ServeTest {
   }
 
   // A short idle timeout so a dead node's jobs come back within the test's time.
-  DaemonOptions node(const std::string& pipeline) const {
+  DaemonOptions node(const std::string& pipeline, int idle_seconds = 2) const {
     return {.pipelines = {pipeline},
             .config_yaml = "queue: " + redis_->url() +
-                           "\nqueue_claim_idle_seconds: 2\n"
+                           "\nqueue_claim_idle_seconds: " + std::to_string(idle_seconds) +
+                           "\nshutdown_grace_seconds: 0\n"
                            "limits: {jobs_in_flight: " +
                            std::to_string(kInFlight) +
                            ", callbacks_in_flight: " + std::to_string(kInFlight) +
@@ -163,6 +164,64 @@ TEST_F(ClusterTest, RedisRestartedUnderLoadLosesNoAcceptedJob) {
   EXPECT_EQ(a.get("/health/ready").status, 200);
   std::cerr << refused << " request(s) refused while Redis was away; " << tally.duplicates
             << " duplicate callback(s)\n";
+}
+
+TEST_F(ClusterTest, ANodeStoppedWithSigtermHandsItsJobsToAnotherAtOnce) {
+  const auto pipeline = slow_pipeline(3000);
+  // An idle timeout far longer than the test: only the hand-back can move the jobs.
+  const auto options = node(pipeline, 300);
+  std::set<std::string> accepted;
+  auto leaving = std::make_unique<DaemonProcess>(options);
+  for (int i = 0; i < kInFlight; ++i)
+    accepted.insert(accept(*leaving, "/slow", {{"image_base64", png_base64(8, 8)}}));
+  // All of them running on the first node.
+  for (int i = 0; i < 200; ++i) {
+    const auto page = json::parse(leaving->get("/jobs?status=running").body);
+    if (page["jobs"].size() == accepted.size()) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  DaemonProcess staying(options);
+  leaving->signal(SIGTERM);
+  EXPECT_EQ(leaving->wait().code, 0) << leaving->log();
+  EXPECT_THAT(leaving->log(), ::testing::HasSubstr("4 job(s) not finished were queued again"));
+
+  const auto tally = wait_for_callbacks(accepted, 20s);
+  EXPECT_EQ(tally.ids, accepted) << staying.log();
+  EXPECT_EQ(tally.duplicates, 0);
+  for (const auto& id : accepted)
+    EXPECT_EQ(json::parse(staying.get("/jobs/" + id).body)["runs"], 2) << id;
+}
+
+TEST_F(ClusterTest, ANodeStartedBeforeRedisServesOnceRedisIsUp) {
+  redis_->kill();
+  DaemonProcess daemon(node(slow_pipeline(0)));
+  EXPECT_EQ(daemon.get("/health/ready").status, 503);
+  auto refused =
+      daemon.post("/slow", json{{"image_base64", png_base64(8, 8)}}.dump(), callback_header());
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_THAT(refused.body, ::testing::HasSubstr("redis at 127.0.0.1:"));
+  redis_->start();
+  for (int i = 0; daemon.get("/health/ready").status != 200; ++i) {
+    ASSERT_LT(i, 200) << "not ready 10 s after Redis came back\n" << daemon.log();
+    std::this_thread::sleep_for(50ms);  // the reconnect backoff runs in the daemon
+  }
+  const auto id = accept(daemon, "/slow", {{"image_base64", png_base64(8, 8)}});
+  const auto tally = wait_for_callbacks({id}, 20s);
+  EXPECT_EQ(tally.ids.count(id), 1u) << daemon.log();
+}
+
+TEST_F(ClusterTest, ABadQueueUrlIsRefusedAtStartWithTheReason) {
+  const auto pipeline = slow_pipeline(0);
+  for (const auto& [url, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"http://127.0.0.1:6379", "must start with redis://"},
+           {"redis://127.0.0.1:notaport/0", "the port must be a number"},
+           {"redis://:secret@127.0.0.1:99999/0", "the port must be a number"}}) {
+    const auto r = run_program({IMAGEPIPE_EXECUTABLE, "--plugin-dir", IMAGEPIPE_TEST_PLUGIN_DIR,
+                                "serve", "--listen", "127.0.0.1:0", "--queue", url, pipeline});
+    EXPECT_EQ(r.exit_code, 2) << url << ": " << r.err;
+    EXPECT_THAT(r.err, ::testing::HasSubstr(reason)) << url;
+    EXPECT_THAT(r.err, ::testing::Not(::testing::HasSubstr("secret")));
+  }
 }
 
 }  // namespace

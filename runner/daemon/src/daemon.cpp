@@ -261,7 +261,16 @@ int run_daemon(const ServeConfig& config, Process& process) {
   asio::co_spawn(
       io,
       [&]() -> Task<void> {
-        const int requeued = co_await store->requeue_running();
+        int requeued = 0;
+        try {
+          requeued = co_await store->requeue_running();
+        } catch (const Error& e) {
+          // A node may start before Redis: it answers 503 until Redis is reachable, and
+          // what it held before comes back through the idle timeout.
+          if (config.queue.empty()) throw;
+          log->error("the job queue is unreachable at start ({}); serving 503 until it is back",
+                     e.what());
+        }
         if (requeued)
           log->warn("{} job(s) were running when the server last stopped; running them again",
                     requeued);

@@ -43,6 +43,8 @@ constexpr std::chrono::milliseconds kCommandTimeout{3000};
 // How long finish() keeps trying while Redis is away, before leaving the job to be run
 // again by whichever node claims it after the idle timeout.
 constexpr std::chrono::milliseconds kFinishRetryStep{250};
+// How often a node looks for consumers of nodes that are gone.
+constexpr std::chrono::milliseconds kForgetEvery{std::chrono::minutes(10)};
 
 std::int64_t now_ms() { return to_unix_ms(std::chrono::system_clock::now()); }
 
@@ -366,6 +368,10 @@ class RedisJobStore final : public JobStore {
     if (now >= next_autoclaim_) {
       next_autoclaim_ = now + std::max(options_.claim_idle / 4, std::chrono::milliseconds(250));
       for (const auto& stream : streams_) autoclaim(stream);
+      if (now >= next_forget_) {
+        next_forget_ = now + kForgetEvery;
+        for (const auto& stream : streams_) forget_gone_consumers(stream);
+      }
       if (!waiting_.empty()) return;
     }
     Command read{"XREADGROUP", "GROUP", kGroup, node_, "COUNT", "1", "STREAMS"};
@@ -392,6 +398,29 @@ class RedisJobStore final : public JobStore {
     if (!reply_error(r.get()).empty()) return;  // NOGROUP: XREADGROUP recreates it
     const auto* entries = reply_at(r.get(), 1);
     for (std::size_t i = 0; i < reply_size(entries); ++i) add_waiting(stream, reply_at(entries, i));
+  }
+
+  // Every start with a random node id adds a consumer to the group; once such a consumer
+  // holds nothing and has been silent for long, it is a node that is gone. A live node
+  // reads every second, and one removed by mistake is recreated by its next read.
+  void forget_gone_consumers(const std::string& stream) {
+    auto r = ops_.call({"XINFO", "CONSUMERS", stream, kGroup});
+    if (!reply_error(r.get()).empty()) return;
+    const auto silent_for =
+        std::max<std::chrono::milliseconds>(options_.claim_idle * 10, kForgetEvery);
+    for (std::size_t i = 0; i < reply_size(r.get()); ++i) {
+      const auto* c = reply_at(r.get(), i);
+      std::string name;
+      std::int64_t pending = -1, idle = 0;
+      for (std::size_t f = 0; f + 1 < reply_size(c); f += 2) {
+        const auto field = reply_string(reply_at(c, f));
+        if (field == "name") name = reply_string(reply_at(c, f + 1));
+        if (field == "pending") pending = reply_integer(reply_at(c, f + 1));
+        if (field == "idle") idle = reply_integer(reply_at(c, f + 1));
+      }
+      if (pending == 0 && name != node_ && idle > silent_for.count())
+        ops_.call({"XGROUP", "DELCONSUMER", stream, kGroup, name});
+    }
   }
 
   void add_waiting(const std::string& stream, const redisReply* entry) {
@@ -504,6 +533,7 @@ class RedisJobStore final : public JobStore {
   std::deque<Held> waiting_;
   std::map<std::string, Held> held_;
   std::chrono::steady_clock::time_point next_autoclaim_{};
+  std::chrono::steady_clock::time_point next_forget_{};
   bool stopping_ = false;
   asio::thread_pool write_thread_{1};
   asio::thread_pool ops_thread_{1};
