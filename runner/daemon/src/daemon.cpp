@@ -15,6 +15,7 @@
 
 #include "imagepipe/http_client.hpp"
 #include "imagepipe/threads.hpp"
+#include "jobs/redis/redis_limits.hpp"
 #include "serve_access_log.hpp"
 #include "serve_auth.hpp"
 #include "serve_dispatcher.hpp"
@@ -149,6 +150,16 @@ int run_daemon(const ServeConfig& config, Process& process) {
   }
   const CredentialSealer& sealer = *sealer_storage;
   try {
+    // With a shared queue, provider limits are shared too: installed before the pipelines'
+    // gates are built.
+    if (!config.queue.empty()) {
+      try {
+        set_shared_limits(std::make_shared<jobs::redis::RedisLimits>(jobs::redis::RedisLimitsOptions{
+            .url = config.queue, .window = config.queue_limit_window, .node_id = config.queue_node_id}));
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(e.what());
+      }
+    }
     pipelines = load_pipeline_set(pipeline_files(config.pipelines), process.registry(), load,
                                   config, &host);
     store = open_job_store(config, pipelines);

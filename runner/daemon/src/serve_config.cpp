@@ -127,6 +127,11 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
           config.queue_claim_idle =
               std::chrono::seconds(r.number(n, "queue_claim_idle_seconds", 1, 86'400));
         }},
+       {"queue_limit_window_ms",
+        [&](Node n) {
+          config.queue_limit_window =
+              std::chrono::milliseconds(r.number(n, "queue_limit_window_ms", 100, 3'600'000));
+        }},
        {"queue_max_deliveries",
         [&](Node n) { config.queue_max_deliveries = r.number(n, "queue_max_deliveries", 1, 1000); }},
        {"pipelines",

@@ -45,6 +45,8 @@ struct ServeConfig {
   std::string queue_node_id;  // empty: hostname-pid-random
   std::chrono::seconds queue_claim_idle{60};
   int queue_max_deliveries = 5;
+  // Tests only: the window of provider limits' per_minute when shared through Redis.
+  std::chrono::milliseconds queue_limit_window{std::chrono::minutes(1)};
   std::chrono::hours retention{24 * 7};
   CallbackPolicy callbacks;
   // Its SHA-256 seals callback URLs' credentials at rest; empty: a random key per process.
