@@ -5,6 +5,7 @@
 // interrupt, and no callback for a job nobody accepted.
 #include <signal.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "serve_fixture.hpp"
@@ -208,6 +209,58 @@ TEST_F(ClusterTest, ANodeStartedBeforeRedisServesOnceRedisIsUp) {
   const auto id = accept(daemon, "/slow", {{"image_base64", png_base64(8, 8)}});
   const auto tally = wait_for_callbacks({id}, 20s);
   EXPECT_EQ(tally.ids.count(id), 1u) << daemon.log();
+}
+
+// `limit: {per_minute: 60}` over two nodes, its window scaled from 60 s to 3 s
+// (queue_limit_window_ms) so 200 calls take seconds, not minutes. The provider logs when
+// each call starts; no window of the log may hold more than 60. A call starts a few
+// milliseconds after its grant, so windows are checked 100 ms shorter (0.2% of a real
+// minute's window).
+TEST_F(ClusterTest, ProviderLimitsHoldAcrossNodes) {
+  constexpr int kWindowMs = 3000, kPerWindow = 60, kCalls = 200;
+  const auto dir = make_temp_dir("imagepipe-limit");
+  const auto calls = dir / "calls.log";
+  const auto file = dir / "limited.yaml";
+  std::ofstream(file) << R"(name: limited
+trigger:
+  http: {method: POST, path: /limited, mode: async, callback_header: callbackUrl}
+  request_schema: {type: object, required: [image_base64], properties: {image_base64: {type: string}}}
+source: {from: request, field: image_base64}
+provider:
+  use: slow-echo
+  with: {delay_ms: 10, log_file: ")"
+                      << calls.string() << R"("}
+  limit: {in_flight: 6, per_minute: 60}
+sink: {inline: true}
+notifier:
+  use: http-callback
+  with: {url: "${request.headers.callbackUrl}", body: {status: "${job.status}", job_id: "${job.id}"}}
+)";
+  auto options = node(file.string());
+  options.config_yaml += "queue_limit_window_ms: " + std::to_string(kWindowMs) + "\n";
+  DaemonProcess a(options), b(options);
+  std::set<std::string> accepted;
+  for (int i = 0; i < kCalls; ++i)
+    accepted.insert(accept(i % 2 ? a : b, "/limited", {{"image_base64", png_base64(8, 8)}}));
+  const auto tally = wait_for_callbacks(accepted, 40s);
+  ASSERT_EQ(tally.ids, accepted) << a.log() << b.log();
+
+  std::vector<std::int64_t> starts;
+  std::ifstream log(calls);
+  for (std::int64_t ms; log >> ms;) starts.push_back(ms);
+  ASSERT_EQ(starts.size(), static_cast<std::size_t>(kCalls));
+  std::sort(starts.begin(), starts.end());
+  std::size_t busiest = 0;
+  for (std::size_t i = 0, j = 0; i < starts.size(); ++i) {
+    while (j < starts.size() && starts[j] < starts[i] + kWindowMs - 100) ++j;
+    busiest = std::max(busiest, j - i);
+  }
+  EXPECT_LE(busiest, static_cast<std::size_t>(kPerWindow));
+  // Limited, not merely fast: 200 calls at 60 per window need three full windows.
+  EXPECT_GE(starts.back() - starts.front(), 3 * kWindowMs - 100);
+  std::cerr << kCalls << " calls over " << (starts.back() - starts.front())
+            << " ms; busiest window: " << busiest << " calls\n";
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ClusterTest, ABadQueueUrlIsRefusedAtStartWithTheReason) {
