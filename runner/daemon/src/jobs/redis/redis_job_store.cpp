@@ -392,12 +392,17 @@ class RedisJobStore final : public JobStore {
     }
   }
 
+  // A few at a time, so this node does not hold more than it can start soon; when there
+  // were that many, the next claim looks again at once rather than after the interval.
   void autoclaim(const std::string& stream) {
-    auto r = ops_.call({"XAUTOCLAIM", stream, kGroup, node_,
-                        std::to_string(options_.claim_idle.count()), "0-0", "COUNT", "8"});
+    constexpr std::size_t kBatch = 8;
+    auto r =
+        ops_.call({"XAUTOCLAIM", stream, kGroup, node_, std::to_string(options_.claim_idle.count()),
+                   "0-0", "COUNT", std::to_string(kBatch)});
     if (!reply_error(r.get()).empty()) return;  // NOGROUP: XREADGROUP recreates it
     const auto* entries = reply_at(r.get(), 1);
     for (std::size_t i = 0; i < reply_size(entries); ++i) add_waiting(stream, reply_at(entries, i));
+    if (reply_size(entries) == kBatch) next_autoclaim_ = {};
   }
 
   // Every start with a random node id adds a consumer to the group; once such a consumer
