@@ -43,6 +43,8 @@ constexpr std::chrono::milliseconds kCommandTimeout{3000};
 // How long finish() keeps trying while Redis is away, before leaving the job to be run
 // again by whichever node claims it after the idle timeout.
 constexpr std::chrono::milliseconds kFinishRetryStep{250};
+// Adds are sent together until their images reach this size.
+constexpr std::uint64_t kMaxBatchBytes = 64u << 20;
 // How often a node looks for consumers of nodes that are gone.
 constexpr std::chrono::milliseconds kForgetEvery{std::chrono::minutes(10)};
 
@@ -233,7 +235,7 @@ class RedisJobStore final : public JobStore {
   Task<bool> add_scheduled(NewJob job, std::string key, TimePoint due) override {
     if (!job.inputs.empty())
       throw Error(ErrorClass::internal, "a scheduled job carries no input files");
-    auto command = add_command(job, key, std::to_string(to_unix_ms(due)));
+    auto command = scheduled_command(job, key, std::to_string(to_unix_ms(due)));
     co_return co_await on_ops([this, &command] {
       auto r = ops_.must(command);
       return reply_integer(r.get()) == 1;
@@ -246,6 +248,7 @@ class RedisJobStore final : public JobStore {
         : done(ex, std::chrono::steady_clock::time_point::max()) {}
     std::vector<NewJob> jobs;
     std::vector<std::exception_ptr> errors;  // per job, after the commit
+    std::uint64_t bytes = 0;                 // of input images
     asio::steady_timer done;
   };
 
@@ -284,64 +287,73 @@ class RedisJobStore final : public JobStore {
     }
   }
 
-  Command add_command(const NewJob& job, const std::string& schedule_key,
-                      const std::string& schedule_due) const {
+  // A job's fields for the add scripts: id pipeline request notify rid fields.
+  std::vector<std::string> job_args(const NewJob& job) const {
     auto rid = job.request.headers.find("x-request-id");
     json fields = json::array();
     for (const auto& input : job.inputs) fields.push_back(input.field);
-    std::vector<std::string> args{prefix(),
-                                  job.id,
-                                  job.pipeline,
-                                  jobs::request_to_json(job.request).dump(),
-                                  job.notify ? "1" : "0",
-                                  rid == job.request.headers.end() ? std::string() : rid->second,
-                                  std::to_string(now_ms()),
-                                  std::to_string(options_.queued_per_pipeline),
-                                  fields.dump(),
-                                  schedule_key,
-                                  schedule_due};
-    for (const auto& input : job.inputs) {
-      args.push_back(input.field);
-      args.push_back(*input.bytes);
+    return {job.id,
+            job.pipeline,
+            jobs::request_to_json(job.request).dump(),
+            job.notify ? "1" : "0",
+            rid == job.request.headers.end() ? std::string() : rid->second,
+            fields.dump()};
+  }
+
+  Command batch_command(const std::vector<NewJob>& jobs) const {
+    std::vector<std::string> args{prefix(), std::to_string(now_ms()),
+                                  std::to_string(options_.queued_per_pipeline)};
+    for (const auto& job : jobs) {
+      for (auto& a : job_args(job)) args.push_back(std::move(a));
+      args.push_back(std::to_string(job.inputs.size()));
+      for (const auto& input : job.inputs) {
+        args.push_back(input.field);
+        args.push_back(*input.bytes);
+      }
     }
-    return eval(scripts::kAdd, std::move(args));
+    return eval(scripts::kAddBatch, std::move(args));
+  }
+
+  Command scheduled_command(const NewJob& job, const std::string& key,
+                            const std::string& due) const {
+    auto a = job_args(job);
+    return eval(scripts::kAddScheduled,
+                {prefix(), a[0], a[1], a[2], a[3], a[4], std::to_string(now_ms()), a[5], key, due});
   }
 
   // On the writer's thread: joins the open batch, or opens one and sends it after the adds
   // already waiting for this thread.
   Task<void> join_batch(NewJob job) {
     auto batch = open_batch_;
-    if (!batch) {
+    // A full batch goes as it is (Redis reads a client's command into one buffer, 1 GB at
+    // most); this job opens the next.
+    if (!batch || batch->bytes >= kMaxBatchBytes) {
       batch = open_batch_ = std::make_shared<Batch>(write_thread_.get_executor());
-      asio::post(write_thread_, [this] { commit_batch(); });
+      asio::post(write_thread_, [this, batch] { commit_batch(batch); });
     }
     const std::size_t index = batch->jobs.size();
+    for (const auto& input : job.inputs) batch->bytes += input.bytes->size();
     batch->jobs.push_back(std::move(job));
     boost::system::error_code ignored;
     co_await batch->done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     if (batch->errors[index]) std::rethrow_exception(batch->errors[index]);
   }
 
-  void commit_batch() {
-    auto batch = std::move(open_batch_);
-    open_batch_.reset();
+  void commit_batch(std::shared_ptr<Batch> batch) {
+    if (open_batch_ == batch) open_batch_.reset();
     batch->errors.resize(batch->jobs.size());
     try {
-      std::vector<Command> commands;
-      for (const auto& job : batch->jobs) commands.push_back(add_command(job, "", ""));
-      auto replies = writer_.pipeline(commands);
-      for (std::size_t i = 0; i < replies.size(); ++i) {
-        const auto error = reply_error(replies[i].get());
-        if (!error.empty())
-          batch->errors[i] = std::make_exception_ptr(
-              Error(ErrorClass::unavailable, "redis at " + address_.display() + ": " + error));
-        else if (reply_integer(replies[i].get()) < 0)
+      // One command for the batch: one fsync with appendfsync always (redis_scripts.cpp).
+      auto reply = writer_.call(batch_command(batch->jobs));
+      if (const auto error = reply_error(reply.get()); !error.empty())
+        throw Error(ErrorClass::unavailable, "redis at " + address_.display() + ": " + error);
+      for (std::size_t i = 0; i < batch->jobs.size(); ++i)
+        if (reply_integer(reply_at(reply.get(), i)) < 0)
           batch->errors[i] = std::make_exception_ptr(Error(
               ErrorClass::rate_limited, "pipeline '" + batch->jobs[i].pipeline + "' has " +
                                             std::to_string(options_.queued_per_pipeline) +
                                             " jobs waiting to start across the cluster, its limit "
                                             "(limits.queued_jobs_per_pipeline): try again later"));
-      }
     } catch (...) {
       std::fill(batch->errors.begin(), batch->errors.end(), std::current_exception());
     }

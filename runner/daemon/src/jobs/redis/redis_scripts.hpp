@@ -22,7 +22,8 @@
 namespace imagepipe::jobs::redis::scripts {
 
 // Each takes the prefix as ARGV[1]; the rest is described beside each script.
-extern const char* const kAdd;
+extern const char* const kAddBatch;
+extern const char* const kAddScheduled;
 extern const char* const kClaim;
 extern const char* const kFinish;
 extern const char* const kCancel;
