@@ -1,8 +1,8 @@
 // One blocking hiredis connection, used by one thread of the Redis job store. Blocking
 // calls on the store's own threads keep the store shaped like the SQLite one (a thread
 // that owns its connection, callers resume on their executor) and let a burst of
-// concurrent adds go out as one pipelined write: one round trip and one AOF fsync for the
-// batch, the way SQLite's group commit shares one commit.
+// concurrent adds go out as one command: one round trip and one AOF fsync for the batch,
+// the way SQLite's group commit shares one commit.
 //
 // A broken connection is dropped and opened again on the next call, no more often than
 // an exponential backoff allows (100 ms to 5 s), so a node without Redis answers at once

@@ -5,7 +5,7 @@
 // a job is one Lua script (redis_scripts.hpp), so it is atomic across nodes.
 //
 // Two threads, each with its own blocking connection: one for adds, which joins requests
-// arriving together into one pipelined write (one round trip and one AOF fsync per batch,
+// arriving together into one script call (one round trip and one AOF fsync per batch,
 // like SQLite's group commit), and one for everything else, which also keeps this node's
 // claims fresh while their jobs run.
 #include <unistd.h>
