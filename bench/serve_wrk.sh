@@ -8,6 +8,11 @@
 #   DELAYS="0" bench/serve_wrk.sh ...              (provider delays in ms; default "0 1000")
 #   IMAGE=photo.jpg bench/serve_wrk.sh ...         (the small body carries this image instead;
 #                                                   bench_verify DIR writes photo-like ones)
+#   QUEUE=redis bench/serve_wrk.sh ...             (jobs in a redis-server started here, AOF on,
+#                                                   appendfsync $APPENDFSYNC, default always)
+#   QUEUE=redis://host:port/db bench/serve_wrk.sh  (jobs in that Redis: it is flushed!)
+#   QUEUED_LIMIT=0 bench/serve_wrk.sh ...          (limits.queued_jobs_per_pipeline; default
+#                                                   1000: past it the 503s count as errors)
 #
 # The pipeline is the b64 tool's (same route, schema, callback) over the `slow-echo` test
 # provider, so what is measured is the daemon, not image work. Callbacks go to a small
@@ -54,6 +59,25 @@ receiver_port=$(free_port)
 node bench/callback_receiver.js "$receiver_port" &
 pids+=($!)
 
+# The Redis job store: a server of our own with the durability a 202 needs, or the given one.
+queue=${QUEUE:-}
+if [ "$queue" = redis ]; then
+  command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
+  redis_port=$(free_port)
+  mkdir -p "$work/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes \
+    --appendfsync "${APPENDFSYNC:-always}" --save "" --daemonize no >"$work/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  queue="redis://127.0.0.1:$redis_port/0"
+fi
+queue_args=()
+[ -n "$queue" ] && queue_args=(--queue "$queue") && echo "jobs in $queue" >&2
+if [ -n "${QUEUED_LIMIT:-}" ]; then
+  echo "limits: {queued_jobs_per_pipeline: $QUEUED_LIMIT}" >"$work/serve.yaml"
+  queue_args+=(--config "$work/serve.yaml")
+fi
+
 run_daemon() {  # $1: provider delay in ms; sets $port
   local delay=$1
   port=$(free_port)
@@ -75,8 +99,10 @@ notifier:
     url: "\${request.headers.callbackUrl}"
     body: {status: "\${job.status}", job_id: "\${job.id}", result_mime_type: "\${items[0].mime}"}
 YAML
+  # Each run starts on an empty queue.
+  [ -n "$queue" ] && redis-cli -u "$queue" flushdb >/dev/null
   "$binary" --plugin-dir "$plugins" --log-level warn serve --listen "127.0.0.1:$port" \
-    --data "$work/data-$delay" "$work/pipe-$delay/b64.yaml" >"$work/daemon-$delay.out" 2>"$work/daemon-$delay.log" &
+    --data "$work/data-$delay" "${queue_args[@]}" "$work/pipe-$delay/b64.yaml" >"$work/daemon-$delay.out" 2>"$work/daemon-$delay.log" &
   pids+=($!)
   for _ in $(seq 100); do grep -q listening "$work/daemon-$delay.out" 2>/dev/null && break; sleep 0.1; done
 }

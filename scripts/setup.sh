@@ -16,6 +16,7 @@ PACKAGES=(
   libturbojpeg0-dev libpng-dev libwebp-dev libtiff-dev libgif-dev libexif-dev
   libopenimageio-dev openimageio-tools liburiparser-dev libfreetype-dev fonts-dejavu-core
   libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev
+  redis-server  # the Redis job store's tests start their own (tests/support/processes.hpp)
   libgtest-dev libgmock-dev
   libpugixml-dev awscli python3-botocore
   libhowardhinnant-date-dev libicu-dev

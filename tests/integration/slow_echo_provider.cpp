@@ -2,6 +2,9 @@
 // `delay_ms` with the input image unchanged (or a 1x1 PNG for text-to-image), so the
 // daemon's own latency can be measured apart from any image work. Built as a loadable
 // library only (never a built-in): tests pass its folder with --plugin-dir.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/config.hpp>
 
 #include "imagepipe/error.hpp"
@@ -13,6 +16,7 @@ namespace {
 
 constexpr const char* kDelayMs = "delay_ms";
 constexpr const char* kFail = "fail";
+constexpr const char* kLogFile = "log_file";
 
 // The smallest valid PNG: one transparent pixel.
 const char* kOnePixelPng =
@@ -24,9 +28,11 @@ class SlowEcho final : public Provider {
   explicit SlowEcho(const PluginArgs& args)
       : host_(args.host),
         delay_(args.options.at(kDelayMs).get<int>()),
-        fail_(args.options.value(kFail, "")) {}
+        fail_(args.options.value(kFail, "")),
+        log_file_(args.options.value(kLogFile, "")) {}
 
   Task<ProviderResult> run(ProviderRequest request) override {
+    if (!log_file_.empty()) log_start();
     if (delay_.count() > 0) co_await host_.clock->sleep_for(delay_);
     if (!fail_.empty())
       throw Error(*error_class_from_string(fail_), "slow-echo was told to fail with " + fail_);
@@ -39,9 +45,23 @@ class SlowEcho final : public Provider {
   }
 
  private:
+  // One line per call, "<unix ms>\n", appended in one write: several daemons may share
+  // the file (O_APPEND keeps their lines whole), and the test reads when calls started.
+  void log_start() const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    const auto line = std::to_string(ms) + "\n";
+    const int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0) return;
+    [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
+    ::close(fd);
+  }
+
   const Host& host_;
   std::chrono::milliseconds delay_;
   std::string fail_;
+  std::string log_file_;
 };
 
 }  // namespace
@@ -60,7 +80,10 @@ IMAGEPIPE_PLUGIN(provider_slow_echo) {
       {"properties",
        {{kDelayMs,
          {{"type", "integer"}, {"minimum", 0}, {"default", 0}, {"description", "Latency."}}},
-        {kFail, {{"type", "string"}, {"description", "Error class to fail every call with."}}}}}};
+        {kFail, {{"type", "string"}, {"description", "Error class to fail every call with."}}},
+        {kLogFile,
+         {{"type", "string"},
+          {"description", "Appends each call's start (unix ms) to this file."}}}}}};
   d.factory =
       ProviderFactory{[](const PluginArgs& args) { return std::make_unique<SlowEcho>(args); }};
   return d;

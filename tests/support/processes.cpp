@@ -174,4 +174,30 @@ S3rverProcess::~S3rverProcess() {
   fs::remove_all(dir_, ec);
 }
 
+RedisProcess::RedisProcess() : dir_(make_temp_dir("ip-redis")), port_(free_loopback_port()) {
+  start();
+}
+
+RedisProcess::~RedisProcess() {
+  server_.reset();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+std::string RedisProcess::url(int db) const {
+  return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+}
+
+void RedisProcess::kill() { server_.reset(); }
+
+void RedisProcess::start() {
+  server_ = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
+                               "127.0.0.1", "--dir", dir_.string(), "--appendonly", "yes",
+                               "--appendfsync", "always", "--save", "", "--daemonize", "no"},
+      port_);
+}
+
+std::string RedisProcess::log() const { return server_ ? server_->log() : std::string(); }
+
 }  // namespace imagepipe::testing

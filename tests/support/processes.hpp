@@ -74,4 +74,27 @@ class S3rverProcess {
   std::string endpoint_;
 };
 
+// redis-server (Debian package) on a free loopback port, its data in a temporary folder
+// removed with it. AOF on with appendfsync always: what a 202 from the Redis job store
+// needs to survive Redis itself crashing. Check find_on_path("redis-server") first.
+class RedisProcess {
+ public:
+  RedisProcess();
+  ~RedisProcess();
+  RedisProcess(const RedisProcess&) = delete;
+  RedisProcess& operator=(const RedisProcess&) = delete;
+  std::string url(int db = 0) const;  // redis://127.0.0.1:PORT/db
+  std::uint16_t port() const { return port_; }
+  // SIGKILL (no shutdown save: what it kept is what the AOF had synced), then start again
+  // on the same port and data.
+  void kill();
+  void start();
+  std::string log() const;
+
+ private:
+  std::filesystem::path dir_;
+  std::uint16_t port_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
 }  // namespace imagepipe::testing

@@ -146,7 +146,12 @@ Engine::Engine(std::shared_ptr<const Pipeline> pipeline, Host host)
       auto& built = alternatives.emplace_back();
       for (const auto& entry : action.providers) {
         built.providers.push_back(build_plugin<Provider>(entry.plugin, host_));
-        built.gates.push_back(std::make_unique<ProviderGate>(entry.limit, *host_.clock));
+        // The same name on every node serving this pipeline file: shared limits key on it.
+        const auto gate_key = p.name + "/" + step.name + "/" +
+                              std::to_string(&action - step.alternatives.data()) + "/" +
+                              std::to_string(built.gates.size()) + "/" + entry.plugin.use;
+        built.gates.push_back(
+            std::make_unique<ProviderGate>(entry.limit, *host_.clock, gate_key));
         built.unconfigured.push_back(entry.optional ? unconfigured_reason(entry.plugin) : "");
       }
       for (const auto& t : action.transforms) built.transforms.push_back(build_plugin<Transform>(t, host_));

@@ -184,7 +184,7 @@ class ChainCall {
     auto& gate = *instances_.gates[e];
     const auto& host = work_.host;
     for (int attempt = 1;; ++attempt) {
-      co_await gate.acquire();
+      const auto lease = co_await gate.acquire();
       const auto t0 = host.clock->steady_now();
       std::optional<ProviderResult> answer;
       last.reset();
@@ -195,7 +195,7 @@ class ChainCall {
       } catch (const std::exception& err) {
         last = Error(ErrorClass::internal, err.what());
       }
-      gate.release();
+      gate.release(lease);
       ++work_.item.attempts;
       ++attempts;
       const double call_seconds = duration<double>(host.clock->steady_now() - t0).count();

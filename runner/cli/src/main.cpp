@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
                     "HOST:PORT to listen on (default 0.0.0.0:8000; port 0 picks one)");
     cmd->add_option("--data", args.data,
                     "Data directory: job database and files (default ./imagepipe-data)");
+    cmd->add_option("--queue", args.queue, "redis://host:port/db: keep jobs in Redis, a queue shared with other daemons (default: SQLite in --data)");
     cmd->add_option("--env-file", args.env_file, "Variables file (default: ./.env when present)");
     cmd->add_option("pipelines", args.pipelines,
                     "Pipeline files or folders (default: the shipped pipelines)");

@@ -14,6 +14,7 @@ ServeConfig load_serve_config(const ServeArgs& args) {
   if (!args.config.empty()) read_config_file(args.config, config);
   if (!args.listen.empty()) parse_listen(args.listen, config);
   if (!args.data.empty()) config.data_dir = args.data;
+  if (!args.queue.empty()) config.queue = args.queue;
   if (!args.env_file.empty()) config.env_file = args.env_file;
   if (!args.pipelines.empty()) {
     config.pipelines.clear();

@@ -13,6 +13,7 @@ struct ServeArgs {
   std::string config;  // YAML file; flags win over it
   std::string listen;
   std::string data;
+  std::string queue;  // redis://host:port/db: a queue shared with other nodes
   std::string env_file;
   std::vector<std::string> pipelines;  // files or folders
   // Hidden, for end-to-end tests: the schedules' clock reads this UTC time at start

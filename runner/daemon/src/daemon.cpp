@@ -15,6 +15,7 @@
 
 #include "imagepipe/http_client.hpp"
 #include "imagepipe/threads.hpp"
+#include "jobs/redis/redis_limits.hpp"
 #include "serve_access_log.hpp"
 #include "serve_auth.hpp"
 #include "serve_dispatcher.hpp"
@@ -72,6 +73,33 @@ std::vector<ScheduledRun> scheduled_runs(const PipelineSet& pipelines) {
   return runs;
 }
 
+// SQLite in the data directory, or Redis shared with other nodes (`queue:`). With Redis the
+// node takes jobs only from the streams of the pipelines it can run, and the queued-jobs
+// limit is counted across the cluster by the store.
+std::unique_ptr<JobStore> open_job_store(const ServeConfig& config, const PipelineSet& pipelines) {
+  if (config.queue.empty()) return open_sqlite_job_store({config.data_dir, config.durability});
+  RedisStoreOptions options;
+  options.url = config.queue;
+  for (const auto& served : pipelines.all)
+    if (served->engine) options.pipelines.push_back(served->pipeline->name);
+  options.node_id = config.queue_node_id;
+  options.claim_idle = config.queue_claim_idle;
+  options.max_deliveries = config.queue_max_deliveries;
+  options.max_input_bytes = config.http.body_bytes;
+  options.queued_per_pipeline = config.queued_jobs_per_pipeline;
+  try {
+    return open_redis_job_store(std::move(options));
+  } catch (const Error& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+// The queue URL without its password, if it has one.
+std::string queue_for_log(const std::string& url) {
+  const auto at = url.rfind('@');
+  return at == std::string::npos ? url : "redis://***@" + url.substr(at + 1);
+}
+
 // A loop that ends with an exception is logged, not lost.
 auto log_failure(std::shared_ptr<spdlog::logger> log, const char* what) {
   return [log, what](std::exception_ptr e) {
@@ -122,9 +150,19 @@ int run_daemon(const ServeConfig& config, Process& process) {
   }
   const CredentialSealer& sealer = *sealer_storage;
   try {
+    // With a shared queue, provider limits are shared too: installed before the pipelines'
+    // gates are built.
+    if (!config.queue.empty()) {
+      try {
+        set_shared_limits(std::make_shared<jobs::redis::RedisLimits>(jobs::redis::RedisLimitsOptions{
+            .url = config.queue, .window = config.queue_limit_window, .node_id = config.queue_node_id}));
+      } catch (const std::invalid_argument& e) {
+        throw ConfigError(e.what());
+      }
+    }
     pipelines = load_pipeline_set(pipeline_files(config.pipelines), process.registry(), load,
                                   config, &host);
-    store = open_sqlite_job_store({config.data_dir, config.durability});
+    store = open_job_store(config, pipelines);
   } catch (const PipelineError& e) {
     std::cerr << e.format(::isatty(STDERR_FILENO)) << "\n";
     return kExitInvalid;
@@ -170,8 +208,10 @@ int run_daemon(const ServeConfig& config, Process& process) {
   Dispatcher dispatcher(
       job_io, *store, pipelines, waiters, config.jobs_in_flight, metrics, log,
       [&] { outbox.wake(); }, [&](const std::string& id) { queued.remove(id); });
+  // With Redis the store counts queued jobs across nodes; this process' count would never
+  // see the jobs other nodes start.
   TriggerContext trigger{*store, waiters, egress, config.json, sealer, [&] { dispatcher.wake(); },
-                         log,    &queued};
+                         log,    config.queue.empty() ? &queued : nullptr};
   std::optional<OffsetClock> schedule_clock;
   if (config.schedule_clock_start)
     schedule_clock.emplace(*host.clock, *config.schedule_clock_start - host.clock->now());
@@ -212,10 +252,11 @@ int run_daemon(const ServeConfig& config, Process& process) {
     const int left = co_await dispatcher.drain(config.shutdown_grace);
     co_await outbox.stop(
         std::min<std::chrono::milliseconds>(config.shutdown_grace, kMaxCallbackDrain));
-    if (left > 0) {
+    // With Redis this also hands back jobs claimed and not started, for the other nodes.
+    if (left > 0 || !config.queue.empty()) {
       try {
         const int n = co_await store->requeue_running();
-        log->info("{} job(s) still running were queued again; the next start takes them up", n);
+        if (n) log->info("{} job(s) not finished were queued again", n);
       } catch (const std::exception& e) {
         log->error("cannot re-queue running jobs ({}); the next start will", e.what());
       }
@@ -231,7 +272,16 @@ int run_daemon(const ServeConfig& config, Process& process) {
   asio::co_spawn(
       io,
       [&]() -> Task<void> {
-        const int requeued = co_await store->requeue_running();
+        int requeued = 0;
+        try {
+          requeued = co_await store->requeue_running();
+        } catch (const Error& e) {
+          // A node may start before Redis: it answers 503 until Redis is reachable, and
+          // what it held before comes back through the idle timeout.
+          if (config.queue.empty()) throw;
+          log->error("the job queue is unreachable at start ({}); serving 503 until it is back",
+                     e.what());
+        }
         if (requeued)
           log->warn("{} job(s) were running when the server last stopped; running them again",
                     requeued);
@@ -252,8 +302,9 @@ int run_daemon(const ServeConfig& config, Process& process) {
             routes += "\n  schedule \"" + schedule.cron.expression() + "\" " + schedule.timezone +
                       " → " + p.name;
         }
-        log->info("serving {} pipeline(s), data in {}:{}", pipelines.all.size(),
-                  config.data_dir.string(), routes);
+        log->info("serving {} pipeline(s), jobs in {}:{}", pipelines.all.size(),
+                  config.queue.empty() ? config.data_dir.string() : queue_for_log(config.queue),
+                  routes);
         // On stdout, for scripts and tests that asked for port 0.
         std::cout << "listening on http://"
                   << (config.host.find(':') != std::string::npos ? "[" + config.host + "]"

@@ -115,6 +115,25 @@ void read_config_file(const fs::path& file, ServeConfig& config) {
           }
         }},
        {"data", [&](Node n) { config.data_dir = r.path(r.text(n, "data")); }},
+       {"queue",
+        [&](Node n) {
+          config.queue = r.text(n, "queue");
+          if (config.queue.rfind("redis://", 0) != 0)
+            r.fail(n, "queue must be a redis:// URL (redis://host:port/db)");
+        }},
+       {"queue_node_id", [&](Node n) { config.queue_node_id = r.text(n, "queue_node_id"); }},
+       {"queue_claim_idle_seconds",
+        [&](Node n) {
+          config.queue_claim_idle =
+              std::chrono::seconds(r.number(n, "queue_claim_idle_seconds", 1, 86'400));
+        }},
+       {"queue_limit_window_ms",
+        [&](Node n) {
+          config.queue_limit_window =
+              std::chrono::milliseconds(r.number(n, "queue_limit_window_ms", 100, 3'600'000));
+        }},
+       {"queue_max_deliveries",
+        [&](Node n) { config.queue_max_deliveries = r.number(n, "queue_max_deliveries", 1, 1000); }},
        {"pipelines",
         [&](Node n) {
           for (const auto& p : r.texts(n, "pipelines")) config.pipelines.push_back(r.path(p));

@@ -45,6 +45,14 @@ struct ServeConfig {
   int io_threads = 0;  // 0: one per core
 
   Durability durability = Durability::process;
+  // Empty: jobs in SQLite under data_dir. redis://host:port/db: in Redis, shared by every
+  // daemon given the same URL (docs/daemon.md, "Several nodes on one Redis").
+  std::string queue;
+  std::string queue_node_id;  // empty: hostname-pid-random
+  std::chrono::seconds queue_claim_idle{60};
+  int queue_max_deliveries = 5;
+  // Tests only: the window of provider limits' per_minute when shared through Redis.
+  std::chrono::milliseconds queue_limit_window{std::chrono::minutes(1)};
   std::chrono::hours retention{24 * 7};
   CallbackPolicy callbacks;
   // Its SHA-256 seals callback URLs' credentials at rest; empty: a random key per process.

@@ -3,8 +3,9 @@
 // survives a crash; on start, jobs that were running are queued again (at-least-once).
 //
 // JobStore is the interface; the embedded implementation is SQLite in a data directory
-// (open_sqlite_job_store). A shared backend for several hosts (Redis Streams with consumer
-// groups) fits behind the same calls: add = XADD, claim_next = XREADGROUP, recover = XAUTOCLAIM.
+// (open_sqlite_job_store). The shared backend for several hosts is Redis Streams with
+// consumer groups (open_redis_job_store): add = XADD, claim_next = XREADGROUP, recover =
+// XAUTOCLAIM.
 //
 // Every call is a coroutine that resumes on the caller's executor; implementations keep
 // their own threads, so a slow disk never stalls the HTTP loop.
@@ -249,6 +250,26 @@ struct SqliteStoreOptions {
 // Creates the directory and schema. Throws Error(unavailable) naming the file when the
 // database cannot be opened or is not an imagepipe job store.
 std::unique_ptr<JobStore> open_sqlite_job_store(SqliteStoreOptions options);
+
+struct RedisStoreOptions {
+  std::string url;  // redis://[:password@]host[:port][/db]
+  // The pipelines this node runs: it takes jobs from their streams only.
+  std::vector<std::string> pipelines;
+  // This node's consumer name. Empty: hostname-pid-random (a restart is a new consumer; its
+  // predecessor's jobs come back through the idle timeout). A stable name lets a restarted
+  // node take its own unfinished jobs back at once.
+  std::string node_id;
+  // A job claimed by a node that has not refreshed its claim for this long is taken by
+  // another; also how long a callback delivery is leased.
+  std::chrono::milliseconds claim_idle{std::chrono::seconds(60)};
+  int max_deliveries = 5;  // runs that ended without a result before a job is failed
+  std::uint64_t max_input_bytes = 16u << 20;  // a job's input images, in Redis until it ends
+  std::size_t queued_per_pipeline = 0;        // cluster-wide; 0: no limit
+  std::string prefix = "imagepipe:";          // of every key
+};
+
+// Connects lazily (a node may start before Redis); throws Error(invalid_input) for a bad URL.
+std::unique_ptr<JobStore> open_redis_job_store(RedisStoreOptions options);
 
 // ---- callback retry policy ----------------------------------------------------------------
 struct CallbackPolicy {
