@@ -26,7 +26,8 @@
 //   1: first release.
 //   2: guard plugins (a fifth kind in PluginFactory).
 //   3: the entry carries the plugin's build signature (below).
-#define IMAGEPIPE_ABI_VERSION 3u
+//   4: Host carries the decoded-pixel budget (Host::pixels); Image its reservation.
+#define IMAGEPIPE_ABI_VERSION 4u
 
 // A plugin shares C++ types (std::string, nlohmann::json, spdlog loggers, Boost.Asio
 // executors) with the host, so it must be built against the same major version of the
