@@ -11,26 +11,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-JobResult finished(const std::string& id, std::string status = "completed") {
-  JobResult r;
-  r.id = id;
-  r.pipeline = "p";
-  r.status = std::move(status);
-  r.started_at = std::chrono::system_clock::now();
-  r.finished_at = r.started_at + 1500ms;
-  ItemResult item;
-  item.name = "burger.jpeg";
-  item.stem = "burger";
-  item.status = "completed";
-  ItemOutput out;
-  out.mime = "image/png";
-  out.ext = "png";
-  out.data = std::make_shared<const std::string>("RESULTBYTES");
-  item.outputs.push_back(out);
-  r.items.push_back(item);
-  return r;
-}
-
 TEST_F(StoreTest, ClaimsTheOldestQueuedJobWithItsImageBytes) {
   auto first = make_job("p", "first image");
   auto second = make_job("p", "second image");

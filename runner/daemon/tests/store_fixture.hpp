@@ -35,6 +35,28 @@ inline void run_task(asio::io_context& io, Task<void> task) {
   if (error) std::rethrow_exception(error);
 }
 
+// A finished job `id` with one completed item holding one inline PNG output.
+inline JobResult finished(const std::string& id, std::string status = "completed") {
+  using namespace std::chrono_literals;
+  JobResult r;
+  r.id = id;
+  r.pipeline = "p";
+  r.status = std::move(status);
+  r.started_at = std::chrono::system_clock::now();
+  r.finished_at = r.started_at + 1500ms;
+  ItemResult item;
+  item.name = "burger.jpeg";
+  item.stem = "burger";
+  item.status = "completed";
+  ItemOutput out;
+  out.mime = "image/png";
+  out.ext = "png";
+  out.data = std::make_shared<const std::string>("RESULTBYTES");
+  item.outputs.push_back(out);
+  r.items.push_back(item);
+  return r;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
