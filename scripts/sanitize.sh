@@ -22,7 +22,7 @@ start=$SECONDS
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DIMAGEPIPE_SANITIZE=address,undefined -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
 read -r -a suites <<<"${SANITIZE_SUITES:-test_config test_engine test_daemon test_http}"
-cmake --build "$build" -j"$(nproc)" --target imagepipe imagepipe_test_slow_echo "${suites[@]}"
+cmake --build "$build" -j"$(nproc)" --target imagepipe imagepipe_test_slow_echo imagepipe_test_slow_hold "${suites[@]}"
 cmake --build "$normal" -j"$(nproc)" --target test_integration >/dev/null
 built=$((SECONDS - start))
 

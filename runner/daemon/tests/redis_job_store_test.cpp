@@ -395,5 +395,36 @@ TEST_F(RedisStoreTest, WithoutRedisCallsFailNamingItAndResumeWhenItIsBackWithNot
   EXPECT_EQ(*claimed->request.files.at("image_base64"), "PNGBYTES");
 }
 
+// /health/ready pings on one connection, accepts are written on another. Once the ping
+// reconnects, an accept must not wait out its own connection's backoff (up to 5 s of 503s
+// after the node said it was ready).
+TEST_F(RedisStoreTest, OnceOneConnectionIsBackTheOthersTryAgainAtOnce) {
+  auto store = node();
+  run(store->ping());
+  redis_->kill();
+  // Each failed connect doubles the writer's backoff: 100, 200, 400, 800 ms, then 1.6 s
+  // from the last add here.
+  for (int i = 0; i < 6; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << (i - 1)) + 20ms);
+    EXPECT_THROW(run(store->add(make_job())), Error);
+  }
+  redis_->start();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    try {
+      run(store->ping());
+      break;
+    } catch (const Error&) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no reconnect";
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  auto job = make_job();
+  run(store->add(job));  // would throw "reconnecting with backoff" for up to 1.6 s more
+  auto claimed = run(store->claim_next());
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, job.id);
+}
+
 }  // namespace
 }  // namespace imagepipe::testing

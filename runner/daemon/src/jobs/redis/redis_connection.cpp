@@ -103,8 +103,11 @@ std::string reply_error(const redisReply* r) {
 }
 
 Connection::Connection(RedisAddress address, std::chrono::milliseconds timeout,
-                       OnConnect on_connect)
-    : address_(std::move(address)), timeout_(timeout), on_connect_(std::move(on_connect)) {}
+                       OnConnect on_connect, std::shared_ptr<ReconnectSignal> signal)
+    : address_(std::move(address)),
+      timeout_(timeout),
+      on_connect_(std::move(on_connect)),
+      signal_(std::move(signal)) {}
 
 Connection::~Connection() {
   if (ctx_) redisFree(ctx_);
@@ -112,6 +115,7 @@ Connection::~Connection() {
 
 void Connection::lost(const std::string& what) {
   last_error_ = what;
+  if (signal_) connects_seen_ = signal_->connects.load();
   if (ctx_) redisFree(ctx_);
   ctx_ = nullptr;
   throw Error(ErrorClass::unavailable, "redis at " + address_.display() + ": " + what);
@@ -120,7 +124,8 @@ void Connection::lost(const std::string& what) {
 redisContext* Connection::ensure() {
   if (ctx_) return ctx_;
   const auto now = std::chrono::steady_clock::now();
-  if (now < next_attempt_)
+  const bool another_reconnected = signal_ && signal_->connects.load() != connects_seen_;
+  if (now < next_attempt_ && !another_reconnected)
     throw Error(ErrorClass::unavailable, "redis at " + address_.display() + " is unreachable (" +
                                              last_error_ + "); reconnecting with backoff");
   backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
@@ -149,6 +154,7 @@ redisContext* Connection::ensure() {
     }
   }
   backoff_ = std::chrono::milliseconds(0);
+  if (signal_) ++signal_->connects;
   return ctx_;
 }
 

@@ -9,6 +9,7 @@
 // with an error naming Redis instead of hanging every request on a connect timeout.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,11 +50,19 @@ std::string reply_error(const redisReply* r);
 
 using Command = std::vector<std::string>;
 
+// Shared by the connections of one store: a connection that reconnects tells the others,
+// so one waiting out its backoff tries again at once instead of answering 503 for seconds
+// after Redis is back (and after /health/ready, on another connection, already said so).
+struct ReconnectSignal {
+  std::atomic<std::uint64_t> connects{0};
+};
+
 class Connection {
  public:
   // Called after each (re)connect, before any command: creates stream groups.
   using OnConnect = std::function<void(Connection&)>;
-  Connection(RedisAddress address, std::chrono::milliseconds timeout, OnConnect on_connect = {});
+  Connection(RedisAddress address, std::chrono::milliseconds timeout, OnConnect on_connect = {},
+             std::shared_ptr<ReconnectSignal> signal = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -80,6 +89,8 @@ class Connection {
   std::string last_error_;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
+  std::shared_ptr<ReconnectSignal> signal_;
+  std::uint64_t connects_seen_ = 0;  // signal_'s count when this connection last failed
 };
 
 }  // namespace imagepipe::jobs::redis

@@ -78,8 +78,9 @@ class RedisJobStore final : public JobStore {
       : options_(std::move(options)),
         address_(parse(options_.url)),
         node_(options_.node_id.empty() ? default_node_id() : options_.node_id),
-        writer_(address_, kCommandTimeout),
-        ops_(address_, kCommandTimeout, [this](Connection& c) { create_groups(c); }) {
+        writer_(address_, kCommandTimeout, {}, reconnects_),
+        ops_(
+            address_, kCommandTimeout, [this](Connection& c) { create_groups(c); }, reconnects_) {
     for (const auto& p : options_.pipelines) streams_.push_back(key("q:" + p));
     on_each_pool_thread(write_thread_, 1, [] { name_this_thread("imagepipe-redis"); });
     on_each_pool_thread(ops_thread_, 1, [] { name_this_thread("imagepipe-redis"); });
@@ -543,6 +544,8 @@ class RedisJobStore final : public JobStore {
   jobs::redis::RedisAddress address_;
   std::string node_;
   std::vector<std::string> streams_;
+  std::shared_ptr<jobs::redis::ReconnectSignal> reconnects_ =
+      std::make_shared<jobs::redis::ReconnectSignal>();
   Connection writer_;                  // the writer thread's
   Connection ops_;                     // the ops thread's
   std::shared_ptr<Batch> open_batch_;  // writer thread only
