@@ -48,14 +48,42 @@ std::string batch_pipeline(const fs::path& dir) {
   return (dir / "many.yaml").string();
 }
 
-TEST_F(ServeTest, ABatchOfThousandsStoresEveryItemAndPagesThemEachOnce) {
-  const auto dir = make_temp_dir("imagepipe-many-");
-  const auto png = base64_decode(png_base64(8, 8));
-  for (int i = 0; i < kObjects; ++i)
-    write_file(dir / "in" / ("p" + std::to_string(i) + ".png"), png);
-  write_file(dir / "in" / "zz-broken.png", "not an image");
-  DaemonProcess daemon({.pipelines = {batch_pipeline(dir)}});
+class BatchItemsTest : public ServeTest {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("imagepipe-many-");
+    const auto png = base64_decode(png_base64(8, 8));
+    for (int i = 0; i < kObjects; ++i)
+      write_file(dir_ / "in" / ("p" + std::to_string(i) + ".png"), png);
+    write_file(dir_ / "in" / "zz-broken.png", "not an image");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
 
+  // The batch accepted by `daemon`; its job and items read from `reader` (the same daemon,
+  // or another node on the same Redis).
+  void run_batch(DaemonProcess& daemon, DaemonProcess& reader);
+
+  fs::path dir_;
+};
+
+TEST_F(BatchItemsTest, ABatchOfThousandsStoresEveryItemAndPagesThemEachOnce) {
+  DaemonProcess daemon({.pipelines = {batch_pipeline(dir_)}});
+  run_batch(daemon, daemon);
+}
+
+// With the Redis backend the items are in Redis: any node pages them.
+TEST_F(BatchItemsTest, OnRedisAnotherNodePagesTheItemsOfABatch) {
+  if (find_on_path("redis-server").empty())
+    GTEST_SKIP() << "redis-server is not installed (scripts/setup.sh installs it)";
+  RedisProcess redis;
+  const DaemonOptions options{.pipelines = {batch_pipeline(dir_)},
+                              .config_yaml = "queue: " + redis.url() + "\n"};
+  DaemonProcess a(options), b(options);
+  run_batch(a, b);
+}
+
+void BatchItemsTest::run_batch(DaemonProcess& daemon, DaemonProcess& reader) {
+  const auto& dir = dir_;
   const auto id = accept(daemon, "/many", json::object());
   ASSERT_TRUE(receiver_.wait_for_requests(1, std::chrono::seconds(120))) << daemon.log();
   const auto callback = callbacks().at(0);
@@ -71,7 +99,7 @@ TEST_F(ServeTest, ABatchOfThousandsStoresEveryItemAndPagesThemEachOnce) {
   EXPECT_EQ(written, static_cast<std::size_t>(kObjects));
 
   // The job shows its first items and where the rest are.
-  const auto job = json::parse(daemon.get("/jobs/" + id).body);
+  const auto job = json::parse(reader.get("/jobs/" + id).body);
   EXPECT_EQ(job["metrics"]["total_files"], kObjects + 1);
   ASSERT_EQ(job["items"].size(), 100u);
   EXPECT_EQ(job["items"][0]["index"], 0);
@@ -85,7 +113,7 @@ TEST_F(ServeTest, ABatchOfThousandsStoresEveryItemAndPagesThemEachOnce) {
   for (const auto& item : job["items"]) seen.insert(item["index"].get<std::size_t>());
   int pages = 0;
   while (!cursor.empty() && pages++ < 100) {
-    const auto r = daemon.get("/jobs/" + id + "/items?limit=500&after=" + cursor);
+    const auto r = reader.get("/jobs/" + id + "/items?limit=500&after=" + cursor);
     ASSERT_EQ(r.status, 200) << r.body;
     const auto page = json::parse(r.body);
     EXPECT_EQ(page["status"], "completed_with_errors");
@@ -103,14 +131,13 @@ TEST_F(ServeTest, ABatchOfThousandsStoresEveryItemAndPagesThemEachOnce) {
   EXPECT_EQ(*seen.rbegin(), static_cast<std::size_t>(kObjects));
 
   // The first page, and problems named.
-  const auto first = json::parse(daemon.get("/jobs/" + id + "/items?limit=3").body);
+  const auto first = json::parse(reader.get("/jobs/" + id + "/items?limit=3").body);
   ASSERT_EQ(first["items"].size(), 3u);
   EXPECT_EQ(first["items"][2]["index"], 2);
   EXPECT_EQ(first["next_cursor"], "2");
-  EXPECT_EQ(daemon.get("/jobs/" + id + "/items?limit=0").status, 400);
-  EXPECT_EQ(daemon.get("/jobs/" + id + "/items?after=x").status, 400);
-  EXPECT_EQ(daemon.get("/jobs/" + new_job_id() + "/items").status, 404);
-  fs::remove_all(dir);
+  EXPECT_EQ(reader.get("/jobs/" + id + "/items?limit=0").status, 400);
+  EXPECT_EQ(reader.get("/jobs/" + id + "/items?after=x").status, 400);
+  EXPECT_EQ(reader.get("/jobs/" + new_job_id() + "/items").status, 404);
 }
 
 }  // namespace

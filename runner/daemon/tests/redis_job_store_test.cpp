@@ -3,6 +3,7 @@
 // finishing its jobs is a node that died.
 #include <gmock/gmock.h>
 
+#include "jobs/store_item_sink.hpp"
 #include "store_fixture.hpp"
 #include "support/processes.hpp"
 
@@ -424,6 +425,100 @@ TEST_F(RedisStoreTest, OnceOneConnectionIsBackTheOthersTryAgainAtOnce) {
   auto claimed = run(store->claim_next());
   ASSERT_TRUE(claimed);
   EXPECT_EQ(claimed->id, job.id);
+}
+
+ItemResult item_at(std::size_t index, std::string status = "completed") {
+  ItemResult item;
+  item.index = index;
+  item.name = "batch/img" + std::to_string(index) + ".png";
+  item.stem = "img" + std::to_string(index);
+  item.status = std::move(status);
+  ItemOutput out;
+  out.mime = "image/png";
+  out.ext = "png";
+  out.key = "out/" + item.stem + ".png";
+  out.data = std::make_shared<const std::string>("BYTES");
+  item.outputs.push_back(out);
+  return item;
+}
+
+// A batch's items go to Redis as they finish, so GET /jobs/{id}/items answers on any node.
+TEST_F(RedisStoreTest, ItemsWrittenOnOneNodeArePagedByIndexOnAnotherEachOnce) {
+  auto runner = node(), other = node();
+  auto job = make_job();
+  run(runner->add(job));
+  ASSERT_EQ(run(runner->claim_next())->id, job.id);
+  ASSERT_TRUE(runner->item_store());
+  StoreItemSink sink(*runner->item_store(), job.id, 100);
+  // Finished out of order, as concurrent workers finish them.
+  for (std::size_t i = 0; i < 2500; ++i) run(sink.add(item_at(i % 2 ? 2500 - i : i)));
+  run(sink.flush());
+
+  std::vector<ItemResult> items;
+  std::optional<std::size_t> after;
+  int pages = 0;
+  for (bool more = true; more; ++pages) {
+    auto page = run(other->item_store()->item_page(job.id, after, 300));
+    EXPECT_LE(page.items.size(), 300u);
+    for (auto& item : page.items) items.push_back(std::move(item));
+    more = page.more;
+    if (!items.empty()) after = items.back().index;
+  }
+  ASSERT_EQ(items.size(), 2500u);
+  EXPECT_EQ(pages, 9);
+  for (std::size_t i = 0; i < items.size(); ++i) ASSERT_EQ(items[i].index, i);
+  EXPECT_EQ(items[7].name, "batch/img7.png");
+  EXPECT_EQ(items[7].outputs.at(0).key, "out/img7.png");
+  EXPECT_FALSE(items[7].outputs.at(0).data);  // bytes are the result's, not the items'
+  const auto tail = run(other->item_store()->item_page(job.id, 2497, 10));
+  ASSERT_EQ(tail.items.size(), 2u);
+  EXPECT_EQ(tail.items[1].index, 2499u);
+  EXPECT_FALSE(tail.more);
+}
+
+// A job taken up by another node starts with no items; the node that went silent cannot
+// write into the new run; a removed job takes its items.
+TEST_F(RedisStoreTest, AJobRunAgainStartsWithNoItemsAndASilentNodesItemsAreRefused) {
+  auto job = make_job();
+  job.notify = false;  // nothing pending: removable once finished
+  {
+    auto dying = node("node-a");
+    run(dying->add(job));
+    ASSERT_TRUE(run(dying->claim_next()));
+    run(dying->item_store()->put_items(job.id, {item_at(0), item_at(1), item_at(2)}));
+  }
+  auto survivor = node("node-b");
+  auto again = claim_within(*survivor);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->runs, 2);
+  EXPECT_TRUE(run(survivor->item_store()->item_page(job.id, std::nullopt, 10)).items.empty());
+
+  run(survivor->item_store()->put_items(job.id, {item_at(0, "failed"), item_at(1)}));
+  run(survivor->item_store()->put_items(job.id, {item_at(0)}));  // the same index replaced
+  auto revenant = node("node-a");  // the silent node, back with its old name
+  run(revenant->item_store()->put_items(job.id, {item_at(5)}));
+  auto page = run(survivor->item_store()->item_page(job.id, std::nullopt, 10));
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_EQ(page.items[0].status, "completed");
+  EXPECT_EQ(page.items[1].index, 1u);
+
+  run(survivor->finish(finished(job.id)));
+  EXPECT_EQ(run(survivor->remove_finished_before(std::chrono::system_clock::now() + 1h)), 1);
+  EXPECT_TRUE(run(survivor->item_store()->item_page(job.id, std::nullopt, 10)).items.empty());
+}
+
+// The dashboard's thumbnails read an inline result's bytes back on whichever node serves
+// the page.
+TEST_F(RedisStoreTest, AnInlineOutputIsReadBackOnAnyNode) {
+  auto a = node(), b = node();
+  auto job = make_job();
+  run(a->add(job));
+  run(a->claim_next());
+  run(a->finish(finished(job.id)));
+  EXPECT_EQ(run(b->inline_output(job.id, 0, 0)), std::optional<std::string>("RESULTBYTES"));
+  EXPECT_FALSE(run(b->inline_output(job.id, 0, 1)));
+  EXPECT_FALSE(run(b->inline_output(job.id, 3, 0)));
+  EXPECT_FALSE(run(b->inline_output("no-such-job", 0, 0)));
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ using jobs::redis::Reply;
 using jobs::redis::reply_at;
 using jobs::redis::reply_error;
 using jobs::redis::reply_integer;
+using jobs::redis::reply_nil;
 using jobs::redis::reply_size;
 using jobs::redis::reply_string;
 using nlohmann::json;
@@ -72,7 +73,7 @@ struct Held {
   std::string job_id;
 };
 
-class RedisJobStore final : public JobStore {
+class RedisJobStore final : public JobStore, public ItemStore {
  public:
   explicit RedisJobStore(RedisStoreOptions options)
       : options_(std::move(options)),
@@ -94,6 +95,50 @@ class RedisJobStore final : public JobStore {
     });
     write_thread_.join();
     ops_thread_.join();
+  }
+
+  ItemStore* item_store() override { return this; }
+
+  Task<void> put_items(std::string job_id, std::vector<ItemResult> items) override {
+    if (items.empty()) co_return;
+    std::vector<std::string> args{prefix(), job_id, node_};
+    args.reserve(3 + 2 * items.size());
+    for (const auto& item : items) {
+      args.push_back(std::to_string(item.index));
+      args.push_back(item_result_to_json(item).dump());
+    }
+    auto command = eval(scripts::kPutItems, std::move(args));
+    co_await on_ops([this, &command] { ops_.must(command); });
+  }
+
+  Task<ItemPage> item_page(std::string job_id, std::optional<std::size_t> after,
+                           int limit) override {
+    co_return co_await on_ops([this, &job_id, after, limit] {
+      // One more than asked says whether more follow.
+      auto r = ops_.must({"ZRANGE", prefix() + "job:" + job_id + ":items",
+                          after ? "(" + std::to_string(*after) : "-inf", "+inf", "BYSCORE",
+                          "LIMIT", "0", std::to_string(limit + 1)});
+      ItemPage page;
+      for (std::size_t i = 0; i < reply_size(r.get()); ++i) {
+        if (page.items.size() == static_cast<std::size_t>(limit)) {
+          page.more = true;
+          break;
+        }
+        page.items.push_back(
+            item_result_from_json(json::parse(reply_string(reply_at(r.get(), i)))));
+      }
+      return page;
+    });
+  }
+
+  Task<std::optional<std::string>> inline_output(std::string id, std::size_t item,
+                                                 std::size_t output) override {
+    co_return co_await on_ops([this, &id, item, output]() -> std::optional<std::string> {
+      auto r = ops_.must(
+          {"HGET", prefix() + "job:" + id + ":out", jobs::redis::output_key(item, output)});
+      if (reply_nil(r.get())) return std::nullopt;
+      return reply_string(r.get());
+    });
   }
 
   Task<void> add(NewJob job) override {

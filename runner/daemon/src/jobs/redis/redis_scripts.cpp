@@ -124,6 +124,7 @@ if runs >= tonumber(ARGV[8]) then
 end
 restatus(P, jk, 'running')
 redis.call('HSET', jk, 'runs', runs + 1, 'started', now, 'node', ARGV[6])
+redis.call('DEL', jk..':items')  -- a job run again starts with no items
 return {1, redis.call('HGET', jk, 'request'), runs + 1, redis.call('HGET', jk, 'created'),
         redis.call('HGETALL', jk..':in')}
 )lua";
@@ -233,6 +234,22 @@ end
 return 0
 )lua";
 
+// ARGV: P id node [index item_json]... Stores finished items of a job running on `node`,
+// replacing any under the same index. Returns 0 and stores nothing when the job no longer
+// runs there (another node took it after this one went silent): its items are the other
+// run's now.
+const char* const kPutItems = R"lua(
+local P, id, node = ARGV[1], ARGV[2], ARGV[3]
+local jk = P..'job:'..id
+local h = redis.call('HMGET', jk, 'status', 'node')
+if h[1] ~= 'running' or h[2] ~= node then return 0 end
+for i = 4, #ARGV, 2 do
+  redis.call('ZREMRANGEBYSCORE', jk..':items', ARGV[i], ARGV[i])
+  redis.call('ZADD', jk..':items', ARGV[i], ARGV[i + 1])
+end
+return 1
+)lua";
+
 // ARGV: P cutoff limit. Removes jobs finished before `cutoff` whose callback is settled.
 const char* const kRemoveFinished = R"lua(
 local P, cutoff, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -247,7 +264,7 @@ for _, id in ipairs(ids) do
         redis.call('ZREM', P..ix, h[3])
       end
     end
-    redis.call('DEL', jk, jk..':in', jk..':out', jk..':cb', jk..':att')
+    redis.call('DEL', jk, jk..':in', jk..':out', jk..':items', jk..':cb', jk..':att')
     redis.call('ZREM', P..'ix:finished', id)
     n = n + 1
   end

@@ -7,6 +7,7 @@
 //                            runs entry node started finished result
 //   P job:ID:in        hash: request field -> input image bytes (until the job finishes)
 //   P job:ID:out       hash: "item:output" -> inline result bytes (for the callback)
+//   P job:ID:items     sorted set, score item index, member the item's JSON (no bytes)
 //   P job:ID:cb        hash: status attempts created next
 //   P job:ID:att       list: callback attempts, JSON
 //   P q:PIPELINE       stream, group "imagepipe": entries {id: job id}
@@ -31,6 +32,7 @@ extern const char* const kRetryCallback;
 extern const char* const kLeaseDue;
 extern const char* const kRecordAttempt;
 extern const char* const kHandBack;
+extern const char* const kPutItems;
 extern const char* const kRemoveFinished;
 extern const char* const kOpenSchedule;
 
