@@ -295,5 +295,59 @@ TEST(JobsApi, AuthenticationGuardsTheApiAndTheCliPassesCredentials) {
               ::testing::StartsWith("imagepipe: cannot reach the daemon at http://127.0.0.1:1: "));
 }
 
+// `--data DIR` reads list and show from a data directory, beside the running daemon and
+// after it stopped, with the same JSON and text as over HTTP; nothing in it is changed.
+TEST(JobsApi, TheCliReadsListAndShowFromADataDirectoryWhileTheDaemonRunsAndAfter) {
+  std::string id;
+  std::filesystem::path data;
+  std::string over_http;
+  {
+    DaemonProcess daemon({.pipelines = {slow_pipeline("slowa", 0)}});
+    daemon.keep_data_dir();
+    data = daemon.data_dir();
+    id = post_job(daemon, "/slowa", {});
+    job_when(daemon, id, [](const json& j) { return j["status"] == "completed"; });
+    auto beside = run_cli({"jobs", "list", "--data", data.string(), "--json"});
+    ASSERT_EQ(beside.exit_code, 0) << beside.err;
+    EXPECT_EQ(json::parse(beside.out)["jobs"].at(0)["job_id"], id);
+    over_http = json::parse(daemon.get("/jobs/" + id).body).dump();
+    EXPECT_EQ(daemon.get("/health/ready").status, 200);  // the reader took nothing from it
+  }
+  const auto db_before = read_file(data / "jobs.db");
+
+  auto show = run_cli({"jobs", "show", id, "--data", data.string(), "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(json::parse(show.out).dump(), over_http);
+  auto text = run_cli({"jobs", "list", "--data", data.string(), "--status", "completed"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, ::testing::MatchesRegex("JOB +PIPELINE +STATUS +CREATED\n" + id +
+                                                " +slowa +completed +[0-9TZ:.-]+\n"));
+  auto none = run_cli({"jobs", "list", "--data", data.string(), "--status", "failed", "--json"});
+  EXPECT_EQ(json::parse(none.out)["jobs"].size(), 0u);
+  EXPECT_EQ(read_file(data / "jobs.db"), db_before);
+
+  // Problems, named.
+  auto unknown = run_cli({"jobs", "show", "00000000-0000-4000-8000-000000000000", "--data",
+                          data.string()});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err, "imagepipe: no job 00000000-0000-4000-8000-000000000000 in " +
+                             data.string() + "\n");
+  auto bad_query = run_cli({"jobs", "list", "--data", data.string(), "--since", "yesterday"});
+  EXPECT_EQ(bad_query.exit_code, 1);
+  EXPECT_THAT(bad_query.err, ::testing::StartsWith("imagepipe: since: 'yesterday'"));
+  auto cancel = run_cli({"jobs", "cancel", id, "--data", data.string()});
+  EXPECT_EQ(cancel.exit_code, 2);
+  EXPECT_THAT(cancel.err, ::testing::HasSubstr("only its daemon does: use --url"));
+  const auto empty = make_temp_dir("imagepipe-nodata");
+  auto missing = run_cli({"jobs", "list", "--data", empty.string()});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_EQ(missing.err, "imagepipe: cannot read the job history: no job store in " +
+                             empty.string() +
+                             " (jobs.db is missing; is it the --data of `imagepipe serve`?)\n");
+  EXPECT_FALSE(std::filesystem::exists(empty / "jobs.db"));
+  std::filesystem::remove_all(empty);
+  std::filesystem::remove_all(data);
+}
+
 }  // namespace
 }  // namespace imagepipe::testing

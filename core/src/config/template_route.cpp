@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string> kResponseKeys = {"body"};
+const std::vector<std::string> kTemplateResponseKeys = {"body"};
 // Every top-level key that describes a job.
 const std::vector<std::string> kJobKeys = {"prompt",   "source",      "provider", "transforms", "steps",
                                            "sink",     "notifier",    "concurrency", "limits", "guard"};
@@ -53,7 +53,7 @@ void reject_runtime_values(LoadContext& context, const json& value, const std::s
 void read_response(Mapping& trigger, TriggerSpec& spec) {
   LoadContext& context = trigger.context();
   trigger.require("response", "when mode is 'template'");
-  Mapping response(context, trigger.pointer("response"), kResponseKeys);
+  Mapping response(context, trigger.pointer("response"), kTemplateResponseKeys);
   if (!response.valid()) return;
   response.require("body");
   if (const json* body = response.get("body")) {

@@ -18,7 +18,7 @@ const std::vector<std::string> kHttpKeys = {"method",  "path",         "mode",  
                                             "auth", "responses", "path_params", "storage",
                                             "batch", "catalogue"};
 const std::vector<std::string> kAuthKeys = {"anonymous", "roles", "scopes"};
-const std::vector<std::string> kResponseKeys = {"status", "body"};
+const std::vector<std::string> kTriggerResponseKeys = {"status", "body"};
 // What a route that runs no job has no use for, and what only such a route uses.
 const std::vector<std::string> kJobHttpKeys = {"callback_header", "sync_wait_ms"};
 const std::vector<std::string> kJobTriggerKeys = {"request_schema", "callback_schema"};
@@ -35,7 +35,7 @@ std::string upper(std::string text) {
 
 // {status, body}: a declared answer; the body is a template.
 ResponseSpec read_response(Mapping& parent, std::string_view key) {
-  Mapping block(parent.context(), parent.pointer(key), kResponseKeys);
+  Mapping block(parent.context(), parent.pointer(key), kTriggerResponseKeys);
   ResponseSpec response;
   block.require("status");
   if (auto status = block.integer("status", 100, 599)) response.status = static_cast<int>(*status);

@@ -10,6 +10,7 @@
 #include "imagepipe/logging.hpp"
 #include "engine_parts.hpp"
 #include "instances.hpp"
+#include "sources.hpp"
 #include "wait_group.hpp"
 
 namespace imagepipe {
@@ -35,14 +36,6 @@ json now_scope(system_clock::time_point t) {
   return {{"iso", iso8601(t)}, {"date", date},     {"compact", compact}, {"year", year},
           {"month", month},    {"day", day},       {"hour", hour},       {"minute", minute},
           {"second", second},  {"timestamp", static_cast<long long>(secs)}};
-}
-
-std::string extension_of(const std::string& name) {
-  auto dot = name.rfind('.');
-  if (dot == std::string::npos) return {};
-  std::string ext = name.substr(dot + 1);
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext;
 }
 
 }  // namespace

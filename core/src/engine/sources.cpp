@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "imagepipe/ascii.hpp"
 #include "imagepipe/http.hpp"
 
 namespace imagepipe {
@@ -15,25 +16,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> kImageExtensions = {"png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"};
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string extension_of(const std::string& name) {
-  auto dot = name.rfind('.');
-  return dot == std::string::npos ? std::string{} : lower(name.substr(dot + 1));
-}
+const std::set<std::string> kImageExtensions = {"png", "jpg", "jpeg", "webp",
+                                                "gif", "bmp", "tif",  "tiff"};
 
 std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   if (ec) throw Error(ErrorClass::not_found, "cannot read " + path.string() + ": " + ec.message());
   if (max_bytes && size > max_bytes)
-    throw Error(ErrorClass::invalid_input, path.filename().string() + " is " + std::to_string(size) +
-                                               " bytes, over the limit of " + std::to_string(max_bytes));
+    throw Error(ErrorClass::invalid_input, path.filename().string() + " is " +
+                                               std::to_string(size) + " bytes, over the limit of " +
+                                               std::to_string(max_bytes));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorClass::not_found, "cannot open " + path.string());
   std::string data(size, '\0');
@@ -43,7 +36,8 @@ std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
   return data;
 }
 
-std::vector<fs::path> expand_pattern(const std::string& pattern, const std::vector<std::string>& extensions) {
+std::vector<fs::path> expand_pattern(const std::string& pattern,
+                                     const std::vector<std::string>& extensions) {
   std::vector<fs::path> out;
   std::error_code ec;
   if (fs::is_directory(pattern, ec)) {
@@ -81,7 +75,8 @@ Task<std::vector<SourceItem>> from_files(const SourceContext& ctx) {
   if (patterns.empty())
     throw Error(ErrorClass::invalid_input, "no input files: give --input PATH or set source.paths");
   std::vector<SourceItem> items;
-  for (const auto& pattern : patterns) add_file_items(items, pattern, spec.extensions, ctx.max_bytes);
+  for (const auto& pattern : patterns)
+    add_file_items(items, pattern, spec.extensions, ctx.max_bytes);
   co_return items;
 }
 
@@ -91,12 +86,17 @@ const nlohmann::json* body_field(const SourceContext& ctx, const std::string& fi
 }
 
 // The field's bytes: handed over already decoded (the daemon), or base64 in the body.
-std::shared_ptr<const std::string> request_bytes(const SourceContext& ctx, const std::string& field) {
-  if (auto it = ctx.request.files.find(field); it != ctx.request.files.end() && it->second) return it->second;
+std::shared_ptr<const std::string> request_bytes(const SourceContext& ctx,
+                                                 const std::string& field) {
+  if (auto it = ctx.request.files.find(field); it != ctx.request.files.end() && it->second)
+    return it->second;
   const auto* value = body_field(ctx, field);
-  if (!value || value->is_null()) throw Error(ErrorClass::invalid_input, "request field '" + field + "' is missing");
-  if (!value->is_string()) throw Error(ErrorClass::invalid_input, "request field '" + field + "' must be a string");
-  return std::make_shared<const std::string>(decode_base64_field(value->get_ref<const std::string&>(), field));
+  if (!value || value->is_null())
+    throw Error(ErrorClass::invalid_input, "request field '" + field + "' is missing");
+  if (!value->is_string())
+    throw Error(ErrorClass::invalid_input, "request field '" + field + "' must be a string");
+  return std::make_shared<const std::string>(
+      decode_base64_field(value->get_ref<const std::string&>(), field));
 }
 
 Task<std::vector<SourceItem>> from_request(const SourceContext& ctx) {
@@ -104,14 +104,16 @@ Task<std::vector<SourceItem>> from_request(const SourceContext& ctx) {
   auto bytes = request_bytes(ctx, spec.field);
   std::string name;  // none given: the engine names it after the job
   if (!spec.filename_field.empty())
-    if (const auto* f = body_field(ctx, spec.filename_field); f && f->is_string() && !f->get<std::string>().empty())
+    if (const auto* f = body_field(ctx, spec.filename_field);
+        f && f->is_string() && !f->get<std::string>().empty())
       name = f->get<std::string>();
   if (ctx.max_bytes && bytes->size() > ctx.max_bytes)
-    throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' holds " +
-                                               std::to_string(bytes->size()) + " bytes, over the limit of " +
-                                               std::to_string(ctx.max_bytes));
+    throw Error(ErrorClass::invalid_input,
+                "request field '" + spec.field + "' holds " + std::to_string(bytes->size()) +
+                    " bytes, over the limit of " + std::to_string(ctx.max_bytes));
   std::vector<SourceItem> items;
-  items.push_back({name, "request." + spec.field, [bytes]() -> Task<std::string> { co_return *bytes; }});
+  items.push_back(
+      {name, "request." + spec.field, [bytes]() -> Task<std::string> { co_return *bytes; }});
   co_return items;
 }
 
@@ -123,7 +125,7 @@ std::string url_scheme(const std::string& text) {
   const bool word = std::all_of(scheme.begin(), scheme.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '+' || c == '-' || c == '.';
   });
-  return word ? lower(scheme) : std::string();
+  return word ? ascii_lower(scheme) : std::string();
 }
 
 // One item downloaded when it is processed, through the host's client (its egress policy
@@ -136,7 +138,8 @@ SourceItem url_item(HttpClient* http, const std::string& url, std::uint64_t max)
             if (scheme != "http" && scheme != "https")
               throw Error(ErrorClass::invalid_input,
                           "'" + url + "' is not an http or https URL; only those are fetched");
-            if (!http) throw Error(ErrorClass::internal, "no HTTP client available to fetch " + url);
+            if (!http)
+              throw Error(ErrorClass::internal, "no HTTP client available to fetch " + url);
             HttpRequest req;
             req.url = url;
             auto res = co_await http->send(std::move(req));
@@ -157,7 +160,8 @@ Task<std::vector<SourceItem>> from_url(const SourceContext& ctx) {
   if (!spec.field.empty()) {
     const auto* value = body_field(ctx, spec.field);
     if (!value || !value->is_string())
-      throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' must be a URL string");
+      throw Error(ErrorClass::invalid_input,
+                  "request field '" + spec.field + "' must be a URL string");
     url = value->get<std::string>();
   }
   if (url.empty()) throw Error(ErrorClass::invalid_input, "no image URL given");
@@ -179,15 +183,18 @@ Task<std::vector<SourceItem>> from_inputs(const SourceContext& ctx) {
       if (value->is_string()) inputs.push_back(value->get<std::string>());
       for (const auto& element : value->is_array() ? *value : nlohmann::json::array()) {
         if (!element.is_string())
-          throw Error(ErrorClass::invalid_input, "request field '" + spec.field + "' must hold URL strings");
+          throw Error(ErrorClass::invalid_input,
+                      "request field '" + spec.field + "' must hold URL strings");
         inputs.push_back(element.get<std::string>());
       }
     }
   }
   if (inputs.empty()) inputs = spec.paths;
   if (inputs.empty())
-    throw Error(ErrorClass::invalid_input, "no inputs: give -i PATH_OR_URL" +
-                                               (spec.field.empty() ? std::string() : " or the request field '" + spec.field + "'"));
+    throw Error(
+        ErrorClass::invalid_input,
+        "no inputs: give -i PATH_OR_URL" +
+            (spec.field.empty() ? std::string() : " or the request field '" + spec.field + "'"));
   std::vector<SourceItem> items;
   for (const auto& input : inputs) {
     if (!url_scheme(input).empty()) {
@@ -195,7 +202,8 @@ Task<std::vector<SourceItem>> from_inputs(const SourceContext& ctx) {
       continue;
     }
     if (!local_allowed)
-      throw Error(ErrorClass::invalid_input, "'" + input + "' is not a URL; a request may name http(s) URLs only");
+      throw Error(ErrorClass::invalid_input,
+                  "'" + input + "' is not a URL; a request may name http(s) URLs only");
     add_file_items(items, input, spec.extensions, ctx.max_bytes);
   }
   co_return items;
@@ -209,16 +217,23 @@ std::string decode_base64_field(std::string_view value, std::string_view field) 
     auto comma = value.find(',');
     auto header = value.substr(0, comma);
     if (comma == std::string_view::npos || header.find(";base64") == std::string_view::npos)
-      throw Error(ErrorClass::invalid_input,
-                  "request field '" + std::string(field) + "' is a data URL without ';base64,' data");
+      throw Error(ErrorClass::invalid_input, "request field '" + std::string(field) +
+                                                 "' is a data URL without ';base64,' data");
     value.remove_prefix(comma + 1);
   }
-  if (value.empty()) throw Error(ErrorClass::invalid_input, "request field '" + std::string(field) + "' is empty");
+  if (value.empty())
+    throw Error(ErrorClass::invalid_input, "request field '" + std::string(field) + "' is empty");
   try {
     return base64_decode(value);
   } catch (const Error& e) {
-    throw Error(ErrorClass::invalid_input, "request field '" + std::string(field) + "': " + e.what());
+    throw Error(ErrorClass::invalid_input,
+                "request field '" + std::string(field) + "': " + e.what());
   }
+}
+
+std::string extension_of(const std::string& name) {
+  auto dot = name.rfind('.');
+  return dot == std::string::npos ? std::string{} : ascii_lower(name.substr(dot + 1));
 }
 
 bool accepted_name(const std::string& name, const std::vector<std::string>& extensions) {
@@ -249,13 +264,17 @@ class ListedSource final : public ItemSource {
 
 Task<std::vector<SourceItem>> list_items(const SourceContext& ctx) {
   switch (ctx.pipeline.source.from) {
-    case SourceSpec::From::files: co_return co_await from_files(ctx);
+    case SourceSpec::From::files:
+      co_return co_await from_files(ctx);
     case SourceSpec::From::request:
       co_return co_await from_request(ctx);
-    case SourceSpec::From::url: co_return co_await from_url(ctx);
-    case SourceSpec::From::inputs: co_return co_await from_inputs(ctx);
+    case SourceSpec::From::url:
+      co_return co_await from_url(ctx);
+    case SourceSpec::From::inputs:
+      co_return co_await from_inputs(ctx);
     case SourceSpec::From::storage:
-    case SourceSpec::From::prompt: break;
+    case SourceSpec::From::prompt:
+      break;
   }
   std::vector<SourceItem> items;
   items.push_back({"generated", "prompt", {}});

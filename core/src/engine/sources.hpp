@@ -49,6 +49,9 @@ Task<std::unique_ptr<ItemSource>> open_source(const SourceContext& ctx);
 Task<std::unique_ptr<ItemSource>> open_storage_source(const SourceContext& ctx);
 
 // Whether a file or object name is an item under a source's `extensions` list.
+// A file name's extension after its last dot, lower-cased; "" when it has none.
+std::string extension_of(const std::string& name);
+
 bool accepted_name(const std::string& name, const std::vector<std::string>& extensions);
 
 // "data:image/png;base64,AAAA" or raw base64 → bytes. Throws Error(invalid_input) naming

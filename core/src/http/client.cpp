@@ -7,6 +7,7 @@
 #include <spdlog/logger.h>
 
 #include "http/transport.hpp"
+#include "imagepipe/ascii.hpp"
 #include "imagepipe/error.hpp"
 #include "imagepipe/http_client.hpp"
 #include "imagepipe/trace.hpp"
@@ -17,13 +18,6 @@ namespace {
 
 using http_detail::RoundTrip;
 using SteadyClock = std::chrono::steady_clock;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // RFC 9110 token characters: method and header names.
 bool is_token(std::string_view s) {
@@ -40,13 +34,13 @@ bool is_credential(std::string_view name) {
       "authorization",  "proxy-authorization",      "cookie", "api-key", "x-api-key", "x-key",
       "x-goog-api-key", "ocp-apim-subscription-key"};
   return std::any_of(kNames.begin(), kNames.end(),
-                     [name](std::string_view n) { return iequals(n, name); });
+                     [name](std::string_view n) { return ascii_iequals(n, name); });
 }
 
 // Headers the transport owns: framing must match the body it actually sends.
 bool is_framing(std::string_view name) {
-  return iequals(name, "host") || iequals(name, "content-length") ||
-         iequals(name, "transfer-encoding");
+  return ascii_iequals(name, "host") || ascii_iequals(name, "content-length") ||
+         ascii_iequals(name, "transfer-encoding");
 }
 
 std::string checked_method(std::string method) {
@@ -195,7 +189,7 @@ Task<HttpResponse> BeastHttpClient::Impl::send(HttpRequest request) {
     if (response.status == 303 && rt.method != "HEAD") {
       rt.method = "GET";
       body.clear();
-      std::erase_if(headers, [](const auto& h) { return iequals(h.first, "content-type"); });
+      std::erase_if(headers, [](const auto& h) { return ascii_iequals(h.first, "content-type"); });
     }
     if (next.origin() != url.origin()) {
       std::erase_if(headers, [](const auto& h) { return is_credential(h.first); });

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 
+#include "imagepipe/ascii.hpp"
 #include "imagepipe/error.hpp"
 
 namespace imagepipe {
@@ -35,12 +36,6 @@ constexpr std::array<FixedRange, 12> kFixedRanges{{
     {"::1", 128, kPrivate, true},
     {"fc00::", 7, kPrivate, true},
 }};
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view strip_trailing_dot(std::string_view host) {
   if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
@@ -104,7 +99,7 @@ bool EgressPolicy::Range::contains(const asio::ip::address& a) const {
 
 EgressPolicy::EgressPolicy(EgressOptions options) : deny_private_(options.deny_private) {
   for (const std::string& raw : options.allow) {
-    std::string entry = lower(raw);
+    std::string entry = ascii_lower(raw);
     if (entry.empty()) continue;
     has_allow_list_ = true;
     Range range;

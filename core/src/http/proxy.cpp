@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "http/transport.hpp"
+#include "imagepipe/ascii.hpp"
 #include "imagepipe/error.hpp"
 #include "imagepipe/http_client.hpp"
 
@@ -21,12 +22,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool is_loopback(const std::string& host) {
   if (host == "localhost" || host.ends_with(".localhost")) return true;
   boost::system::error_code ec;
@@ -37,7 +32,7 @@ bool is_loopback(const std::string& host) {
 // One NO_PROXY entry against the target: curl's rules (a name matches itself and its
 // subdomains, a leading "." or "*." is optional) plus CIDR ranges as in Go.
 bool entry_matches(std::string_view entry, const Url& target) {
-  std::string e = lower(trim(entry));
+  std::string e = ascii_lower(trim(entry));
   if (e.empty()) return false;
   if (e == "*") return true;
 

@@ -26,8 +26,6 @@ bool is_unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-std::string lower(std::string_view s) { return ascii_lower(s); }
-std::string_view trim(std::string_view s) { return trim_blanks(s); }
 
 [[noreturn]] void invalid(std::string_view text, std::string_view reason) {
   throw Error(ErrorClass::invalid_input,
@@ -163,8 +161,8 @@ void check_rfc3986(std::string_view text, const Url& url, std::string_view host,
     invalid(text,
             "not a URL by RFC 3986 (at '" + redact_url_text(written.substr(stopped, 1)) + "')");
   const UriUriA& uri = parsed.uri;
-  if (text_of(uri.userInfo) != url.userinfo || lower(text_of(uri.hostText)) != lower(host) ||
-      text_of(uri.portText) != port)
+  if (text_of(uri.userInfo) != url.userinfo ||
+      ascii_lower(text_of(uri.hostText)) != ascii_lower(host) || text_of(uri.portText) != port)
     invalid(text, "the host is ambiguous");
 }
 
@@ -222,7 +220,7 @@ std::string Url::redacted() const { return origin() + path(); }
 std::string Url::without_userinfo() const { return scheme + "://" + host_header() + target; }
 
 Url parse_url(std::string_view text) {
-  text = trim(text);
+  text = trim_blanks(text);
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) invalid(text, "contains a control character");
@@ -232,7 +230,7 @@ Url parse_url(std::string_view text) {
     invalid(text, "missing scheme (expected http:// or https://)");
   }
   Url url;
-  url.scheme = lower(text.substr(0, scheme_end));
+  url.scheme = ascii_lower(text.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") {
     throw Error(ErrorClass::invalid_input, "unsupported URL scheme '" + url.scheme + "' in '" +
                                                redact_url_text(text) +
@@ -275,7 +273,7 @@ Url parse_url(std::string_view text) {
     if (!valid_host_name(host)) invalid(text, "host contains characters that are not allowed");
   }
   if (host.empty()) invalid(text, "missing host");
-  url.host = lower(host);
+  url.host = ascii_lower(host);
   if (url.host.back() == '.' && url.host.size() > 1) url.host.pop_back();
   // "a..b" or ".a" (or "a.." before the one trailing dot went) is no host name, and "127.."
   // would read as a name here and as 0.0.0.127 once written back without its last dot.
@@ -302,7 +300,7 @@ Url parse_url(std::string_view text) {
 }
 
 Url resolve_url_reference(const Url& base, std::string_view reference) {
-  reference = trim(reference);
+  reference = trim_blanks(reference);
   reference = reference.substr(0, reference.find('#'));
   for (char ch : reference)
     if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)

@@ -13,13 +13,13 @@
 namespace imagepipe::codec {
 namespace {
 
-struct Memory {
+struct GifMemory {
   std::string_view bytes;
   std::size_t pos = 0;
 };
 
 int read_memory(GifFileType* gif, GifByteType* out, int wanted) {
-  auto* m = static_cast<Memory*>(gif->UserData);
+  auto* m = static_cast<GifMemory*>(gif->UserData);
   const std::size_t count = std::min(std::size_t(std::max(wanted, 0)), m->bytes.size() - m->pos);
   std::copy_n(m->bytes.data() + m->pos, count, reinterpret_cast<char*>(out));
   m->pos += count;
@@ -118,7 +118,7 @@ class OpenGif {
     }
   }
 
-  Memory memory_;
+  GifMemory memory_;
   std::unique_ptr<GifFileType, CloseGif> gif_;
   Frame frame_;
 };

@@ -68,13 +68,13 @@ const LibTiff& libtiff() {
   return *loaded;
 }
 
-struct Memory {
+struct TiffMemory {
   std::string_view bytes;
   std::size_t pos = 0;
 };
 
 tmsize_t read_memory(thandle_t h, void* out, tmsize_t n) {
-  auto* m = static_cast<Memory*>(h);
+  auto* m = static_cast<TiffMemory*>(h);
   const std::size_t count = std::min(std::size_t(n), m->bytes.size() - m->pos);
   std::memcpy(out, m->bytes.data() + m->pos, count);
   m->pos += count;
@@ -82,7 +82,7 @@ tmsize_t read_memory(thandle_t h, void* out, tmsize_t n) {
 }
 tmsize_t write_nothing(thandle_t, void*, tmsize_t) { return 0; }
 toff_t seek_memory(thandle_t h, toff_t offset, int whence) {
-  auto* m = static_cast<Memory*>(h);
+  auto* m = static_cast<TiffMemory*>(h);
   const std::uint64_t base = whence == SEEK_CUR ? m->pos : whence == SEEK_END ? m->bytes.size() : 0;
   const std::uint64_t target = base + offset;
   if (target > m->bytes.size()) return toff_t(-1);
@@ -90,7 +90,7 @@ toff_t seek_memory(thandle_t h, toff_t offset, int whence) {
   return target;
 }
 int close_nothing(thandle_t) { return 0; }
-toff_t size_of(thandle_t h) { return static_cast<Memory*>(h)->bytes.size(); }
+toff_t size_of(thandle_t h) { return static_cast<TiffMemory*>(h)->bytes.size(); }
 int map_nothing(thandle_t, void**, toff_t*) { return 0; }
 void unmap_nothing(thandle_t, void*, toff_t) {}
 
@@ -152,7 +152,7 @@ class OpenTiff {
 
  private:
   const LibTiff& lib_;
-  Memory memory_;
+  TiffMemory memory_;
   TIFF* tiff_ = nullptr;
 };
 

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <map>
 
+#include "imagepipe/ascii.hpp"
 #include "imagepipe/http.hpp"
 
 namespace imagepipe::azure {
@@ -20,11 +21,6 @@ std::string format_time(std::chrono::system_clock::time_point t, const char* for
   char buf[64];
   std::strftime(buf, sizeof buf, format, &tm);
   return buf;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 std::string squeeze(const std::string& value) {
@@ -56,7 +52,7 @@ std::string string_to_sign(const SharedKeyInput& in) {
   std::map<std::string, std::string> standard;
   std::map<std::string, std::string> ms;  // byte order: right for standard and C#-identifier names
   for (const auto& [name, value] : in.headers) {
-    auto n = lower(name);
+    auto n = ascii_lower(name);
     if (n.rfind("x-ms-", 0) == 0)
       ms[n] = squeeze(value);
     else
@@ -77,7 +73,7 @@ std::string string_to_sign(const SharedKeyInput& in) {
   for (const auto& [n, v] : ms) s += n + ":" + v + "\n";
   s += "/" + in.account + in.path;
   std::map<std::string, std::vector<std::string>> query;
-  for (const auto& [name, value] : in.query) query[lower(name)].push_back(value);
+  for (const auto& [name, value] : in.query) query[ascii_lower(name)].push_back(value);
   for (auto& [name, values] : query) {
     std::sort(values.begin(), values.end());
     s += "\n" + name + ":";

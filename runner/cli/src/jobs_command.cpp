@@ -3,12 +3,16 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
 #include "imagepipe/error.hpp"
 #include "imagepipe/http_client.hpp"
+#include "jobs/job_history_reader.hpp"
 #include "process.hpp"
+#include "serve_job_view.hpp"
+#include "serve_jobs_query.hpp"
 
 namespace imagepipe::runner {
 
@@ -16,16 +20,12 @@ using nlohmann::json;
 
 namespace {
 
-std::string jobs_url(const JobsArgs& a) {
-  std::string base = a.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  if (a.action == "show") return base + "/jobs/" + url_encode(a.id);
-  if (a.action == "cancel") return base + "/jobs/" + url_encode(a.id) + "/cancel";
-  if (a.action == "retry") return base + "/jobs/" + url_encode(a.id) + "/callbacks/retry";
+// GET /jobs's query string (without the '?'), read the same way with --data.
+std::string list_query(const JobsArgs& a) {
   std::string query;
   auto add = [&](const char* name, const std::string& value) {
     if (value.empty()) return;
-    query += (query.empty() ? "?" : "&") + std::string(name) + "=" + url_encode(value);
+    query += (query.empty() ? "" : "&") + std::string(name) + "=" + url_encode(value);
   };
   add("pipeline", a.pipeline);
   add("status", a.status);
@@ -33,7 +33,49 @@ std::string jobs_url(const JobsArgs& a) {
   add("until", a.until);
   add("cursor", a.cursor);
   if (a.limit > 0) add("limit", std::to_string(a.limit));
-  return base + "/jobs" + query;
+  return query;
+}
+
+std::string jobs_url(const JobsArgs& a) {
+  std::string base = a.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (a.action == "show") return base + "/jobs/" + url_encode(a.id);
+  if (a.action == "cancel") return base + "/jobs/" + url_encode(a.id) + "/cancel";
+  if (a.action == "retry") return base + "/jobs/" + url_encode(a.id) + "/callbacks/retry";
+  const auto query = list_query(a);
+  return base + "/jobs" + (query.empty() ? "" : "?" + query);
+}
+
+// What the daemon would answer, from the data directory: the same JSON, so --json and the
+// tables are the same either way. A status and a body, as over HTTP.
+HttpResponse read_history(const JobsArgs& a) {
+  jobs::JobHistoryReader history(a.data_dir);
+  HttpResponse response;
+  response.status = 200;
+  if (a.action == "show") {
+    const auto record = history.get(a.id);
+    if (!record) {
+      response.status = 404;
+      response.body = json{{"error", "no job " + a.id + " in " + a.data_dir}}.dump();
+    } else {
+      response.body = serve::job_record_json(*record).dump();
+    }
+    return response;
+  }
+  auto read = serve::read_job_query(list_query(a));
+  if (auto* problem = std::get_if<std::string>(&read)) {
+    response.status = 400;
+    response.body = json{{"error", *problem}}.dump();
+    return response;
+  }
+  const auto page = history.list(std::get<JobQuery>(read));
+  json jobs = json::array();
+  for (const auto& entry : page.jobs) jobs.push_back(serve::job_list_entry_json(entry));
+  response.body =
+      json{{"jobs", std::move(jobs)},
+           {"next_cursor", page.next ? json(serve::encode_cursor(*page.next)) : json(nullptr)}}
+          .dump();
+  return response;
 }
 
 // A named coroutine taking pointers: g++ 12 loses a coroutine lambda's captures.
@@ -111,11 +153,21 @@ void print_job(const json& job) {
 }  // namespace
 
 int jobs_command(const JobsArgs& args) {
+  const bool local = !args.data_dir.empty();
+  if (local && (args.action == "cancel" || args.action == "retry")) {
+    std::cerr << "imagepipe: jobs " << args.action
+              << " changes a job, which only its daemon does: use --url (the daemon's address), "
+                 "not --data\n";
+    return kExitInvalid;
+  }
   HttpResponse response;
   try {
-    response = call(args);
+    response = local ? read_history(args) : call(args);
   } catch (const std::exception& e) {
-    std::cerr << "imagepipe: cannot reach the daemon at " << args.url << ": " << e.what() << "\n";
+    if (local)
+      std::cerr << "imagepipe: cannot read the job history: " << e.what() << "\n";
+    else
+      std::cerr << "imagepipe: cannot reach the daemon at " << args.url << ": " << e.what() << "\n";
     return kExitRuntime;
   }
   json body = json::parse(response.body, nullptr, false);
@@ -123,7 +175,10 @@ int jobs_command(const JobsArgs& args) {
     const std::string message = body.is_object() && body.contains("error")
                                     ? body["error"].get<std::string>()
                                     : response.body.substr(0, 500);
-    std::cerr << "imagepipe: the daemon answered " << response.status << ": " << message << "\n";
+    if (local)
+      std::cerr << "imagepipe: " << message << "\n";
+    else
+      std::cerr << "imagepipe: the daemon answered " << response.status << ": " << message << "\n";
     return kExitItemsFailed;  // 1: the request did not succeed
   }
   if (args.json) {

@@ -82,7 +82,9 @@ int main(int argc, char** argv) {
                     "HOST:PORT to listen on (default 0.0.0.0:8000; port 0 picks one)");
     cmd->add_option("--data", args.data,
                     "Data directory: job database and files (default ./imagepipe-data)");
-    cmd->add_option("--queue", args.queue, "redis://host:port/db: keep jobs in Redis, a queue shared with other daemons (default: SQLite in --data)");
+    cmd->add_option("--queue", args.queue,
+                    "redis://host:port/db: keep jobs in Redis, a queue shared with other daemons "
+                    "(default: SQLite in --data)");
     cmd->add_option("--env-file", args.env_file, "Variables file (default: ./.env when present)");
     cmd->add_option("pipelines", args.pipelines,
                     "Pipeline files or folders (default: the shipped pipelines)");
@@ -108,10 +110,15 @@ int main(int argc, char** argv) {
 
   JobsArgs jobs;
   auto* jobs_cmd = app.add_subcommand(
-      "jobs", "List, show, cancel jobs of a running daemon, or re-send a callback");
+      "jobs",
+      "List, show, cancel jobs of a running daemon (or list and show from its data "
+      "directory), or re-send a callback");
   jobs_cmd->require_subcommand(1);
   auto add_jobs_options = [&jobs](CLI::App* cmd) {
     cmd->add_option("--url", jobs.url, "The daemon's base URL")->capture_default_str();
+    cmd->add_option("--data", jobs.data_dir,
+                    "Read list and show from this data directory (serve's --data) instead of "
+                    "asking a daemon; read-only, safe while the daemon runs");
     cmd->add_option("--api-key", jobs.api_key, "An API key, sent in --api-key-header")
         ->envname("IMAGEPIPE_API_KEY");
     cmd->add_option("--api-key-header", jobs.api_key_header, "The daemon's auth.api_key_header")

@@ -6,27 +6,11 @@
 
 #include "imagepipe/error.hpp"
 #include "serve_responses.hpp"
+#include "imagepipe/ascii.hpp"
 
 namespace imagepipe::serve {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
-}
 
 // A quoted-string of a WWW-Authenticate parameter (RFC 9110 §5.6.4) holds no '"' or '\'.
 std::string quoted_string(const std::string& text) {
@@ -46,7 +30,7 @@ AccessGate::AccessGate(const AccessConfig& config, Metrics& metrics,
                        std::shared_ptr<spdlog::logger> log, HttpClient* issuer_http)
     : config_(config.auth),
       cors_(config.cors),
-      api_key_header_(lower(config.auth.api_key_header)),
+      api_key_header_(ascii_lower(config.auth.api_key_header)),
       metrics_(metrics),
       log_(std::move(log)) {
   for (const auto& key : config_.api_keys) {
@@ -148,7 +132,7 @@ Task<AccessGate::Outcome> AccessGate::authenticate(const Request& request) {
                     std::to_string(limit) + " bytes";
       co_return out;
     }
-    co_return check_api_key(trim(*api_key));
+    co_return check_api_key(trimmed(*api_key));
   }
   if (!authorization) {
     out.outcome = "missing";
@@ -168,13 +152,13 @@ Task<AccessGate::Outcome> AccessGate::authenticate(const Request& request) {
     co_return out;
   }
   const auto space = authorization->find(' ');
-  if (space == std::string::npos || lower(authorization->substr(0, space)) != "bearer") {
+  if (space == std::string::npos || ascii_lower(authorization->substr(0, space)) != "bearer") {
     out.outcome = "invalid";
     out.invalid_request = true;
     out.message = "the Authorization scheme must be Bearer";
     co_return out;
   }
-  const auto credential = trim(std::string_view(*authorization).substr(space + 1));
+  const auto credential = trimmed(std::string_view(*authorization).substr(space + 1));
   if (credential.empty()) {
     out.outcome = "invalid";
     out.invalid_request = true;
@@ -224,10 +208,10 @@ Task<std::optional<Response>> AccessGate::admit(Request& request, const RouteAut
   std::string lacking;
   if (route && !route->roles.empty() && !any_of(route->roles, who.roles))
     lacking = "the caller (" + named +
-              ") has none of the roles this route requires: " + join(route->roles);
+              ") has none of the roles this route requires: " + join_list(route->roles);
   else if (route && !route->scopes.empty() && !any_of(route->scopes, who.scopes))
     lacking = "the caller (" + named +
-              ") has none of the scopes this route requires: " + join(route->scopes);
+              ") has none of the scopes this route requires: " + join_list(route->scopes);
   if (!lacking.empty()) {
     count(who.method, key_label, "forbidden");
     if (log_)
@@ -237,7 +221,7 @@ Task<std::optional<Response>> AccessGate::admit(Request& request, const RouteAut
     std::string challenge =
         "Bearer realm=" + quoted_string(config_.realm) +
         ", error=\"insufficient_scope\", error_description=" + quoted_string(lacking);
-    if (!route->scopes.empty()) challenge += ", scope=" + quoted_string(join(route->scopes, " "));
+    if (!route->scopes.empty()) challenge += ", scope=" + quoted_string(join_list(route->scopes, " "));
     response.headers["WWW-Authenticate"] = challenge;
     co_return response;
   }
@@ -275,9 +259,9 @@ void log_access(spdlog::logger& log, const AccessConfig& access, const std::stri
     if (auth.oidc.configured())
       how += (how.empty() ? "" : " and ") + std::string("tokens from ") +
              (auth.oidc.issuer.empty() ? auth.oidc.jwks_uri : auth.oidc.issuer);
-    log.info("auth: {}; exempt: {}", how, join(auth.exempt));
+    log.info("auth: {}; exempt: {}", how, join_list(auth.exempt));
   }
-  if (access.cors.enabled()) log.info("cors: origins {}", join(access.cors.allow_origins));
+  if (access.cors.enabled()) log.info("cors: origins {}", join_list(access.cors.allow_origins));
 }
 
 }  // namespace imagepipe::serve

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "imagepipe/url.hpp"
+#include "imagepipe/ascii.hpp"
 
 namespace imagepipe::serve {
 
@@ -15,17 +16,6 @@ namespace {
 
 using Node = const YAML::Node&;
 using Handlers = std::map<std::string, std::function<void(Node)>>;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 // Strings of both sections, with ${VAR} / ${VAR:-default} expanded, and errors at the mark.
 class SectionReader {
@@ -46,14 +36,14 @@ class SectionReader {
   }
 
   bool boolean(Node node, const std::string& key) const {
-    const auto value = lower(trim(text(node, key)));
+    const auto value = ascii_lower(trimmed(text(node, key)));
     if (value == "true" || value == "yes" || value == "on" || value == "1") return true;
     if (value == "false" || value == "no" || value == "off" || value == "0") return false;
     fail(node, key + " must be true or false, got '" + value + "'");
   }
 
   long number(Node node, const std::string& key, long min, long max) const {
-    const auto value = trim(text(node, key));
+    const auto value = trimmed(text(node, key));
     char* end = nullptr;
     const long n = std::strtol(value.c_str(), &end, 10);
     if (value.empty() || *end != '\0') fail(node, key + " must be a number, got '" + value + "'");
@@ -71,7 +61,7 @@ class SectionReader {
       std::size_t start = 0;
       while (start <= value.size()) {
         const auto comma = value.find(',', start);
-        const auto part = trim(value.substr(start, comma - start));
+        const auto part = trimmed(value.substr(start, comma - start));
         if (!part.empty()) out.push_back(part);
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -151,7 +141,7 @@ ApiKeySpec read_key(const SectionReader& r, Node node, const std::string& where)
              {"key", [&](Node v) { spec.key = r.text(v, where + ".key"); }},
              {"sha256",
               [&](Node v) {
-                spec.sha256 = lower(trim(r.text(v, where + ".sha256")));
+                spec.sha256 = ascii_lower(trimmed(r.text(v, where + ".sha256")));
                 if (spec.sha256.size() != 64 ||
                     spec.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
                   r.fail(v, where + ".sha256 must be 64 hex digits (printf %s KEY | sha256sum)");
@@ -168,8 +158,8 @@ void read_oidc(const SectionReader& r, Node node, OidcSpec& o) {
   const std::string w = "auth.oidc";
   r.mapping(
       node, w,
-      {{"issuer", [&](Node v) { o.issuer = trim(r.text(v, w + ".issuer")); }},
-       {"jwks_uri", [&](Node v) { o.jwks_uri = trim(r.text(v, w + ".jwks_uri")); }},
+      {{"issuer", [&](Node v) { o.issuer = trimmed(r.text(v, w + ".issuer")); }},
+       {"jwks_uri", [&](Node v) { o.jwks_uri = trimmed(r.text(v, w + ".jwks_uri")); }},
        {"audience", [&](Node v) { o.audiences = r.texts(v, w + ".audience"); }},
        {"algorithms",
         [&](Node v) {
@@ -215,7 +205,7 @@ void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
       {{"enabled", [&](Node v) { auth.enabled = r.boolean(v, "auth.enabled"); }},
        {"api_key_header",
         [&](Node v) {
-          auth.api_key_header = trim(r.text(v, "auth.api_key_header"));
+          auth.api_key_header = trimmed(r.text(v, "auth.api_key_header"));
           if (auth.api_key_header.empty()) r.fail(v, "auth.api_key_header must name a header");
         }},
        {"api_keys",
@@ -224,7 +214,7 @@ void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
           for (std::size_t i = 0; i < v.size(); ++i)
             auth.api_keys.push_back(read_key(r, v[i], "auth.api_keys[" + std::to_string(i) + "]"));
         }},
-       {"api_keys_env", [&](Node v) { keys_env = trim(r.text(v, "auth.api_keys_env")); }},
+       {"api_keys_env", [&](Node v) { keys_env = trimmed(r.text(v, "auth.api_keys_env")); }},
        {"oidc", [&](Node v) { read_oidc(r, v, auth.oidc); }},
        {"exempt", [&](Node v) { auth.exempt = r.texts(v, "auth.exempt"); }},
        {"max_credential_bytes",
@@ -243,7 +233,7 @@ void read_auth(const SectionReader& r, Node node, AuthConfig& auth) {
     std::size_t start = 0;
     while (start <= value.size()) {
       const auto comma = value.find(',', start);
-      const auto key = trim(value.substr(start, comma - start));
+      const auto key = trimmed(value.substr(start, comma - start));
       if (!key.empty())
         auth.api_keys.push_back({keys_env + "#" + std::to_string(++n), key, {}, {}, {}});
       if (comma == std::string::npos) break;

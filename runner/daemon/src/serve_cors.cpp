@@ -3,27 +3,11 @@
 #include <algorithm>
 
 #include "serve_responses.hpp"
+#include "imagepipe/ascii.hpp"
 
 namespace imagepipe::serve {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 std::string shown(const std::string& text) {
   return text.size() > 100 ? text.substr(0, 100) + "..." : text;
@@ -33,9 +17,9 @@ std::string shown(const std::string& text) {
 
 Cors::Cors(CorsConfig config)
     : config_(std::move(config)),
-      methods_(join(config_.allow_methods)),
-      headers_(join(config_.allow_headers)),
-      exposed_(join(config_.expose_headers)) {}
+      methods_(join_list(config_.allow_methods)),
+      headers_(join_list(config_.allow_headers)),
+      exposed_(join_list(config_.expose_headers)) {}
 
 bool Cors::is_preflight(const Request& request) const {
   return enabled() && request.method == "OPTIONS" && request.header("origin") &&
@@ -46,7 +30,7 @@ bool Cors::origin_allowed(const std::string& origin) const {
   return std::any_of(config_.allow_origins.begin(), config_.allow_origins.end(),
                      [&](const std::string& allowed) {
                        // Scheme and host are case-insensitive (RFC 6454 §4).
-                       return allowed == "*" || lower(allowed) == lower(origin);
+                       return allowed == "*" || ascii_lower(allowed) == ascii_lower(origin);
                      });
 }
 
@@ -58,7 +42,7 @@ std::string Cors::allow_origin_value(const std::string& origin) const {
 
 Response Cors::preflight(const Request& request) const {
   const std::string origin = *request.header("origin");
-  const std::string method = trim(*request.header("access-control-request-method"));
+  const std::string method = trimmed(*request.header("access-control-request-method"));
   if (!origin_allowed(origin))
     return error_response(403,
                           "origin '" + shown(origin) + "' is not allowed (cors.allow_origins)");
@@ -71,10 +55,10 @@ Response Cors::preflight(const Request& request) const {
     std::size_t start = 0;
     while (start <= asked->size()) {
       const auto comma = asked->find(',', start);
-      const auto name = lower(trim(asked->substr(start, comma - start)));
+      const auto name = ascii_lower(trimmed(asked->substr(start, comma - start)));
       const bool allowed =
           name.empty() || std::any_of(config_.allow_headers.begin(), config_.allow_headers.end(),
-                                      [&](const std::string& h) { return lower(h) == name; });
+                                      [&](const std::string& h) { return ascii_lower(h) == name; });
       if (!allowed)
         return error_response(
             403, "header '" + shown(name) +

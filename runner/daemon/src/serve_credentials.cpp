@@ -11,6 +11,7 @@
 #include "imagepipe/error.hpp"
 #include "imagepipe/http.hpp"
 #include "imagepipe/url.hpp"
+#include "imagepipe/ascii.hpp"
 
 namespace imagepipe::serve {
 
@@ -32,11 +33,6 @@ const auto* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 auto* bytes_of(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
@@ -98,7 +94,7 @@ std::optional<std::string> CredentialSealer::open(std::string_view sealed) const
 
 void seal_callback_credentials(JobRequest& request, const std::string& callback_header,
                                const CredentialSealer& sealer) {
-  const auto it = request.headers.find(lower(callback_header));
+  const auto it = request.headers.find(ascii_lower(callback_header));
   if (callback_header.empty() || it == request.headers.end()) return;
   const Url url = parse_url(it->second);  // checked already: it parses
   if (url.userinfo.empty()) return;
@@ -110,7 +106,7 @@ void restore_callback_credentials(JobRequest& request, const std::string& callba
                                   const CredentialSealer& sealer) {
   const auto sealed = request.headers.find(kSealedCallbackCredentials);
   if (sealed == request.headers.end()) return;
-  const auto it = request.headers.find(lower(callback_header));
+  const auto it = request.headers.find(ascii_lower(callback_header));
   if (callback_header.empty() || it == request.headers.end()) return;
   const auto userinfo = sealer.open(sealed->second);
   if (!userinfo)

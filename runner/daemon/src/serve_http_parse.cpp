@@ -1,4 +1,5 @@
 #include "serve_http_parse.hpp"
+#include "imagepipe/ascii.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -14,12 +15,6 @@ using boost::system::error_code;
 
 namespace {
 
-std::string lower(beast::string_view s) {
-  std::string out(s.data(), s.size());
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // RFC 9112 §6.3: a request whose length two parties could read differently is how requests
 // are smuggled past a proxy. Beast frames "Transfer-Encoding: xchunked" with a
 // Content-Length by the length (and without one, as bodiless), so the rest of the bytes
@@ -32,12 +27,12 @@ std::optional<Refusal> framing_problem(const RequestParser& parser) {
   const auto lengths = header.equal_range(http::field::content_length);
   for (auto field = lengths.first; field != lengths.second; ++field) {
     const auto value = field->value();
-    const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    const bool digits = !value.empty() && std::all_of(value.begin(), value.end(),
+                                                      [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || std::next(field) != lengths.second)
-      return Refusal{400, "Content-Length must be one decimal number: the request's length is "
-                          "ambiguous"};
+      return Refusal{400,
+                     "Content-Length must be one decimal number: the request's length is "
+                     "ambiguous"};
   }
   std::string codings;
   const auto fields = header.equal_range(http::field::transfer_encoding);
@@ -50,7 +45,8 @@ std::optional<Refusal> framing_problem(const RequestParser& parser) {
                    "Transfer-Encoding and Content-Length together: the request's length is "
                    "ambiguous"};
   std::vector<std::string> list;
-  for (const auto token : http::token_list{codings}) list.push_back(lower(token));
+  for (const auto token : http::token_list{codings})
+    list.push_back(ascii_lower({token.data(), token.size()}));
   if (list.empty() || list.back() != "chunked")
     return Refusal{400, "Transfer-Encoding '" + shown +
                             "' does not end in chunked: the request's length cannot be determined"};
@@ -119,7 +115,8 @@ Request to_request(http::request<http::string_body>&& message, std::string remot
   request.path = request.target.substr(0, q);
   if (q != std::string::npos) request.query = request.target.substr(q + 1);
   for (const auto& field : message)
-    request.headers[lower(field.name_string())] = std::string(field.value());
+    request.headers[ascii_lower({field.name_string().data(), field.name_string().size()})] =
+        std::string(field.value());
   request.body = std::move(message.body());
   request.remote = std::move(remote);
   return request;

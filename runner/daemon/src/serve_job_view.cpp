@@ -8,10 +8,6 @@ using nlohmann::json;
 
 namespace {
 
-json time_or_null(const std::optional<TimePoint>& t) {
-  return t ? json(iso8601(*t)) : json(nullptr);
-}
-
 double rounded(double seconds) { return std::round(seconds * 1000.0) / 1000.0; }
 
 double seconds(TimePoint a, TimePoint b) {
@@ -58,6 +54,10 @@ json step_timeline(const JobResult& result, std::size_t items) {
     }
   }
   return timeline;
+}
+
+json time_or_null(const std::optional<TimePoint>& t) {
+  return t ? json(iso8601(*t)) : json(nullptr);
 }
 
 json job_record_json(const JobRecord& record) {

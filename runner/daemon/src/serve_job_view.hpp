@@ -11,6 +11,8 @@ namespace imagepipe::serve {
 // GET /jobs/{id} shows a job's first items; GET /jobs/{id}/items pages through all of them,
 // from the cursor in `items_next` (null when the job has no more).
 constexpr std::size_t kInlineItems = 100;
+// An ISO 8601 time, or null when there is none.
+nlohmann::json time_or_null(const std::optional<TimePoint>& t);
 nlohmann::json job_record_json(const JobRecord& record);
 nlohmann::json job_list_entry_json(const JobListEntry& entry);
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "imagepipe/http.hpp"
+#include "imagepipe/ascii.hpp"
 
 namespace imagepipe::serve {
 
@@ -30,12 +31,6 @@ std::string utc(double seconds) {
   char buffer[32];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buffer;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
 }
 
 bool base64url_text(std::string_view part) {
@@ -180,7 +175,7 @@ JwtCheck check_jwt(std::string_view token_view, const JwtKeySet& keys, const Jwt
   if (std::find(policy.algorithms.begin(), policy.algorithms.end(), alg) == policy.algorithms.end())
     return fail(JwtProblem::algorithm,
                 "the token's algorithm '" + shown(alg) +
-                    "' is not accepted (accepted: " + join(policy.algorithms) + ")",
+                    "' is not accepted (accepted: " + join_list(policy.algorithms) + ")",
                 kid);
   const json payload = decode_object(parts[1]);
   if (payload.is_null())
@@ -257,7 +252,7 @@ JwtCheck check_jwt(std::string_view token_view, const JwtKeySet& keys, const Jwt
                 audiences.empty() ? "the token has no 'aud' claim"
                                   : "the token's audience '" + shown(audiences.front()) +
                                         "' is not an accepted audience (accepted: " +
-                                        join(policy.audiences) + ")",
+                                        join_list(policy.audiences) + ")",
                 kid);
 
   JwtCheck check;

@@ -17,7 +17,6 @@ std::string essence(const std::string& content_type) {
   return out;
 }
 
-std::string lower(std::string_view s) { return ascii_lower(s); }
 std::string_view trim(std::string_view s) { return trim_blanks(s); }
 
 // The charset parameter's value, lower case and unquoted; "" when there is none.
@@ -28,12 +27,12 @@ std::string charset_of(const std::string& content_type) {
     rest.remove_prefix(semicolon + 1);
     const auto parameter = trim(rest.substr(0, rest.find(';')));
     const auto equals = parameter.find('=');
-    if (equals == std::string_view::npos || lower(trim(parameter.substr(0, equals))) != "charset")
+    if (equals == std::string_view::npos || ascii_lower(trim(parameter.substr(0, equals))) != "charset")
       continue;
     auto value = trim(parameter.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
-    return lower(value);
+    return ascii_lower(value);
   }
   return "";
 }
@@ -70,7 +69,7 @@ std::optional<std::string> json_media_type_problem(const std::string* content_ty
 }
 
 std::optional<std::string> content_encoding_problem(const std::string* content_encoding) {
-  if (!content_encoding || lower(trim(*content_encoding)) == "identity" ||
+  if (!content_encoding || ascii_lower(trim(*content_encoding)) == "identity" ||
       trim(*content_encoding).empty())
     return std::nullopt;
   // Decompressing a client's body is a decompression bomb waiting to happen, and no client

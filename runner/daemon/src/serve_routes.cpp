@@ -14,6 +14,7 @@
 #include "serve_storage_route.hpp"
 #include "serve_template.hpp"
 #include "serve_trace.hpp"
+#include "serve_job_view.hpp"
 
 namespace imagepipe::serve {
 
@@ -41,10 +42,6 @@ const RouteAuth kPublicPage{.anonymous = true};
 JobsApiHooks with_thumbnails(JobsApiHooks hooks, Thumbnails* thumbnails) {
   hooks.thumbnails = thumbnails;
   return hooks;
-}
-
-json time_or_null(const std::optional<TimePoint>& t) {
-  return t ? json(iso8601(*t)) : json(nullptr);
 }
 
 // Each schedule under its pipeline: next and last run in UTC; null when there is none.

@@ -1,6 +1,5 @@
 #include "serve_scheduler.hpp"
-
-#include <openssl/evp.h>
+#include "serve_api_keys.hpp"
 
 #include <array>
 #include <cstdio>
@@ -14,13 +13,6 @@ namespace {
 constexpr std::chrono::seconds kMaxWait{60};
 // After the store refused a run, the schedule tries again this much later.
 constexpr std::chrono::seconds kRetryAfter{30};
-
-std::array<unsigned char, 32> sha256(std::string_view text) {
-  std::array<unsigned char, 32> digest{};
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return digest;
-}
 
 std::string hex(const unsigned char* bytes, std::size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";

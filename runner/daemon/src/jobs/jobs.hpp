@@ -296,6 +296,8 @@ nlohmann::json item_result_to_json(const ItemResult& item);
 ItemResult item_result_from_json(const nlohmann::json& j);
 
 std::int64_t to_unix_ms(TimePoint t);
+// The system clock now, as to_unix_ms.
+inline std::int64_t now_unix_ms() { return to_unix_ms(std::chrono::system_clock::now()); }
 TimePoint from_unix_ms(std::int64_t ms);
 
 }  // namespace imagepipe

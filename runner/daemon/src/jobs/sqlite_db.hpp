@@ -46,7 +46,9 @@ class Statement {
 
 class Database {
  public:
-  explicit Database(const std::filesystem::path& file);
+  // read_only: no write, no file created (a reader beside the daemon that owns the file).
+  enum class Access { read_write, read_only };
+  explicit Database(const std::filesystem::path& file, Access access = Access::read_write);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

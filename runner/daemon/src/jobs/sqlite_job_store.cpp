@@ -12,6 +12,7 @@
 #include "imagepipe/http.hpp"
 #include "imagepipe/threads.hpp"
 #include "jobs/item_rows.hpp"
+#include "jobs/job_history_reader.hpp"
 #include "jobs/job_listing.hpp"
 #include "jobs/jobs.hpp"
 #include "jobs/schedule_rows.hpp"
@@ -32,7 +33,6 @@ using jobs::Statement;
 using jobs::Transaction;
 using nlohmann::json;
 
-constexpr const char* kSchemaVersion = "imagepipe-jobs-2";
 // A callback handed out for delivery is not handed out again for this long, unless the
 // process restarts (then every lease is void).
 constexpr std::chrono::minutes kDeliveryLease{5};
@@ -79,8 +79,6 @@ CREATE TABLE IF NOT EXISTS callback_attempts(
   next_at INTEGER,
   PRIMARY KEY(job_id, attempt));
 )sql";
-
-std::int64_t now_ms() { return to_unix_ms(std::chrono::system_clock::now()); }
 
 class SqliteJobStore final : public JobStore, public ItemStore {
  public:
@@ -171,14 +169,15 @@ class SqliteJobStore final : public JobStore, public ItemStore {
   Task<CancelOutcome> cancel(std::string id) override {
     co_return co_await on_db([this, &id] {
       std::optional<std::uint64_t> segment;
-      const auto status = jobs::cancel_queued_job(db_, id, now_ms(), segment);
+      const auto status = jobs::cancel_queued_job(db_, id, now_unix_ms(), segment);
       if (status == "queued" && segment) inputs_.release(*segment);
       return CancelOutcome{!status.empty(), status};
     });
   }
 
   Task<RetryOutcome> retry_callback(std::string id) override {
-    co_return co_await on_db([this, &id] { return jobs::queue_callback_again(db_, id, now_ms()); });
+    co_return co_await on_db(
+        [this, &id] { return jobs::queue_callback_again(db_, id, now_unix_ms()); });
   }
 
   Task<std::vector<DueCallback>> due_callbacks(TimePoint now, int limit) override {
@@ -253,7 +252,7 @@ class SqliteJobStore final : public JobStore, public ItemStore {
 
   Task<bool> add_scheduled(NewJob job, std::string key, TimePoint due) override {
     co_return co_await on_db([this, &job, &key, due] {
-      return jobs::insert_scheduled_job(db_, job, key, due, now_ms());
+      return jobs::insert_scheduled_job(db_, job, key, due, now_unix_ms());
     });
   }
 
@@ -296,12 +295,13 @@ class SqliteJobStore final : public JobStore, public ItemStore {
   }
 
   void check_schema_version() {
-    db_.exec(std::string("INSERT OR IGNORE INTO meta VALUES('schema', '") + kSchemaVersion + "')");
+    db_.exec(std::string("INSERT OR IGNORE INTO meta VALUES('schema', '") + jobs::kSchemaVersion +
+             "')");
     auto q = db_.prepare("SELECT value FROM meta WHERE key='schema'");
-    if (q.step() && q.text(0) != kSchemaVersion)
+    if (q.step() && q.text(0) != jobs::kSchemaVersion)
       throw Error(ErrorClass::unavailable,
                   "job store " + (options_.directory / "jobs.db").string() + " has schema '" +
-                      q.text(0) + "', this build reads '" + kSchemaVersion +
+                      q.text(0) + "', this build reads '" + jobs::kSchemaVersion +
                       "': let the build that wrote it finish its jobs, or start with another "
                       "data directory");
   }
@@ -356,7 +356,7 @@ class SqliteJobStore final : public JobStore, public ItemStore {
     auto batch = std::move(open_batch_);
     open_batch_.reset();
     try {
-      const auto now = now_ms();
+      const auto now = now_unix_ms();
       // The whole batch's images in one append: one write per image, one sync at most.
       std::vector<std::string_view> blobs;
       for (const auto& job : batch->jobs)
@@ -434,7 +434,7 @@ class SqliteJobStore final : public JobStore, public ItemStore {
           BlobRef{static_cast<std::uint64_t>(q.integer(6)), input.at("offset").get<std::uint64_t>(),
                   input.at("length").get<std::uint64_t>()});
     db_.prepare("UPDATE jobs SET status='running', runs=runs+1, started_at=? WHERE id=?")
-        .bind(1, now_ms())
+        .bind(1, now_unix_ms())
         .bind(2, job.id)
         .run();
     if (job.runs > 1) jobs::forget_items(db_, job.id);
@@ -484,7 +484,7 @@ class SqliteJobStore final : public JobStore, public ItemStore {
     const auto replaced = segment_at(before, 2);  // a job finished twice (run again)
     before.reset();
 
-    const auto now = now_ms();
+    const auto now = now_unix_ms();
     Transaction tx(db_);
     db_.prepare("UPDATE jobs SET status=?, finished_at=?, result=?, result_segment=? WHERE id=?")
         .bind(1, result.status)

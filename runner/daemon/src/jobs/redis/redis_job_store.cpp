@@ -49,8 +49,6 @@ constexpr std::uint64_t kMaxBatchBytes = 64u << 20;
 // How often a node looks for consumers of nodes that are gone.
 constexpr std::chrono::milliseconds kForgetEvery{std::chrono::minutes(10)};
 
-std::int64_t now_ms() { return to_unix_ms(std::chrono::system_clock::now()); }
-
 std::string default_node_id() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -198,7 +196,7 @@ class RedisJobStore final : public JobStore, public ItemStore {
 
   Task<CancelOutcome> cancel(std::string id) override {
     co_return co_await on_ops([this, &id] {
-      auto r = ops_.must(eval(scripts::kCancel, {prefix(), id, std::to_string(now_ms()), kGroup}));
+      auto r = ops_.must(eval(scripts::kCancel, {prefix(), id, std::to_string(now_unix_ms()), kGroup}));
       const auto status = reply_string(r.get());
       return CancelOutcome{!status.empty(), status};
     });
@@ -206,7 +204,7 @@ class RedisJobStore final : public JobStore, public ItemStore {
 
   Task<RetryOutcome> retry_callback(std::string id) override {
     co_return co_await on_ops([this, &id] {
-      auto r = ops_.must(eval(scripts::kRetryCallback, {prefix(), id, std::to_string(now_ms())}));
+      auto r = ops_.must(eval(scripts::kRetryCallback, {prefix(), id, std::to_string(now_unix_ms())}));
       const auto outcome = reply_string(r.get());
       if (outcome == "queued") return RetryOutcome::queued;
       if (outcome == "unfinished") return RetryOutcome::unfinished;
@@ -347,7 +345,7 @@ class RedisJobStore final : public JobStore, public ItemStore {
   }
 
   Command batch_command(const std::vector<NewJob>& jobs) const {
-    std::vector<std::string> args{prefix(), std::to_string(now_ms()),
+    std::vector<std::string> args{prefix(), std::to_string(now_unix_ms()),
                                   std::to_string(options_.queued_per_pipeline)};
     for (const auto& job : jobs) {
       for (auto& a : job_args(job)) args.push_back(std::move(a));
@@ -364,7 +362,7 @@ class RedisJobStore final : public JobStore, public ItemStore {
                             const std::string& due) const {
     auto a = job_args(job);
     return eval(scripts::kAddScheduled,
-                {prefix(), a[0], a[1], a[2], a[3], a[4], std::to_string(now_ms()), a[5], key, due});
+                {prefix(), a[0], a[1], a[2], a[3], a[4], std::to_string(now_unix_ms()), a[5], key, due});
   }
 
   // On the writer's thread: joins the open batch, or opens one and sends it after the adds
@@ -508,7 +506,7 @@ class RedisJobStore final : public JobStore, public ItemStore {
     dead.started_at = dead.finished_at = std::chrono::system_clock::now();
     auto r = ops_.must(eval(
         scripts::kClaim,
-        {prefix(), held.stream, kGroup, held.entry, held.job_id, node_, std::to_string(now_ms()),
+        {prefix(), held.stream, kGroup, held.entry, held.job_id, node_, std::to_string(now_unix_ms()),
          std::to_string(options_.max_deliveries), job_result_to_json(dead).dump()}));
     if (reply_integer(reply_at(r.get(), 0)) != 1) return std::nullopt;
     ClaimedJob job;
@@ -530,7 +528,7 @@ class RedisJobStore final : public JobStore, public ItemStore {
                                   result.id,
                                   result.status,
                                   job_result_to_json(result).dump(),
-                                  std::to_string(now_ms()),
+                                  std::to_string(now_unix_ms()),
                                   kGroup};
     for (std::size_t i = 0; i < result.items.size(); ++i)
       for (std::size_t n = 0; n < result.items[i].outputs.size(); ++n)
