@@ -13,21 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-ItemResult item_at(std::size_t index, std::string status = "completed") {
-  ItemResult item;
-  item.index = index;
-  item.name = "batch/img" + std::to_string(index) + ".png";
-  item.stem = "img" + std::to_string(index);
-  item.status = std::move(status);
-  ItemOutput out;
-  out.mime = "image/png";
-  out.ext = "png";
-  out.key = "out/" + item.stem + ".png";
-  out.data = std::make_shared<const std::string>("BYTES");
-  item.outputs.push_back(out);
-  return item;
-}
-
 class ItemStoreTest : public StoreTest {
  protected:
   // A job claimed and running, as the dispatcher has it when items start to finish.

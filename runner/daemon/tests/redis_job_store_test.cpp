@@ -427,21 +427,6 @@ TEST_F(RedisStoreTest, OnceOneConnectionIsBackTheOthersTryAgainAtOnce) {
   EXPECT_EQ(claimed->id, job.id);
 }
 
-ItemResult item_at(std::size_t index, std::string status = "completed") {
-  ItemResult item;
-  item.index = index;
-  item.name = "batch/img" + std::to_string(index) + ".png";
-  item.stem = "img" + std::to_string(index);
-  item.status = std::move(status);
-  ItemOutput out;
-  out.mime = "image/png";
-  out.ext = "png";
-  out.key = "out/" + item.stem + ".png";
-  out.data = std::make_shared<const std::string>("BYTES");
-  item.outputs.push_back(out);
-  return item;
-}
-
 // A batch's items go to Redis as they finish, so GET /jobs/{id}/items answers on any node.
 TEST_F(RedisStoreTest, ItemsWrittenOnOneNodeArePagedByIndexOnAnotherEachOnce) {
   auto runner = node(), other = node();

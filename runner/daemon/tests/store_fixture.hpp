@@ -57,6 +57,22 @@ inline JobResult finished(const std::string& id, std::string status = "completed
   return r;
 }
 
+// Item `index` of a batch, finished, with one inline PNG output.
+inline ItemResult item_at(std::size_t index, std::string status = "completed") {
+  ItemResult item;
+  item.index = index;
+  item.name = "batch/img" + std::to_string(index) + ".png";
+  item.stem = "img" + std::to_string(index);
+  item.status = std::move(status);
+  ItemOutput out;
+  out.mime = "image/png";
+  out.ext = "png";
+  out.key = "out/" + item.stem + ".png";
+  out.data = std::make_shared<const std::string>("BYTES");
+  item.outputs.push_back(out);
+  return item;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
