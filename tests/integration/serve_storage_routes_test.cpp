@@ -59,7 +59,9 @@ void expect_storage_routes(DaemonProcess& daemon, const std::string& stored_path
   auto whole = daemon.get("/api/v1/images/fox-1/download");
   ASSERT_EQ(whole.status, 200) << whole.body;
   EXPECT_EQ(whole.body, image);
-  if (!stored_path.empty()) EXPECT_EQ(whole.body, read_file(stored_path));
+  if (!stored_path.empty()) {
+    EXPECT_EQ(whole.body, read_file(stored_path));
+  }
   EXPECT_EQ(whole.header("Content-Type").value_or(""), "image/png");
   EXPECT_EQ(whole.header("Accept-Ranges").value_or(""), "bytes");
   EXPECT_EQ(whole.header("ETag").value_or(""), meta["etag"].get<std::string>());
@@ -99,7 +101,9 @@ void expect_storage_routes(DaemonProcess& daemon, const std::string& stored_path
   EXPECT_EQ(daemon.get("/api/v1/images/fox-1/download").status, 404);
   EXPECT_EQ(daemon.request({.method = "DELETE", .url = daemon.url("/api/v1/images/fox-1")}).status,
             404);
-  if (!stored_path.empty()) EXPECT_FALSE(std::filesystem::exists(stored_path));
+  if (!stored_path.empty()) {
+    EXPECT_FALSE(std::filesystem::exists(stored_path));
+  }
   EXPECT_EQ(daemon.get("/health").status, 200);
 }
 

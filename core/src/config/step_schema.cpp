@@ -216,7 +216,7 @@ class StepReader {
       step.alternatives.push_back(std::move(*action));
       return true;
     }
-    for (const std::string& key : {"provider", "transforms"})
+    for (const char* key : {"provider", "transforms"})
       if (entry.has(key)) {
         entry.reject(key, "does not apply beside 'alternatives'",
                      "put it under one of the alternatives");
@@ -517,7 +517,7 @@ void read_sink_steps(Mapping& root, Pipeline& pipeline) {
 void read_steps(Mapping& root, Pipeline& pipeline) {
   StepReader reader(root, pipeline);
   if (root.has("steps")) {
-    for (const std::string& key : {"provider", "transforms"})
+    for (const char* key : {"provider", "transforms"})
       if (root.has(key))
         root.reject(key, "cannot be combined with 'steps'",
                     "move it into a step: '- name: ...' with '" + key + ":' under it");

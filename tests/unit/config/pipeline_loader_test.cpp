@@ -375,7 +375,7 @@ TEST_F(Loader, AliasBombsAreRefused) {
 // first token no document can start with, keeping a null document per turn (>10 s and
 // gigabytes). The loader reads the stream's shape as events and stops at no progress.
 TEST_F(Loader, AStreamYamlCppCannotStartIsRefusedAtOnce) {
-  for (const std::string yaml :
+  for (const std::string& yaml :
        {std::string(","), std::string(",name: missingsink:\n  use: disk\n")}) {
     const auto start = std::chrono::steady_clock::now();
     const std::string text = error(yaml);
