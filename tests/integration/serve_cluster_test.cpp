@@ -163,6 +163,10 @@ TEST_F(ClusterTest, RedisRestartedUnderLoadLosesNoAcceptedJob) {
   // Deliveries made while Redis was away could not be recorded and are made again.
   EXPECT_LE(tally.duplicates, 2 * kInFlight);
   EXPECT_EQ(a.get("/health/ready").status, 200);
+  for (const auto& id : accepted) {  // each job's record, with its error if it has one
+    const auto record = json::parse(a.get("/jobs/" + id).body);
+    EXPECT_EQ(record["status"], "completed") << record.dump();
+  }
   std::cerr << refused << " request(s) refused while Redis was away; " << tally.duplicates
             << " duplicate callback(s)\n";
 }

@@ -520,7 +520,7 @@ void read_steps(Mapping& root, Pipeline& pipeline) {
     for (const char* key : {"provider", "transforms"})
       if (root.has(key))
         root.reject(key, "cannot be combined with 'steps'",
-                    "move it into a step: '- name: ...' with '" + key + ":' under it");
+                    "move it into a step: '- name: ...' with '" + std::string(key) + ":' under it");
     reader.read_list();
   } else {
     reader.read_stages();

@@ -41,8 +41,7 @@ namespace scripts = jobs::redis::scripts;
 
 constexpr const char* kGroup = "imagepipe";
 constexpr std::chrono::milliseconds kCommandTimeout{3000};
-// How long finish() keeps trying while Redis is away, before leaving the job to be run
-// again by whichever node claims it after the idle timeout.
+// How often finish() and put_items() try again while Redis is away (keep_trying).
 constexpr std::chrono::milliseconds kFinishRetryStep{250};
 // Adds are sent together until their images reach this size.
 constexpr std::uint64_t kMaxBatchBytes = 64u << 20;
@@ -106,7 +105,8 @@ class RedisJobStore final : public JobStore, public ItemStore {
       args.push_back(item_result_to_json(item).dump());
     }
     auto command = eval(scripts::kPutItems, std::move(args));
-    co_await on_ops([this, &command] { ops_.must(command); });
+    // A running job's items: Redis away for a moment must not fail the job.
+    co_await keep_trying([this, &command] { ops_.must(command); });
   }
 
   Task<ItemPage> item_page(std::string job_id, std::optional<std::size_t> after,
@@ -114,8 +114,8 @@ class RedisJobStore final : public JobStore, public ItemStore {
     co_return co_await on_ops([this, &job_id, after, limit] {
       // One more than asked says whether more follow.
       auto r = ops_.must({"ZRANGE", prefix() + "job:" + job_id + ":items",
-                          after ? "(" + std::to_string(*after) : "-inf", "+inf", "BYSCORE",
-                          "LIMIT", "0", std::to_string(limit + 1)});
+                          after ? "(" + std::to_string(*after) : "-inf", "+inf", "BYSCORE", "LIMIT",
+                          "0", std::to_string(limit + 1)});
       ItemPage page;
       for (std::size_t i = 0; i < reply_size(r.get()); ++i) {
         if (page.items.size() == static_cast<std::size_t>(limit)) {
@@ -157,23 +157,10 @@ class RedisJobStore final : public JobStore, public ItemStore {
 
   Task<void> finish(JobResult result) override {
     auto command = finish_command(result);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::max(options_.claim_idle / 2, kFinishRetryStep);
-    for (;;) {
-      try {
-        co_await on_ops([this, &command, &result] {
-          held_.erase(result.id);  // no longer refreshed, whatever happens now
-          ops_.must(command);
-        });
-        co_return;
-      } catch (const Error& e) {
-        if (e.cls() != ErrorClass::unavailable || std::chrono::steady_clock::now() >= deadline)
-          throw;
-      }
-      // Redis is away: keep the result a while rather than run the job again.
-      asio::steady_timer wait(co_await asio::this_coro::executor, kFinishRetryStep);
-      co_await wait.async_wait(asio::use_awaitable);
-    }
+    co_await keep_trying([this, &command, &result] {
+      held_.erase(result.id);  // no longer refreshed, whatever happens now
+      ops_.must(command);
+    });
   }
 
   // This node's entries go back to the queue for any node: at start, those a previous
@@ -196,7 +183,8 @@ class RedisJobStore final : public JobStore, public ItemStore {
 
   Task<CancelOutcome> cancel(std::string id) override {
     co_return co_await on_ops([this, &id] {
-      auto r = ops_.must(eval(scripts::kCancel, {prefix(), id, std::to_string(now_unix_ms()), kGroup}));
+      auto r =
+          ops_.must(eval(scripts::kCancel, {prefix(), id, std::to_string(now_unix_ms()), kGroup}));
       const auto status = reply_string(r.get());
       return CancelOutcome{!status.empty(), status};
     });
@@ -204,7 +192,8 @@ class RedisJobStore final : public JobStore, public ItemStore {
 
   Task<RetryOutcome> retry_callback(std::string id) override {
     co_return co_await on_ops([this, &id] {
-      auto r = ops_.must(eval(scripts::kRetryCallback, {prefix(), id, std::to_string(now_unix_ms())}));
+      auto r =
+          ops_.must(eval(scripts::kRetryCallback, {prefix(), id, std::to_string(now_unix_ms())}));
       const auto outcome = reply_string(r.get());
       if (outcome == "queued") return RetryOutcome::queued;
       if (outcome == "unfinished") return RetryOutcome::unfinished;
@@ -310,6 +299,26 @@ class RedisJobStore final : public JobStore, public ItemStore {
   // Runs f() on the ops thread and resumes the caller on its own executor. Callers pass
   // lambdas that capture only pointers, references and plain values: g++ 12 may destroy a
   // coroutine's by-value lambda parameter twice, harmless only when trivial.
+  // Runs `f` on the ops thread; while Redis is away, tries again every kFinishRetryStep
+  // for half the idle timeout: a running job's work (its items, its result) is kept through
+  // a Redis restart rather than failed or run again. Then the error is the caller's.
+  template <class F>
+  Task<void> keep_trying(F f) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::max(options_.claim_idle / 2, kFinishRetryStep);
+    for (;;) {
+      try {
+        co_await on_ops(f);
+        co_return;
+      } catch (const Error& e) {
+        if (e.cls() != ErrorClass::unavailable || std::chrono::steady_clock::now() >= deadline)
+          throw;
+      }
+      asio::steady_timer wait(co_await asio::this_coro::executor, kFinishRetryStep);
+      co_await wait.async_wait(asio::use_awaitable);
+    }
+  }
+
   template <class F>
   Task<std::invoke_result_t<F>> on_ops(F f) {
     using R = std::invoke_result_t<F>;
@@ -361,8 +370,8 @@ class RedisJobStore final : public JobStore, public ItemStore {
   Command scheduled_command(const NewJob& job, const std::string& key,
                             const std::string& due) const {
     auto a = job_args(job);
-    return eval(scripts::kAddScheduled,
-                {prefix(), a[0], a[1], a[2], a[3], a[4], std::to_string(now_unix_ms()), a[5], key, due});
+    return eval(scripts::kAddScheduled, {prefix(), a[0], a[1], a[2], a[3], a[4],
+                                         std::to_string(now_unix_ms()), a[5], key, due});
   }
 
   // On the writer's thread: joins the open batch, or opens one and sends it after the adds
@@ -504,10 +513,10 @@ class RedisJobStore final : public JobStore, public ItemStore {
                  "Redis; queue_max_deliveries)";
     dead.error_class = ErrorClass::internal;
     dead.started_at = dead.finished_at = std::chrono::system_clock::now();
-    auto r = ops_.must(eval(
-        scripts::kClaim,
-        {prefix(), held.stream, kGroup, held.entry, held.job_id, node_, std::to_string(now_unix_ms()),
-         std::to_string(options_.max_deliveries), job_result_to_json(dead).dump()}));
+    auto r = ops_.must(eval(scripts::kClaim,
+                            {prefix(), held.stream, kGroup, held.entry, held.job_id, node_,
+                             std::to_string(now_unix_ms()), std::to_string(options_.max_deliveries),
+                             job_result_to_json(dead).dump()}));
     if (reply_integer(reply_at(r.get(), 0)) != 1) return std::nullopt;
     ClaimedJob job;
     job.id = held.job_id;
