@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-JobResult finished(const ClaimedJob& job, std::string status = "completed") {
+JobResult finished_run(const ClaimedJob& job, std::string status = "completed") {
   JobResult r;
   r.id = job.id;
   r.pipeline = job.pipeline;
@@ -69,7 +69,7 @@ TEST_F(JobListingTest, FiltersByPipelineStatusAndTime) {
   EXPECT_EQ(walk({.pipeline = "b"}).size(), 3u);
   EXPECT_EQ(walk({.status = "running"}), std::vector<std::string>{claimed->id});
   EXPECT_EQ(walk({.pipeline = "a", .status = "queued"}).size(), 3u);
-  run(store_->finish(finished(*claimed)));
+  run(store_->finish(finished_run(*claimed)));
   EXPECT_EQ(walk({.status = "completed"}), std::vector<std::string>{claimed->id});
   EXPECT_EQ(walk({.since = before}).size(), 7u);
   EXPECT_EQ(walk({.until = before}).size(), 0u);
@@ -94,7 +94,7 @@ TEST_F(JobListingTest, CancelsAQueuedJobAndReleasesItsBytes) {
   EXPECT_EQ(run(store_->cancel(ids[0])).status, "cancelled");
   EXPECT_FALSE(run(store_->cancel("00000000-0000-4000-8000-000000000000")).found);
   // A cancelled job's finish (it was running) sends no callback.
-  run(store_->finish(finished(*claimed, "cancelled")));
+  run(store_->finish(finished_run(*claimed, "cancelled")));
   EXPECT_FALSE(run(store_->get(ids[1]))->callback);
   // Both jobs' inputs are released: the segment goes once a new one is in use.
   reopen();
@@ -105,7 +105,7 @@ TEST_F(JobListingTest, QueuesAFinishedJobsCallbackAgain) {
   auto ids = add_jobs(2, "a");
   EXPECT_EQ(run(store_->retry_callback(ids[0])), RetryOutcome::unfinished);
   auto claimed = run(store_->claim_next());
-  run(store_->finish(finished(*claimed)));
+  run(store_->finish(finished_run(*claimed)));
   auto due = run(store_->due_callbacks(std::chrono::system_clock::now(), 10));
   ASSERT_EQ(due.size(), 1u);
   run(store_->record_attempt(
