@@ -113,7 +113,7 @@ class RedisJobStore final : public JobStore, public ItemStore {
                            int limit) override {
     co_return co_await on_ops([this, &job_id, after, limit] {
       // One more than asked says whether more follow.
-      auto r = ops_.must({"ZRANGE", prefix() + "job:" + job_id + ":items",
+      auto r = ops_.must({"ZRANGE", key("job:" + job_id + ":items"),
                           after ? "(" + std::to_string(*after) : "-inf", "+inf", "BYSCORE", "LIMIT",
                           "0", std::to_string(limit + 1)});
       ItemPage page;
@@ -132,8 +132,8 @@ class RedisJobStore final : public JobStore, public ItemStore {
   Task<std::optional<std::string>> inline_output(std::string id, std::size_t item,
                                                  std::size_t output) override {
     co_return co_await on_ops([this, &id, item, output]() -> std::optional<std::string> {
-      auto r = ops_.must(
-          {"HGET", prefix() + "job:" + id + ":out", jobs::redis::output_key(item, output)});
+      auto r =
+          ops_.must({"HGET", key("job:" + id + ":out"), jobs::redis::output_key(item, output)});
       if (reply_nil(r.get())) return std::nullopt;
       return reply_string(r.get());
     });
